@@ -1,0 +1,148 @@
+import { once } from "node:events";
+import { unlinkSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ConnectionInfo, HeaderPairs, Listen, Logger, Proxy, ProxyResponse } from "../../core/index.ts";
+
+/** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
+export class NodeServer {
+  readonly #proxy: () => Proxy;
+  readonly #log: Logger;
+  readonly #servers: http.Server[] = [];
+  #inFlight = 0;
+
+  /** `proxy` is read per request, so a reload can swap it. */
+  constructor(proxy: () => Proxy, log: Logger) {
+    this.#proxy = proxy;
+    this.#log = log;
+  }
+
+  /** Binds every address; rejects with the first bind error (nothing is left listening). */
+  async listen(listens: readonly Listen[]): Promise<void> {
+    try {
+      for (const l of listens) await this.#listenOne(l);
+    } catch (error) {
+      await this.close(0);
+      throw error;
+    }
+  }
+
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
+  async close(graceMs: number): Promise<void> {
+    for (const s of this.#servers) {
+      s.close();
+      s.closeIdleConnections();
+    }
+    const deadline = Date.now() + graceMs;
+    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.#servers) s.closeAllConnections();
+  }
+
+  async #listenOne(l: Listen): Promise<void> {
+    const server = http.createServer(
+      {
+        // The core answers a missing Host with nginx's 400 page itself.
+        requireHostHeader: false,
+        keepAliveTimeout: 75_000,
+        headersTimeout: 60_000,
+        requestTimeout: 0,
+        maxHeaderSize: 32 * 1024,
+      },
+      (req, res) => void this.#onRequest(l, req, res),
+    );
+    server.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      else socket.destroy();
+    });
+    if (l.kind === "unix") {
+      try {
+        unlinkSync(l.path);
+      } catch {}
+      server.listen(l.path);
+    } else {
+      server.listen({ host: l.host ?? "0.0.0.0", port: l.port, ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false) });
+    }
+    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+    this.#servers.push(server);
+  }
+
+  async #onRequest(l: Listen, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.#inFlight++;
+    try {
+      const socket = req.socket;
+      const local = l.kind === "unix" ? null : (socket.address() as AddressInfo);
+      const connection: ConnectionInfo = {
+        remoteAddress: l.kind === "unix" ? "unix:" : unmapped(socket.remoteAddress ?? ""),
+        remotePort: socket.remotePort ?? 0,
+        listenKey: l.key,
+        localAddress: local ? unmapped(local.address) : "",
+        localPort: local ? local.port : 0,
+        isTls: false,
+      };
+      const raw = req.rawHeaders;
+      const headers: HeaderPairs = [];
+      for (let i = 0; i < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
+      const head = { method: req.method ?? "GET", target: req.url ?? "/", httpVersion: req.httpVersion, headers };
+      let result: ProxyResponse;
+      try {
+        result = await this.#proxy().handle(head, req, connection);
+      } catch (error) {
+        this.#log.error(`unexpected error: ${(error as Error).stack ?? error}`);
+        result = { kind: "response", status: 500, reason: "Internal Server Error", headers: [["Content-Length", "0"]], body: null, closeConnection: true };
+      }
+      await writeResponse(req, res, result);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+}
+
+/** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */
+function unmapped(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+async function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, result: ProxyResponse): Promise<void> {
+  if (result.kind === "close") {
+    req.socket.destroy();
+    return;
+  }
+  try {
+    const flat: string[] = [];
+    for (const [name, value] of result.headers) flat.push(name, value);
+    if (result.closeConnection) flat.push("Connection", "close");
+    res.writeHead(result.status, result.reason, flat);
+    const body = result.body;
+    if (body === null) {
+      res.end();
+    } else if (body instanceof Uint8Array) {
+      res.end(body);
+    } else {
+      for await (const chunk of body) {
+        if (res.destroyed) break;
+        if (!res.write(chunk)) await drained(res);
+      }
+      res.end();
+    }
+  } catch {
+    // The upstream failed mid-body (or the client left): cut the connection so the client sees it.
+    res.destroy();
+  } finally {
+    result.done?.();
+  }
+}
+
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      res.off("close", onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off("drain", onDrain);
+      reject(new Error("client closed the connection"));
+    };
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}

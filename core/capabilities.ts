@@ -1,0 +1,105 @@
+import type { PeerAddress } from "./config/model.ts";
+import type { BodyStream, HeaderPairs } from "./exchange.ts";
+
+/** What an adapter gives the core: the things only its platform has. */
+export interface Capabilities {
+  /** One request to one peer (TCP, TLS, unix), with timeouts. */
+  readonly transport: Transport;
+  /** Large request bodies; null where the platform has no files (bodies then stay in memory). */
+  readonly spool: BodySpool | null;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** One attempt to one peer, as the transport sends it. */
+export interface UpstreamRequest {
+  readonly peer: PeerAddress;
+  /** TLS settings for `https://` upstreams; null for plain HTTP. */
+  readonly tls: { readonly servername: string | null; readonly verify: boolean } | null;
+  readonly method: string;
+  readonly target: string;
+  readonly httpVersion: "1.0" | "1.1";
+  /** The complete header block, in order, `Host` and framing headers included. */
+  readonly headers: HeaderPairs;
+  /** The body to send: whole bytes, a stream (a spooled file read from its start), or none. */
+  readonly body: Uint8Array | BodyStream | null;
+  /** `proxy_buffer_size`: a longer response head is `invalid_header`. */
+  readonly maxHeaderBytes: number;
+  /** Cache the connection for reuse afterwards (upstream `keepalive`); null closes it. */
+  readonly keepalive: KeepalivePolicy | null;
+  readonly connectTimeoutMs: number;
+  /** Longest pause between two successful writes. */
+  readonly sendTimeoutMs: number;
+  /** Longest pause between two successful reads, from the end of the request on. */
+  readonly readTimeoutMs: number;
+}
+
+/** An upstream's `keepalive` settings (docs/nginx-semantics.md 4.4). */
+export interface KeepalivePolicy {
+  /** Connections of one upstream share one cache. */
+  readonly poolKey: string;
+  /** `keepalive N`: idle connections kept, the oldest closed first. */
+  readonly maxIdle: number;
+  /** `keepalive_requests`. */
+  readonly maxRequests: number;
+  /** `keepalive_timeout`: idle time in the cache. */
+  readonly idleTimeoutMs: number;
+  /** `keepalive_time`: a connection's whole life. */
+  readonly maxAgeMs: number;
+}
+
+/** Why an attempt failed, in nginx's `proxy_next_upstream` tokens. */
+export type FailureReason = "error" | "timeout" | "invalid_header";
+
+/** The outcome of one attempt: a response head with its body, or a failure as a value. */
+export type UpstreamResult =
+  | {
+      readonly kind: "response";
+      readonly status: number;
+      readonly reason: string;
+      readonly headers: HeaderPairs;
+      /** The body bytes; errors while reading it (a reset, a read timeout) end the stream with an error. */
+      readonly body: BodyStream;
+      /** Drops the response and its connection (the body will not be read). */
+      readonly discard: () => void;
+    }
+  | {
+      readonly kind: "failed";
+      readonly reason: FailureReason;
+      readonly detail: string;
+      /** Whether any byte of the request reached the connection (decides non-idempotent retries). */
+      readonly requestSent: boolean;
+    };
+
+/** Sends requests to upstream peers. */
+export interface Transport {
+  request(req: UpstreamRequest): Promise<UpstreamResult>;
+}
+
+/** A body kept on the platform's disk; read back as often as retries need. */
+export interface SpoolFile {
+  write(chunk: Uint8Array): Promise<void>;
+  /** A fresh stream over the whole body, from its first byte. */
+  read(): BodyStream;
+  /** Removes the file; safe to call twice. */
+  discard(): Promise<void>;
+}
+
+/** Where bodies above `client_body_buffer_size` go. */
+export interface BodySpool {
+  /** A new empty file in `dir` (`client_body_temp_path`) or the platform's temp directory. */
+  create(dir: string | null): Promise<SpoolFile>;
+}
+
+/** Wall-clock time, so tests can control it. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/** nginx's error_log levels that edgeproxy writes. */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+}

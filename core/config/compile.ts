@@ -1,0 +1,383 @@
+import { compileTemplate } from "../shape/template.ts";
+import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
+import { ConfigError, type SourceLocation } from "./errors.ts";
+import type { Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import type { Directive } from "./parse.ts";
+import { compileProxyPass } from "./proxy-pass.ts";
+import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
+import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
+import { parseFlag, parseNumber } from "./values.ts";
+
+/** What compiling may need from the platform. */
+export interface CompileOptions {
+  /** Resolves a host name once, at load time; without it names are kept (the edge resolves them). */
+  readonly resolveHost?: (host: string) => Promise<string[]>;
+  /** Receives nginx's `[warn]` lines, such as `load balancing method redefined`. */
+  readonly warn?: (message: string) => void;
+}
+
+const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
+
+/**
+ * Compiles a directive tree into the typed model: contexts, argument counts, values, defaults
+ * and inheritance, with nginx's accept/reject decisions and `FILE:LINE` errors.
+ */
+export async function compileConfig(tree: readonly Directive[], options: CompileOptions = {}): Promise<Config> {
+  const warn = options.warn ?? (() => {});
+  const c = new Compiler(warn);
+  const config = c.main(tree);
+  await resolveHosts(c.allUpstreams(), options.resolveHost);
+  return config;
+}
+
+class Compiler {
+  readonly #warn: (m: string) => void;
+  readonly #upstreams = new Map<string, UpstreamDraft>();
+  readonly #implicit = new Map<string, UpstreamDraft>();
+  #mergeSlashes = true;
+  #underscores = false;
+  #ignoreInvalid = true;
+
+  constructor(warn: (m: string) => void) {
+    this.#warn = warn;
+  }
+
+  allUpstreams(): UpstreamDraft[] {
+    return [...this.#upstreams.values(), ...this.#implicit.values()];
+  }
+
+  main(tree: readonly Directive[]): Config {
+    let workerProcesses: number | "auto" = 1;
+    let servers: Server[] = [];
+    let hasEvents = false;
+    for (const d of this.#walk(tree, "main")) {
+      if (d.name === "events") {
+        hasEvents = true;
+        for (const _ of this.#walk(d.block ?? [], "events"));
+      } else if (d.name === "http") {
+        servers = this.#http(d.block ?? []);
+      } else if (d.name === "worker_processes") {
+        const v = d.args[0] as string;
+        workerProcesses = v === "auto" ? "auto" : (parseNumber(v) ?? invalid(d, `invalid value "${v}" in "worker_processes" directive`));
+      }
+    }
+    const first = tree[0]?.at.file ?? "edgeproxy.conf";
+    if (!hasEvents) throw new ConfigError("invalid-arguments", `no "events" section in configuration`, { file: first, line: 1 });
+    return {
+      servers,
+      listens: bindList(servers),
+      upstreams: this.allUpstreams(),
+      workerProcesses,
+      mergeSlashes: this.#mergeSlashes,
+      underscoresInHeaders: this.#underscores,
+      ignoreInvalidHeaders: this.#ignoreInvalid,
+    };
+  }
+
+  /** Checks each directive of a block against the table and yields the ones with work left. */
+  *#walk(block: readonly Directive[], ctx: Context): Generator<Directive> {
+    const seen = new Set<string>();
+    for (const d of block) {
+      if (ctx === "types") continue;
+      const spec = check(d, ctx);
+      if (spec.isSingle) {
+        if (seen.has(d.name)) throw new ConfigError("duplicate", `"${d.name}" directive is duplicate`, d.at);
+        seen.add(d.name);
+      }
+      if (d.name === "types") continue;
+      if (spec.isIgnored && !(ctx === "upstream" && d.name.startsWith("keepalive"))) continue;
+      yield d;
+    }
+  }
+
+  #http(block: readonly Directive[]): Server[] {
+    for (const d of block) {
+      if (d.name !== "upstream") continue;
+      check(d, "http");
+      const key = (d.args[0] as string).toLowerCase();
+      if (this.#upstreams.has(key)) throw new ConfigError("duplicate", `duplicate upstream "${d.args[0]}"`, d.at);
+      for (const _ of this.#walk(d.block ?? [], "upstream"));
+      this.#upstreams.set(key, compileUpstream(d, this.#warn));
+    }
+    const own: OwnSettings = {};
+    const serverBlocks: Directive[] = [];
+    for (const d of this.#walk(block, "http")) {
+      if (d.name === "server") serverBlocks.push(d);
+      else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
+      else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
+      else if (d.name === "ignore_invalid_headers") this.#ignoreInvalid = flag(d);
+      else this.#setting(own, d);
+    }
+    const settings = mergeSettings(DEFAULT_SETTINGS, own);
+    return serverBlocks.map((d) => this.#server(d, settings));
+  }
+
+  #setting(own: OwnSettings, d: Directive): void {
+    const setter = SETTERS[d.name];
+    if (setter) setter(own, d, this.#warn);
+  }
+
+  #server(d: Directive, parent: Settings): Server {
+    const own: OwnSettings = {};
+    const listens: Server["listens"][number][] = [];
+    const names: string[] = [];
+    const locationBlocks: Directive[] = [];
+    let action: Action | null = null;
+    for (const child of this.#walk(d.block ?? [], "server")) {
+      switch (child.name) {
+        case "listen":
+          listens.push(compileListen(child));
+          break;
+        case "server_name":
+          for (const n of child.args) names.push(compileServerName(child, n));
+          break;
+        case "location":
+          locationBlocks.push(child);
+          break;
+        case "return":
+          action = compileReturn(child);
+          break;
+        default:
+          this.#setting(own, child);
+      }
+    }
+    const settings = mergeSettings(parent, own);
+    const locations = this.#locations(locationBlocks, settings, null);
+    if (listens.length === 0) {
+      listens.push({ key: "*:80", isDefault: false, socket: { kind: "tcp", key: "*:80", host: null, port: 80, ipv6Only: false } });
+    }
+    return { at: d.at, listens, names: names.length > 0 ? names : [""], locations, action, settings };
+  }
+
+  #locations(blocks: readonly Directive[], parent: Settings, outer: Location | null): Location[] {
+    const out: Location[] = [];
+    const literal = new Set<string>();
+    for (const d of blocks) {
+      const loc = this.#location(d, parent, outer);
+      if (loc.modifier !== "~" && loc.modifier !== "~*") {
+        // `/a` and `^~ /a` clash; `= /a` only clashes with another `= /a` (ngx_http_join_exact_locations).
+        const key = `${loc.modifier === "=" ? "=" : loc.modifier === "@" ? "@" : ""}${loc.name}`;
+        if (literal.has(key)) throw new ConfigError("duplicate", `duplicate location "${loc.name}"`, d.at);
+        literal.add(key);
+      }
+      out.push(loc);
+    }
+    return out;
+  }
+
+  #location(d: Directive, parent: Settings, outer: Location | null): Location {
+    const { modifier, name } = locationName(d);
+    if (outer) {
+      if (outer.modifier === "=") invalid(d, `location "${name}" cannot be inside the exact location "${outer.name}"`);
+      if (outer.modifier === "@") invalid(d, `location "${name}" cannot be inside the named location "${outer.name}"`);
+      if (modifier === "@") invalid(d, `named location "${name}" can be on the server level only`);
+      if (modifier !== "~" && modifier !== "~*" && !name.startsWith(outer.name)) {
+        invalid(d, `location "${name}" is outside location "${outer.name}"`);
+      }
+    }
+    const regex = modifier === "~" || modifier === "~*" ? compileRegex(d, name, modifier === "~*") : null;
+    const own: OwnSettings = {};
+    const nested: Directive[] = [];
+    let action: Action | null = null;
+    let passAt: Directive | null = null;
+    for (const child of this.#walk(d.block ?? [], "location")) {
+      if (child.name === "location") nested.push(child);
+      else if (child.name === "return") action = compileReturn(child);
+      else if (child.name === "proxy_pass") passAt = child;
+      else this.#setting(own, child);
+    }
+    if (passAt && !action) {
+      const pass = compileProxyPass(passAt, this.#upstreams, this.#implicit);
+      if (pass.uri !== null && (regex || modifier === "@")) {
+        invalid(
+          passAt,
+          `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`,
+        );
+      }
+      action = { kind: "proxy", pass };
+    }
+    const settings = mergeSettings(parent, own);
+    const self: Location = { at: d.at, modifier, name, regex, children: [], action, settings };
+    const children = this.#locations(nested, settings, self);
+    return { ...self, children };
+  }
+}
+
+/** The spec of a directive in this context, or nginx's error for it. */
+function check(d: Directive, ctx: Context): DirectiveSpec {
+  const spec = SPECS[d.name];
+  if (!spec || !Object.hasOwn(SPECS, d.name)) {
+    if (UNSUPPORTED.has(d.name)) throw new ConfigError("unsupported", `"${d.name}" directive is not supported by edgeproxy`, d.at);
+    throw new ConfigError("unknown-directive", `unknown directive "${d.name}"`, d.at);
+  }
+  if (!spec.contexts.includes(ctx)) throw new ConfigError("not-allowed-here", `"${d.name}" directive is not allowed here`, d.at);
+  // `server` is a block in http and a simple directive in upstream: two commands in nginx.
+  const isBlock = d.name === "server" ? ctx === "http" : (spec.isBlock ?? false);
+  if (isBlock && !d.block) throw new ConfigError("syntax", `directive "${d.name}" has no opening "{"`, d.at);
+  if (!isBlock && d.block) throw new ConfigError("syntax", `directive "${d.name}" is not terminated by ";"`, d.at);
+  const [min, max] = d.name === "server" && ctx === "upstream" ? [1, Number.POSITIVE_INFINITY] : spec.args;
+  if (d.args.length < min || d.args.length > max) {
+    throw new ConfigError("invalid-arguments", `invalid number of arguments in "${d.name}" directive`, d.at);
+  }
+  return spec;
+}
+
+function invalid(d: Directive, reason: string): never {
+  throw new ConfigError("invalid-value", reason, d.at);
+}
+
+function flag(d: Directive): boolean {
+  return parseFlag(d.args[0] as string) ?? invalid(d, `invalid value "${d.args[0]}" in "${d.name}" directive, it must be "on" or "off"`);
+}
+
+const LOCATION_MODIFIERS = new Set(["=", "~", "~*", "^~"]);
+
+function locationName(d: Directive): { modifier: Location["modifier"]; name: string } {
+  if (d.args.length === 2) {
+    const [mod, name] = d.args as [string, string];
+    if (!LOCATION_MODIFIERS.has(mod)) invalid(d, `invalid location modifier "${mod}"`);
+    return { modifier: mod as Location["modifier"], name };
+  }
+  const arg = d.args[0] as string;
+  for (const mod of ["=", "~*", "^~", "~", "@"] as const) {
+    if (arg.startsWith(mod) && arg.length > mod.length) return { modifier: mod, name: arg.slice(mod.length) };
+  }
+  return { modifier: "", name: arg };
+}
+
+/** A PCRE pattern as a JS RegExp: the named-group spellings differ, the rest mostly agrees. */
+function compileRegex(d: Directive, source: string, caseless: boolean): RegExp {
+  const js = source.replaceAll("(?P<", "(?<").replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
+  try {
+    return new RegExp(js, caseless ? "i" : "");
+  } catch (cause) {
+    throw new ConfigError("invalid-value", `pcre_compile() failed: ${(cause as Error).message} in "${source}"`, d.at, { cause });
+  }
+}
+
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+/** `return code [text]`, `return code URL`, `return URL` (ngx_http_rewrite_return). */
+function compileReturn(d: Directive): Action {
+  const [first, second] = d.args as [string, string | undefined];
+  const template = (text: string) => {
+    try {
+      return compileTemplate(text);
+    } catch (cause) {
+      throw new ConfigError("invalid-value", (cause as Error).message, d.at, { cause });
+    }
+  };
+  const code = parseNumber(first);
+  if (code === null) {
+    if (second === undefined && /^(https?:\/\/|\$scheme)/.test(first)) {
+      return { kind: "return", status: 302, body: template(first) };
+    }
+    invalid(d, `invalid return code "${first}"`);
+  }
+  if (code > 999) invalid(d, `invalid return code "${first}"`);
+  return { kind: "return", status: code, body: second === undefined ? null : template(second) };
+}
+
+function compileServerName(d: Directive, name: string): string {
+  if (name.startsWith("~")) compileRegex(d, name.slice(1), true);
+  else if (name.includes("*") && !/^\*\.[^*]+$/.test(name) && !/^[^*]+\.\*$/.test(name)) {
+    invalid(d, `invalid server name or wildcard "${name}"`);
+  }
+  return name.startsWith("~") ? name : name.toLowerCase();
+}
+
+const LISTEN_FLAGS = new Set(["default_server", "default", "reuseport", "deferred", "bind"]);
+const LISTEN_KEYS = new Set(["backlog=", "rcvbuf=", "sndbuf=", "fastopen=", "so_keepalive=", "ipv6only=", "accept_filter=", "setfib="]);
+
+/** `listen ADDRESS[:PORT] [default_server] [...]`. */
+function compileListen(d: Directive): Server["listens"][number] {
+  const [addr, ...params] = d.args as [string, ...string[]];
+  let isDefault = false;
+  let ipv6Only = true;
+  for (const p of params) {
+    if (p === "default_server" || p === "default") isDefault = true;
+    else if (p === "ssl" || p === "http2" || p === "quic" || p === "proxy_protocol") {
+      throw new ConfigError("unsupported", `the "${p}" parameter of "listen" is not supported by edgeproxy`, d.at);
+    } else if (p.startsWith("ipv6only=")) ipv6Only = p !== "ipv6only=off";
+    else if (!LISTEN_FLAGS.has(p) && !LISTEN_KEYS.has(p.slice(0, p.indexOf("=") + 1))) {
+      invalid(d, `invalid parameter "${p}"`);
+    }
+  }
+  if (addr.startsWith("unix:")) {
+    const path = addr.slice(5);
+    if (!path) invalid(d, `invalid host in "${addr}" of the "listen" directive`);
+    const key = `unix:${path}`;
+    return { key, isDefault, socket: { kind: "unix", key, path } };
+  }
+  let host: string | null = null;
+  let portText = addr;
+  if (addr.startsWith("[")) {
+    const close = addr.indexOf("]");
+    host = addr.slice(1, close);
+    portText = addr.slice(close + 2) || "80";
+  } else if (addr.includes(":")) {
+    host = addr.slice(0, addr.lastIndexOf(":"));
+    portText = addr.slice(addr.lastIndexOf(":") + 1);
+  } else if (!/^\d+$/.test(addr)) {
+    host = addr;
+    portText = "80";
+  }
+  if (host === "*" || host === "0.0.0.0") host = null;
+  if (host === "localhost") host = "127.0.0.1";
+  const port = parseNumber(portText);
+  if (port === null || port < 1 || port > 65535) invalid(d, `invalid port in "${addr}" of the "listen" directive`);
+  const isV6 = host?.includes(":") ?? false;
+  const key = host === null ? `*:${port}` : isV6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return { key, isDefault, socket: { kind: "tcp", key, host, port, ipv6Only } };
+}
+
+/**
+ * The sockets to bind: like nginx, a wildcard `*:port` (or `[::]:port`) takes the specific
+ * addresses of its port and family, and routing then reads the connection's local address.
+ */
+function bindList(servers: readonly Server[]): Listen[] {
+  const all = new Map<string, Listen>();
+  const defaults = new Set<string>();
+  for (const s of servers) {
+    for (const l of s.listens) {
+      if (l.isDefault) {
+        if (defaults.has(l.key)) throw new ConfigError("duplicate", `a duplicate default server for ${l.key}`, s.at);
+        defaults.add(l.key);
+      }
+      all.set(l.key, l.socket);
+    }
+  }
+  return [...all.values()].filter((l) => {
+    if (l.kind !== "tcp" || l.host === null) return true;
+    const wildcard = l.host.includes(":") ? `[::]:${l.port}` : `*:${l.port}`;
+    return !all.has(wildcard);
+  });
+}
+
+/** Expands host names in upstream servers into one peer per address (2.1). */
+async function resolveHosts(upstreams: readonly UpstreamDraft[], resolve: CompileOptions["resolveHost"]): Promise<void> {
+  if (!resolve) return;
+  for (const u of upstreams) {
+    const expanded: UpstreamServer[] = [];
+    for (const s of u.servers) {
+      if (s.address.kind !== "tcp" || isIpLiteral(s.address.host)) {
+        expanded.push(s);
+        continue;
+      }
+      let addresses: string[];
+      try {
+        addresses = await resolve(s.address.host);
+      } catch (cause) {
+        throw new ConfigError("reference", `host not found in upstream "${s.text}"`, s.at as SourceLocation, { cause });
+      }
+      if (addresses.length === 0) throw new ConfigError("reference", `host not found in upstream "${s.text}"`, s.at);
+      const port = s.address.port;
+      for (const host of addresses) expanded.push({ ...s, address: { kind: "tcp", host, port } });
+    }
+    u.servers = expanded;
+  }
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}

@@ -1,0 +1,191 @@
+import type { Template } from "../shape/template.ts";
+import type { SourceLocation } from "./errors.ts";
+
+/**
+ * The typed model every configuration compiles to, from nginx text or built in TypeScript.
+ * Field names are the directives' in camelCase, with units: `proxy_read_timeout` is
+ * `proxyReadTimeoutMs`, sizes are bytes, `fail_timeout` is whole seconds.
+ */
+export interface Config {
+  /** `server {}` blocks, in file order. */
+  readonly servers: readonly Server[];
+  /** Every distinct address to listen on. */
+  readonly listens: readonly Listen[];
+  /** Explicit `upstream` blocks and the implicit ones `proxy_pass host:port` creates. */
+  readonly upstreams: readonly Upstream[];
+  /** `worker_processes`; the Node adapter reads it, the others ignore it. Default 1. */
+  readonly workerProcesses: number | "auto";
+  /** `merge_slashes` (http/server level in nginx; edgeproxy reads the http value). Default on. */
+  readonly mergeSlashes: boolean;
+  /** `underscores_in_headers`: keep header names with `_`. Default off. */
+  readonly underscoresInHeaders: boolean;
+  /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */
+  readonly ignoreInvalidHeaders: boolean;
+}
+
+/** A socket to listen on; `key` identifies it (`127.0.0.1:8080`, `*:8080`, `[::]:80`, `unix:/p`). */
+export type Listen =
+  | { readonly kind: "tcp"; readonly key: string; readonly host: string | null; readonly port: number; readonly ipv6Only: boolean }
+  | { readonly kind: "unix"; readonly key: string; readonly path: string };
+
+/** One `server {}` block. */
+export interface Server {
+  readonly at: SourceLocation;
+  /** Its `listen` lines: the address, and whether this server is its `default_server`. */
+  readonly listens: readonly { readonly key: string; readonly isDefault: boolean; readonly socket: Listen }[];
+  /** `server_name` values as written, lower-cased; `[""]` when absent. */
+  readonly names: readonly string[];
+  readonly locations: readonly Location[];
+  /** A server-level `return`: it answers every request before a location is chosen. */
+  readonly action: Action | null;
+  /** What a request that matches no location gets; the server-level settings. */
+  readonly settings: Settings;
+}
+
+/** `location [modifier] name {}`. */
+export interface Location {
+  readonly at: SourceLocation;
+  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@";
+  readonly name: string;
+  /** Compiled once at load for `~` and `~*`. */
+  readonly regex: RegExp | null;
+  readonly children: readonly Location[];
+  /** `proxy_pass` or `return`; null serves nothing here (404 in a pure proxy). */
+  readonly action: Action | null;
+  readonly settings: Settings;
+}
+
+/** The content handler of a location. */
+export type Action =
+  | { readonly kind: "proxy"; readonly pass: ProxyPass }
+  | { readonly kind: "return"; readonly status: number; readonly body: Template | null };
+
+/** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
+export interface ProxyPass {
+  readonly url: string;
+  readonly scheme: "http" | "https";
+  readonly upstream: Upstream;
+  /** The URI part (`/v1/` of `http://b/v1/`), or null when the URL has none. */
+  readonly uri: string | null;
+  /** `$proxy_host`: the host as written, with the port unless it is the scheme's default. */
+  readonly proxyHost: string;
+  /** `$proxy_port`: the port as text; empty for unix sockets. */
+  readonly proxyPort: string;
+}
+
+/** A peer address: a host (name or IP literal) and port, or a unix socket path. */
+export type PeerAddress =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/** One `server` line of an upstream, after name resolution: one per address. */
+export interface UpstreamServer {
+  readonly at: SourceLocation;
+  /** The address as configured (`backend.local:8080`), used by `hash consistent` and logs. */
+  readonly text: string;
+  readonly address: PeerAddress;
+  /** Default 1. */
+  readonly weight: number;
+  /** Default 1; 0 turns failure accounting off. */
+  readonly maxFails: number;
+  /** Whole seconds; default 10. */
+  readonly failTimeoutSec: number;
+  /** 0 = no limit. */
+  readonly maxConns: number;
+  readonly isDown: boolean;
+  readonly isBackup: boolean;
+}
+
+/** The balancing method of an upstream (docs/nginx-semantics.md 2-4). */
+export type Balancer =
+  | { readonly kind: "round-robin" }
+  | { readonly kind: "ip_hash" }
+  | { readonly kind: "hash"; readonly key: Template; readonly isConsistent: boolean }
+  | { readonly kind: "least_conn" }
+  | { readonly kind: "random"; readonly two: boolean };
+
+/** An `upstream {}` block, or the implicit one a `proxy_pass` host creates. */
+export interface Upstream {
+  readonly at: SourceLocation;
+  readonly name: string;
+  readonly isImplicit: boolean;
+  readonly servers: readonly UpstreamServer[];
+  readonly balancer: Balancer;
+  /** `keepalive N`: idle connections kept per process; 0 = off (the 1.22 default). */
+  readonly keepalive: number;
+  readonly keepaliveRequests: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly keepaliveTimeMs: number;
+}
+
+/** One `proxy_set_header NAME VALUE` (or a built-in default). */
+export interface HeaderSetting {
+  readonly name: string;
+  readonly lowerName: string;
+  readonly value: Template;
+}
+
+/** The `proxy_next_upstream` conditions, as nginx's tokens. */
+export type NextUpstreamToken =
+  | "error"
+  | "timeout"
+  | "invalid_header"
+  | "http_500"
+  | "http_502"
+  | "http_503"
+  | "http_504"
+  | "http_403"
+  | "http_404"
+  | "http_429"
+  | "non_idempotent";
+
+/** `proxy_redirect`: nginx's default rule, off, or explicit rules tried in order. */
+export type RedirectSetting =
+  | { readonly kind: "default" }
+  | { readonly kind: "off" }
+  | { readonly kind: "rules"; readonly rules: readonly RedirectRule[] };
+
+/** `proxy_redirect FROM TO` with a literal prefix or a regex FROM. */
+export interface RedirectRule {
+  readonly from: string | RegExp;
+  readonly to: Template;
+}
+
+/** Every per-location setting, merged from http, server and enclosing locations. */
+export interface Settings {
+  /** `default_type`: the Content-Type of `return` bodies. nginx's built-in default is text/plain. */
+  readonly defaultType: string;
+  /** Bytes; 0 disables the check. Default 1m. */
+  readonly clientMaxBodySize: number;
+  /** Bytes; default 16k (two pages, as nginx on x86-64). */
+  readonly clientBodyBufferSize: number;
+  readonly clientBodyTimeoutMs: number;
+  /** Where large bodies are spooled; null = the adapter's temp directory. */
+  readonly clientBodyTempPath: string | null;
+  readonly proxyConnectTimeoutMs: number;
+  readonly proxySendTimeoutMs: number;
+  readonly proxyReadTimeoutMs: number;
+  readonly proxyHttpVersion: "1.0" | "1.1";
+  /** `proxy_buffer_size`: the largest upstream response head; bigger is a 502. Default 4k. */
+  readonly proxyBufferSize: number;
+  readonly proxyRequestBuffering: boolean;
+  readonly proxyBuffering: boolean;
+  readonly proxyPassRequestHeaders: boolean;
+  readonly proxyPassRequestBody: boolean;
+  readonly proxyMethod: string | null;
+  /** The location's own or inherited `proxy_set_header` list (all or nothing, 1.6). */
+  readonly proxySetHeaders: readonly HeaderSetting[];
+  /** Lower-case names. */
+  readonly proxyHideHeaders: readonly string[];
+  readonly proxyPassHeaders: readonly string[];
+  readonly proxyRedirect: RedirectSetting;
+  readonly proxyNextUpstream: ReadonlySet<NextUpstreamToken>;
+  /** 0 = no cap. */
+  readonly proxyNextUpstreamTries: number;
+  /** 0 = no cap. */
+  readonly proxyNextUpstreamTimeoutMs: number;
+  readonly proxyIgnoreClientAbort: boolean;
+  readonly proxySslServerName: boolean;
+  readonly proxySslName: Template | null;
+  readonly proxySslVerify: boolean;
+}

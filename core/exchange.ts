@@ -1,0 +1,47 @@
+/**
+ * The plain data the core works on (DESIGN.md, "The Fetch API at the boundary"): no `Request`
+ * or `Response` objects, so header order, name case and duplicates survive the trip.
+ */
+
+/** Header fields as received or to be sent: ordered `[name, value]` pairs, case kept. */
+export type HeaderPairs = [name: string, value: string][];
+
+/** A request as it arrived from the client, before any interpretation. */
+export interface RequestHead {
+  readonly method: string;
+  /** The raw request-target (`/a%20b?x=1` or absolute-form `http://h/p`). */
+  readonly target: string;
+  /** `"1.0"` or `"1.1"`. */
+  readonly httpVersion: string;
+  readonly headers: HeaderPairs;
+}
+
+/** Facts about the client connection, supplied by the adapter. */
+export interface ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The listening socket's key as in the config model (`127.0.0.1:8080`, `*:8080`, `unix:/p`). */
+  readonly listenKey: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly isTls: boolean;
+}
+
+/** A stream of body bytes: Node streams and web `ReadableStream`s both are one. */
+export type BodyStream = AsyncIterable<Uint8Array>;
+
+/** What the client gets: a head and a body, or a silent close (nginx's 408 and 499). */
+export type ProxyResponse =
+  | {
+      readonly kind: "response";
+      readonly status: number;
+      /** The reason phrase to send; upstream's own when relayed. */
+      readonly reason: string;
+      readonly headers: HeaderPairs;
+      readonly body: BodyStream | Uint8Array | null;
+      /** Close the client connection after this response (nginx does after 400, 413, ...). */
+      readonly closeConnection: boolean;
+      /** Called once the response is written or abandoned: releases spool files, sockets. */
+      readonly done?: () => void;
+    }
+  | { readonly kind: "close"; readonly logStatus: number };

@@ -1,0 +1,61 @@
+import type { HeaderPairs, ProxyResponse } from "../exchange.ts";
+
+/** nginx's own reason phrases (`ngx_http_header_filter_module.c`). */
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
+  301: "Moved Permanently", 302: "Moved Temporarily", 303: "See Other", 304: "Not Modified",
+  307: "Temporary Redirect", 308: "Permanent Redirect",
+  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+  404: "Not Found", 405: "Not Allowed", 406: "Not Acceptable", 408: "Request Time-out",
+  409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed",
+  413: "Request Entity Too Large", 414: "Request-URI Too Large", 415: "Unsupported Media Type",
+  416: "Requested Range Not Satisfiable", 421: "Misdirected Request", 429: "Too Many Requests",
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+  503: "Service Temporarily Unavailable", 504: "Gateway Time-out", 505: "HTTP Version Not Supported",
+  507: "Insufficient Storage",
+};
+
+/** Statuses after which nginx closes the client connection (`ngx_http_special_response_handler`). */
+const CLOSING = new Set([400, 413, 414, 500, 501]);
+
+const encoder = new TextEncoder();
+const PAGES = new Map<number, Uint8Array>();
+
+/** The small HTML page nginx sends for an error or redirect it produces itself. */
+function page(status: number): Uint8Array {
+  let bytes = PAGES.get(status);
+  if (!bytes) {
+    const line = `${status} ${REASON_PHRASES[status] ?? ""}`.trim();
+    const html = `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`;
+    bytes = encoder.encode(html);
+    PAGES.set(status, bytes);
+  }
+  return bytes;
+}
+
+/** A response edgeproxy produces itself: nginx's page for the status, plus any extra headers. */
+export function statusResponse(status: number, extra: HeaderPairs = []): ProxyResponse {
+  const body = page(status);
+  return {
+    kind: "response",
+    status,
+    reason: REASON_PHRASES[status] ?? "",
+    headers: [["Server", "edgeproxy"], ["Content-Type", "text/html"], ["Content-Length", String(body.byteLength)], ...extra],
+    body,
+    closeConnection: CLOSING.has(status),
+  };
+}
+
+/** `return CODE text`: the text as the body, typed by `default_type`. */
+export function textResponse(status: number, text: string, contentType: string): ProxyResponse {
+  // Config text is a byte string (one char per byte): send those bytes, not their UTF-8.
+  const body = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  return {
+    kind: "response",
+    status,
+    reason: REASON_PHRASES[status] ?? "",
+    headers: [["Server", "edgeproxy"], ["Content-Type", contentType], ["Content-Length", String(body.byteLength)]],
+    body,
+    closeConnection: false,
+  };
+}

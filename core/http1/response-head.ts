@@ -1,0 +1,94 @@
+import type { HeaderPairs } from "../exchange.ts";
+
+/** A parsed upstream response head and how its body is framed. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly reason: string;
+  /** `"1.0"`, `"1.1"`, or `"0.9"` for a reply without a status line. */
+  readonly httpVersion: string;
+  readonly headers: HeaderPairs;
+  readonly framing: ResponseFraming;
+  /** The upstream allows reuse: HTTP/1.1 without `Connection: close`. */
+  readonly isPersistent: boolean;
+  /** Bytes of the head, terminator included; the body starts after them. */
+  readonly headLength: number;
+}
+
+/** How the response body ends (RFC 9112 §6.3). */
+export type ResponseFraming =
+  | { readonly kind: "none" }
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" }
+  | { readonly kind: "close" };
+
+/** Why a head could not be used: nginx's `invalid_header` and "too big header". */
+export type HeadError = { readonly kind: "invalid"; readonly detail: string };
+
+const STATUS_LINE = /^HTTP\/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]([^\r\n]*))?$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Parses a response head from `buf` (a byte string: one char per byte). Returns null while the
+ * head is incomplete, an error for a head nginx would call invalid, or the parsed head.
+ * A reply that does not start with `HTTP/` is HTTP/0.9 (nginx: status 200, body until close).
+ */
+export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes: number): ResponseHead | HeadError | null {
+  if (buf.length >= 5 && !buf.startsWith("HTTP/")) return http09();
+  if (buf.length < 5 && !"HTTP/".startsWith(buf)) return http09();
+  let end = buf.indexOf("\r\n\r\n");
+  let sep = 4;
+  const bare = buf.indexOf("\n\n");
+  if (bare >= 0 && (end < 0 || bare < end)) {
+    end = bare;
+    sep = 2;
+  }
+  if (end < 0) {
+    return buf.length > maxBytes ? { kind: "invalid", detail: "upstream sent too big header" } : null;
+  }
+  if (end + sep > maxBytes) return { kind: "invalid", detail: "upstream sent too big header" };
+  const lines = buf.slice(0, end).split(/\r?\n/);
+  const m = STATUS_LINE.exec(lines[0] as string);
+  if (!m) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header" };
+  const version = `${m[1]}.${m[2]}`;
+  const status = Number(m[3]);
+  const headers: HeaderPairs = [];
+  let contentLength: number | null = null;
+  let chunked = false;
+  let close = version !== "1.1";
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon) : "";
+    if (!HEADER_NAME.test(name)) return { kind: "invalid", detail: "upstream sent invalid header" };
+    const value = line.slice(colon + 1).trim();
+    headers.push([name, value]);
+    const lower = name.toLowerCase();
+    if (lower === "content-length") {
+      if (!/^\d+$/.test(value)) return { kind: "invalid", detail: `upstream sent invalid "Content-Length" header` };
+      contentLength = Number(value);
+    } else if (lower === "transfer-encoding") {
+      chunked = /(^|,)\s*chunked\s*$/i.test(value);
+    } else if (lower === "connection") {
+      if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
+      else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value) && version === "1.0") close = true;
+    }
+  }
+  let framing: ResponseFraming;
+  if (isHeadRequest || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: "none" };
+  else if (chunked) framing = { kind: "chunked" };
+  else if (contentLength !== null) framing = { kind: "length", length: contentLength };
+  else framing = { kind: "close" };
+  return {
+    status,
+    reason: m[4] ?? "",
+    httpVersion: version,
+    headers,
+    framing,
+    isPersistent: !close && framing.kind !== "close",
+    headLength: end + sep,
+  };
+}
+
+function http09(): ResponseHead {
+  return { status: 200, reason: "OK", httpVersion: "0.9", headers: [], framing: { kind: "close" }, isPersistent: false, headLength: 0 };
+}

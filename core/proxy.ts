@@ -1,0 +1,258 @@
+import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
+import { bodySize, type BufferedBody, readBody, releaseBody } from "./buffer/read-body.ts";
+import type { Capabilities } from "./capabilities.ts";
+import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
+import type { BodyStream, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import { forward, type Outgoing } from "./forward/forward.ts";
+import { REASON_PHRASES, statusResponse, textResponse } from "./forward/status-page.ts";
+import { validateHost } from "./route/host.ts";
+import { LocationMatcher } from "./route/location-match.ts";
+import { ServerSelector } from "./route/server-select.ts";
+import { type ParsedTarget, parseTarget } from "./route/uri.ts";
+import { absoluteUrl, planRedirect } from "./shape/redirect.ts";
+import type { RequestContext } from "./shape/request-context.ts";
+import { type BodyFraming, buildRequestHeaders, type HeaderPlan, planHeaders } from "./shape/request-headers.ts";
+import { buildResponseHeaders, planResponseHeaders, type ResponseHeaderPlan } from "./shape/response-headers.ts";
+import { renderTemplate } from "./shape/template.ts";
+import { upstreamTarget } from "./shape/upstream-target.ts";
+
+/** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
+export interface Proxy {
+  /** For adapters that own their sockets: plain data in, plain data out, no Fetch objects. */
+  handle(head: RequestHead, body: BodyStream, connection: ConnectionInfo): Promise<ProxyResponse>;
+  /** For Fetch-native platforms and for mounting inside a Hono app. */
+  fetch(request: Request, connection: ConnectionInfo): Promise<Response>;
+  readonly config: Config;
+}
+
+/** Everything a location needs per request, computed once at load. */
+interface LocationPlan {
+  readonly headers: HeaderPlan;
+  readonly response: ResponseHeaderPlan;
+  readonly group: PeerGroup | null;
+}
+
+const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
+const VALID_HEADER_NAME_UNDERSCORE = /^[A-Za-z0-9_-]+$/;
+
+/** Builds the proxy: matching tables, header plans and peer groups are made here, not per request. */
+export function createProxy(config: Config, caps: Capabilities): Proxy {
+  const selector = new ServerSelector(config);
+  const matchers = new Map<Server, LocationMatcher>(config.servers.map((s) => [s, new LocationMatcher(s.locations)]));
+  const groups = new Map<Upstream, PeerGroup>(config.upstreams.map((u) => [u, createPeerGroup(u)]));
+  const plans = new Map<Location, LocationPlan>();
+  const visit = (loc: Location) => {
+    const redirect = planRedirect(loc.settings.proxyRedirect, loc);
+    plans.set(loc, {
+      headers: planHeaders(loc.settings),
+      response: planResponseHeaders(loc.settings, redirect),
+      group: loc.action?.kind === "proxy" ? (groups.get(loc.action.pass.upstream) ?? null) : null,
+    });
+    loc.children.forEach(visit);
+  };
+  for (const s of config.servers) s.locations.forEach(visit);
+  const nameFilter = !config.ignoreInvalidHeaders ? null : config.underscoresInHeaders ? VALID_HEADER_NAME_UNDERSCORE : VALID_HEADER_NAME;
+
+  async function handle(rawHead: RequestHead, body: BodyStream, connection: ConnectionInfo): Promise<ProxyResponse> {
+    // Headers nginx ignores while reading the request never exist for it (5.6).
+    const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
+    const target = parseTarget(head.target, config.mergeSlashes);
+    if (!target) return statusResponse(400);
+    const facts = scanHeaders(head.headers);
+    if (facts.hostCount > 1) return statusResponse(400);
+    const hostValue = target.host ?? facts.host;
+    if (hostValue === undefined && head.httpVersion === "1.1") return statusResponse(400);
+    const host = hostValue === undefined ? null : validateHost(hostValue);
+    if (hostValue !== undefined && host === null) return statusResponse(400);
+    const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+    if (!server) return statusResponse(400);
+
+    const base = { head, connection, server, uri: target.uri, args: target.args, requestUri: target.requestUri, host: host ?? server.names[0] ?? "", pass: null };
+    if (server.action) return respond(server.action, base, server.settings, host !== null);
+    const match = (matchers.get(server) as LocationMatcher).match(target.uri);
+    if (match.kind === "none") return statusResponse(404);
+    const location = match.location;
+    if (match.kind === "redirect") {
+      // The 301 nginx sends for `/dir` when `location /dir/` proxies (7.4).
+      const path = `${target.uri}/${target.args ? `?${target.args}` : ""}`;
+      return statusResponse(301, [["Location", absoluteUrl(path, base, host !== null)]]);
+    }
+    const action = location.action;
+    if (!action) return statusResponse(404);
+    if (action.kind === "return") return respond(action, base, location.settings, host !== null);
+    const ctx: RequestContext = { ...base, pass: action.pass };
+    return proxy(location, plans.get(location) as LocationPlan, ctx, target, facts, body, host !== null);
+  }
+
+  async function proxy(
+    location: Location,
+    plan: LocationPlan,
+    ctx: RequestContext,
+    target: ParsedTarget,
+    facts: HeaderFacts,
+    body: BodyStream,
+    hadHost: boolean,
+  ): Promise<ProxyResponse> {
+    const settings = location.settings;
+    if (facts.contentLength === null && facts.transferEncoding !== undefined) {
+      if (facts.transferEncoding.toLowerCase() !== "chunked") return statusResponse(501);
+    }
+    const isChunked = facts.transferEncoding !== undefined;
+    const hasBody = facts.contentLength !== null || isChunked;
+    // 413 straight from Content-Length, before a byte of the body is read (6.4).
+    if (settings.clientMaxBodySize > 0 && facts.contentLength !== null && facts.contentLength > settings.clientMaxBodySize) {
+      return statusResponse(413);
+    }
+    const streams =
+      hasBody && !settings.proxyRequestBuffering && settings.proxyPassRequestBody && (!isChunked || settings.proxyHttpVersion === "1.1");
+    let buffered: BufferedBody | null = null;
+    let outBody: Outgoing["body"] = null;
+    let framing: BodyFraming = { kind: "none" };
+    if (streams) {
+      outBody = { kind: "streamed", stream: body };
+      framing = isChunked ? { kind: "chunked" } : { kind: "length", length: facts.contentLength as number };
+    } else if (hasBody) {
+      const read = await readBody(
+        body,
+        {
+          maxSize: settings.clientMaxBodySize,
+          bufferSize: settings.clientBodyBufferSize,
+          timeoutMs: settings.clientBodyTimeoutMs,
+          tempPath: settings.clientBodyTempPath,
+          contentLength: facts.contentLength,
+        },
+        caps.spool,
+      );
+      if ("failed" in read) {
+        const f = read.failed;
+        if (f.kind === "too-large") return statusResponse(413);
+        // nginx logs 408 / 400 here and closes without a word (6.4).
+        return { kind: "close", logStatus: f.kind === "timeout" ? 408 : 400 };
+      }
+      buffered = read.ok;
+      framing = { kind: "length", length: bodySize(buffered) };
+      if (settings.proxyPassRequestBody) outBody = { kind: "buffered", body: buffered };
+    }
+
+    const outgoing: Outgoing = {
+      method: settings.proxyMethod ?? ctx.head.method,
+      target: upstreamTarget(ctx.pass as NonNullable<RequestContext["pass"]>, location, target),
+      headers: buildRequestHeaders(plan.headers, ctx, framing, ctx.head),
+      body: outBody,
+    };
+    let result: Awaited<ReturnType<typeof forward>>;
+    try {
+      result = await forward(caps, plan.group as PeerGroup, settings, ctx, outgoing);
+    } catch (error) {
+      releaseBody(buffered);
+      throw error;
+    }
+    if (result.kind !== "response" || !("discard" in result)) {
+      releaseBody(buffered);
+      return result as ProxyResponse;
+    }
+    return {
+      kind: "response",
+      status: result.status,
+      reason: result.reason,
+      headers: buildResponseHeaders(plan.response, result.headers, ctx, hadHost),
+      body: result.body,
+      closeConnection: false,
+      done: () => releaseBody(buffered),
+    };
+  }
+
+  function respond(action: Action, ctx: RequestContext, settings: Settings, hadHost: boolean): ProxyResponse {
+    if (action.kind !== "return") throw new Error("respond() takes a return action");
+    if (action.status === 444) return { kind: "close", logStatus: 444 };
+    const text = action.body ? renderTemplate(action.body, ctx) : null;
+    if (action.status >= 301 && action.status <= 308 && action.status !== 304 && action.status !== 305 && action.status !== 306) {
+      const location = text ?? "";
+      return statusResponse(action.status, [["Location", location.startsWith("/") ? absoluteUrl(location, ctx, hadHost) : location]]);
+    }
+    if (text !== null) return textResponse(action.status, text, settings.defaultType);
+    if (action.status >= 300 && REASON_PHRASES[action.status]) return statusResponse(action.status);
+    return textResponse(action.status, "", settings.defaultType);
+  }
+
+  return {
+    config,
+    handle,
+    fetch: (request, connection) => fetchEntry(handle, request, connection),
+  };
+}
+
+interface HeaderFacts {
+  readonly host: string | undefined;
+  readonly hostCount: number;
+  readonly contentLength: number | null;
+  readonly transferEncoding: string | undefined;
+}
+
+/** One pass over the headers for the few nginx interprets itself. */
+function scanHeaders(headers: HeaderPairs): HeaderFacts {
+  let host: string | undefined;
+  let hostCount = 0;
+  let contentLength: number | null = null;
+  let transferEncoding: string | undefined;
+  for (const [name, value] of headers) {
+    if (name.length === 4 && name.toLowerCase() === "host") {
+      host ??= value;
+      hostCount++;
+    } else if (name.length === 14 && name.toLowerCase() === "content-length") {
+      contentLength = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+      transferEncoding = value;
+    }
+  }
+  return { host, hostCount, contentLength, transferEncoding };
+}
+
+function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {
+  if (head.headers.every(([name]) => valid.test(name))) return head;
+  return { ...head, headers: head.headers.filter(([name]) => valid.test(name)) };
+}
+
+/** The Fetch entry: a `Request` in, a `Response` out, over the same `handle`. */
+async function fetchEntry(handle: Proxy["handle"], request: Request, connection: ConnectionInfo): Promise<Response> {
+  const url = new URL(request.url);
+  const headers: HeaderPairs = [];
+  request.headers.forEach((value, name) => {
+    headers.push([name, value]);
+  });
+  if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.host]);
+  const head: RequestHead = { method: request.method, target: url.pathname + url.search, httpVersion: "1.1", headers };
+  const body: BodyStream = request.body ?? emptyBody();
+  const res = await handle(head, body, connection);
+  if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
+  const out = new Headers();
+  for (const [name, value] of res.headers) out.append(name, value);
+  const noBody = res.status === 204 || res.status === 304 || request.method === "HEAD";
+  const payload = noBody || res.body === null ? null : res.body instanceof Uint8Array ? res.body : toReadableStream(res.body, res.done);
+  if (!(payload instanceof ReadableStream)) res.done?.();
+  return new Response(payload as ConstructorParameters<typeof Response>[0], { status: res.status, statusText: res.reason, headers: out });
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+function toReadableStream(body: BodyStream, done: (() => void) | undefined): ReadableStream<Uint8Array> {
+  const it = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await it.next();
+        if (next.done) {
+          controller.close();
+          done?.();
+        } else controller.enqueue(next.value);
+      } catch (error) {
+        controller.error(error);
+        done?.();
+      }
+    },
+    async cancel() {
+      await it.return?.();
+      done?.();
+    },
+  });
+}

@@ -1,0 +1,86 @@
+import type { Config, Server } from "../config/model.ts";
+
+/** The servers sharing one listen address, with their names indexed as nginx hashes them. */
+interface AddressGroup {
+  readonly defaultServer: Server;
+  readonly exact: ReadonlyMap<string, Server>;
+  /** `*.example.com` / `.example.com`, longest first; `suffix` is `.example.com`. */
+  readonly leading: readonly { readonly suffix: string; readonly alsoBare: boolean; readonly server: Server }[];
+  /** `www.example.*`, longest first; `prefix` is `www.example.`. */
+  readonly trailing: readonly { readonly prefix: string; readonly server: Server }[];
+  readonly regexes: readonly { readonly regex: RegExp; readonly server: Server }[];
+}
+
+/**
+ * Chooses the `server {}` for a connection and host (docs/nginx-semantics.md 7.3), from
+ * tables built once at load.
+ */
+export class ServerSelector {
+  readonly #groups = new Map<string, AddressGroup>();
+
+  constructor(config: Config) {
+    const byKey = new Map<string, Server[]>();
+    const defaults = new Map<string, Server>();
+    for (const server of config.servers) {
+      for (const l of server.listens) {
+        const list = byKey.get(l.key) ?? [];
+        list.push(server);
+        byKey.set(l.key, list);
+        if (l.isDefault) defaults.set(l.key, server);
+      }
+    }
+    for (const [key, servers] of byKey) {
+      this.#groups.set(key, buildGroup(servers, defaults.get(key) ?? (servers[0] as Server)));
+    }
+  }
+
+  /**
+   * The server for a request that arrived on `localAddress:localPort` (or a unix socket key)
+   * with `host` (validated, lower-case; null when the request had none).
+   */
+  select(listenKey: string, localAddress: string, localPort: number, host: string | null): Server | null {
+    const group = this.#group(listenKey, localAddress, localPort);
+    if (!group) return null;
+    const name = host ?? "";
+    const exact = group.exact.get(name);
+    if (exact) return exact;
+    if (host) {
+      for (const w of group.leading) {
+        if (name.endsWith(w.suffix) || (w.alsoBare && name === w.suffix.slice(1))) return w.server;
+      }
+      for (const w of group.trailing) if (name.startsWith(w.prefix)) return w.server;
+      for (const r of group.regexes) if (r.regex.test(name)) return r.server;
+    }
+    return group.defaultServer;
+  }
+
+  #group(listenKey: string, localAddress: string, localPort: number): AddressGroup | undefined {
+    if (listenKey.startsWith("unix:")) return this.#groups.get(listenKey);
+    const v6 = localAddress.includes(":") && !localAddress.startsWith("::ffff:");
+    const addr = localAddress.startsWith("::ffff:") ? localAddress.slice(7) : localAddress;
+    return (
+      this.#groups.get(v6 ? `[${addr}]:${localPort}` : `${addr}:${localPort}`) ??
+      this.#groups.get(v6 ? `[::]:${localPort}` : `*:${localPort}`)
+    );
+  }
+}
+
+function buildGroup(servers: readonly Server[], defaultServer: Server): AddressGroup {
+  const exact = new Map<string, Server>();
+  const leading: { suffix: string; alsoBare: boolean; server: Server }[] = [];
+  const trailing: { prefix: string; server: Server }[] = [];
+  const regexes: { regex: RegExp; server: Server }[] = [];
+  for (const server of servers) {
+    for (const name of server.names) {
+      // The first server to claim a name keeps it (nginx warns "conflicting server name").
+      if (name.startsWith("~")) regexes.push({ regex: new RegExp(name.slice(1), "i"), server });
+      else if (name.startsWith("*.")) leading.push({ suffix: name.slice(1), alsoBare: false, server });
+      else if (name.startsWith(".")) leading.push({ suffix: name, alsoBare: true, server });
+      else if (name.endsWith(".*")) trailing.push({ prefix: name.slice(0, -1), server });
+      else if (!exact.has(name)) exact.set(name, server);
+    }
+  }
+  leading.sort((a, b) => b.suffix.length - a.suffix.length);
+  trailing.sort((a, b) => b.prefix.length - a.prefix.length);
+  return { defaultServer, exact, leading, trailing, regexes };
+}

@@ -1,0 +1,36 @@
+import type { ProxyPass, Server } from "../config/model.ts";
+import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+
+/** What variables read: the request as routed, computed once per request. */
+export interface RequestContext {
+  readonly head: RequestHead;
+  readonly connection: ConnectionInfo;
+  readonly server: Server;
+  /** `$uri`: the decoded, normalised path. */
+  readonly uri: string;
+  /** `$args`: the raw query string, without `?`. */
+  readonly args: string;
+  /** `$request_uri`: the raw path and query as the client sent them. */
+  readonly requestUri: string;
+  /** `$host`: validated, lower-cased host, without port; the server's name when absent. */
+  readonly host: string;
+  /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */
+  readonly pass: ProxyPass | null;
+}
+
+/** The first header value with this lower-case name, or undefined. */
+export function findHeader(head: RequestHead, lowerName: string): string | undefined {
+  for (const [name, value] of head.headers) {
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return value;
+  }
+  return undefined;
+}
+
+/** Every value of a header, in arrival order. */
+export function findHeaders(head: RequestHead, lowerName: string): string[] {
+  const out: string[] = [];
+  for (const [name, value] of head.headers) {
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) out.push(value);
+  }
+  return out;
+}

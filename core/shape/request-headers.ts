@@ -1,0 +1,71 @@
+import type { HeaderSetting, Settings } from "../config/model.ts";
+import type { HeaderPairs, RequestHead } from "../exchange.ts";
+import type { RequestContext } from "./request-context.ts";
+import { compileTemplate, renderTemplate, type Template } from "./template.ts";
+
+/** One line of the merged `proxy_set_header` list; two take their value from the body. */
+type PlanEntry =
+  | { readonly kind: "template"; readonly name: string; readonly value: Template }
+  | { readonly kind: "content-length" | "transfer-encoding"; readonly name: string };
+
+/** The header block of a location, merged once at load (docs/nginx-semantics.md 5.6). */
+export interface HeaderPlan {
+  readonly entries: readonly PlanEntry[];
+  /** Lower-case names of the merged list: client headers with these names are not forwarded. */
+  readonly skip: ReadonlySet<string>;
+  readonly passRequestHeaders: boolean;
+}
+
+/** How the body goes upstream: its exact length, chunked, or none at all. */
+export type BodyFraming =
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" }
+  | { readonly kind: "none" };
+
+const host = compileTemplate("$proxy_host");
+const empty = compileTemplate("");
+
+/** nginx 1.22's built-in defaults, appended after the location's own entries, in its order. */
+const DEFAULTS: readonly PlanEntry[] = [
+  { kind: "template", name: "Host", value: host },
+  { kind: "template", name: "Connection", value: compileTemplate("close") },
+  { kind: "content-length", name: "Content-Length" },
+  { kind: "transfer-encoding", name: "Transfer-Encoding" },
+  { kind: "template", name: "TE", value: empty },
+  { kind: "template", name: "Keep-Alive", value: empty },
+  { kind: "template", name: "Expect", value: empty },
+  { kind: "template", name: "Upgrade", value: empty },
+];
+
+/** Merges a location's `proxy_set_header` list with the defaults whose names it did not set. */
+export function planHeaders(settings: Settings): HeaderPlan {
+  const own: PlanEntry[] = settings.proxySetHeaders.map((h: HeaderSetting) => ({ kind: "template", name: h.name, value: h.value }));
+  const names = new Set(settings.proxySetHeaders.map((h) => h.lowerName));
+  const entries = [...own, ...DEFAULTS.filter((d) => !names.has(d.name.toLowerCase()))];
+  return {
+    entries,
+    skip: new Set(entries.map((e) => e.name.toLowerCase())),
+    passRequestHeaders: settings.proxyPassRequestHeaders,
+  };
+}
+
+/**
+ * The upstream header block: the merged list (entries whose value is empty are not sent), then
+ * the client's headers in arrival order, case and duplicates kept, except those the list names.
+ */
+export function buildRequestHeaders(plan: HeaderPlan, ctx: RequestContext, framing: BodyFraming, head: RequestHead): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const e of plan.entries) {
+    let value: string;
+    if (e.kind === "template") value = renderTemplate(e.value, ctx);
+    else if (e.kind === "content-length") value = framing.kind === "length" ? String(framing.length) : "";
+    else value = framing.kind === "chunked" ? "chunked" : "";
+    if (value !== "") out.push([e.name, value]);
+  }
+  if (plan.passRequestHeaders) {
+    for (const pair of head.headers) {
+      if (!plan.skip.has(pair[0].toLowerCase())) out.push(pair);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import type { Settings } from "../config/model.ts";
+import type { HeaderPairs } from "../exchange.ts";
+import type { RequestContext } from "./request-context.ts";
+import { absoluteUrl, type RedirectPlan, rewriteRedirect } from "./redirect.ts";
+
+/** Upstream headers nginx never copies: it writes its own framing and connection headers. */
+const HOP_BY_HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
+/** Hidden unless `proxy_pass_header` names them (`ngx_http_proxy_hide_headers`). */
+const HIDDEN_BY_DEFAULT = ["date", "server", "x-pad", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering", "x-accel-charset"];
+
+/** Which upstream response headers a location drops, resolved once at load. */
+export interface ResponseHeaderPlan {
+  readonly hide: ReadonlySet<string>;
+  readonly redirect: RedirectPlan;
+}
+
+/** `proxy_hide_header` plus nginx's hidden set, less `proxy_pass_header` (6.9). */
+export function planResponseHeaders(settings: Settings, redirect: RedirectPlan): ResponseHeaderPlan {
+  const hide = new Set([...HIDDEN_BY_DEFAULT, ...settings.proxyHideHeaders, ...HOP_BY_HOP_HEADERS]);
+  for (const name of settings.proxyPassHeaders) if (!HOP_BY_HOP_HEADERS.has(name)) hide.delete(name);
+  return { hide, redirect };
+}
+
+/**
+ * The upstream's headers as the client gets them: hidden ones dropped, `Location` and
+ * `Refresh` rewritten by `proxy_redirect`. `Server` goes first, as nginx writes it.
+ */
+export function buildResponseHeaders(plan: ResponseHeaderPlan, upstream: HeaderPairs, ctx: RequestContext, hadHost: boolean): HeaderPairs {
+  const out: HeaderPairs = [["Server", "edgeproxy"]];
+  for (const pair of upstream) {
+    const lower = pair[0].toLowerCase();
+    if (plan.hide.has(lower)) continue;
+    if (lower === "location") {
+      const rewritten = rewriteRedirect(plan.redirect, pair[1], ctx);
+      if (rewritten !== null) {
+        out.push([pair[0], rewritten.startsWith("/") ? absoluteUrl(rewritten, ctx, hadHost) : rewritten]);
+        continue;
+      }
+    } else if (lower === "refresh") {
+      const at = pair[1].toLowerCase().indexOf("url=");
+      if (at >= 0) {
+        const rewritten = rewriteRedirect(plan.redirect, pair[1].slice(at + 4), ctx);
+        if (rewritten !== null) {
+          out.push([pair[0], pair[1].slice(0, at + 4) + rewritten]);
+          continue;
+        }
+      }
+    }
+    out.push(pair);
+  }
+  return out;
+}
