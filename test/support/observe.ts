@@ -1,0 +1,74 @@
+import type { Backend, SeenRequest } from "./backend.ts";
+import { type ClientResponse, type RawRequestOptions, rawRequest } from "./client.ts";
+import type { RunningProxy } from "./proxies.ts";
+
+/** What a client and the backends observed for one request, made comparable across proxies. */
+export interface Observation {
+  readonly status: number;
+  /** Response headers as a sorted `name: value` list, lower-case names, minus per-server ones. */
+  readonly responseHeaders: string[];
+  readonly body: string;
+  /** Requests the backends received for it: request line, ordered headers, body. */
+  readonly upstream: { requestLine: string; headers: [string, string][]; body: string; backend: string }[];
+  readonly closedSilently: boolean;
+}
+
+/** Headers that name the server or the moment, or describe the client connection's framing. */
+const PER_SERVER = new Set(["date", "server", "keep-alive", "connection"]);
+
+/** Sends `request` through `proxy` and collects what everyone saw. */
+export async function observe(
+  proxy: RunningProxy,
+  backends: readonly Backend[],
+  request: string | Buffer,
+  options: RawRequestOptions = {},
+): Promise<Observation> {
+  const before = backends.map((b) => b.seen.length);
+  const res = await rawRequest(proxy.port, request, options);
+  // A backend may record the request a moment after the client has its answer.
+  await new Promise((r) => setTimeout(r, 20));
+  const upstream = backends.flatMap((b, i) => b.seen.slice(before[i]).map((s) => describe(s, String(b.port))));
+  return summarise(res, upstream, proxy.port);
+}
+
+function describe(s: SeenRequest, backend: string) {
+  return { requestLine: s.requestLine, headers: s.headers, body: s.body.toString("latin1"), backend };
+}
+
+function summarise(res: ClientResponse, upstream: Observation["upstream"], port: number): Observation {
+  const raw = res.body.toString("latin1");
+  // nginx signs its pages "nginx/1.22.1", edgeproxy "edgeproxy": the same page otherwise.
+  const body = raw.replace(/<center>(nginx\/[\d.]+|edgeproxy)<\/center>/, "<center>SERVER</center>");
+  return {
+    status: res.status,
+    responseHeaders: res.headers
+      .filter(([n]) => !PER_SERVER.has(n.toLowerCase()))
+      .map(([n, v]) => {
+        const name = n.toLowerCase();
+        if (name === "content-length" && body !== raw) return `${name}: ${body.length}`;
+        // Each proxy listens on its own port; absolute redirects name it.
+        return `${name}: ${v.replaceAll(`:${port}/`, ":PORT/")}`;
+      })
+      .sort(),
+    body,
+    upstream,
+    closedSilently: res.closedSilently,
+  };
+}
+
+/** Runs the same request through each proxy in turn and returns their observations by name. */
+export async function observeAll(
+  proxies: readonly RunningProxy[],
+  backends: readonly Backend[],
+  request: string | Buffer,
+  options: RawRequestOptions = {},
+): Promise<Record<string, Observation>> {
+  const out: Record<string, Observation> = {};
+  for (const p of proxies) out[p.name] = await observe(p, backends, request, options);
+  return out;
+}
+
+/** A `GET` request text with `Connection: close`. */
+export function getRequest(target: string, headers: string[] = ["Host: example.com"]): string {
+  return `GET ${target} HTTP/1.1\r\n${[...headers, "Connection: close"].join("\r\n")}\r\n\r\n`;
+}

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The repository root, for starting adapters as a user would. */
+export const ROOT = resolve(import.meta.dirname, "../..");
+
+/** A proxy process under test: nginx (the oracle) or an edgeproxy adapter. */
+export interface RunningProxy {
+  readonly name: string;
+  readonly port: number;
+  readonly dir: string;
+  /** What the process wrote to stderr (edgeproxy) or its error log (nginx). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback TCP port. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/**
+ * A complete nginx.conf around `http` contents, with every path inside `dir` so that nginx
+ * runs unprivileged in the foreground; edgeproxy accepts and ignores these process lines.
+ */
+export function wrapConfig(dir: string, httpBody: string): string {
+  return `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+${httpBody}
+}
+`;
+}
+
+/** A fresh temp directory for one proxy's config and files. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `edgeproxy-${prefix}-`));
+  mkdirSync(join(dir, "body"), { recursive: true });
+  return dir;
+}
+
+/** Starts nginx on `httpBody` with `{{port}}` replaced by a free port. A missing nginx fails. */
+export async function startNginx(httpBody: (port: number) => string): Promise<RunningProxy> {
+  const port = await freePort();
+  const dir = tempDir("nginx");
+  const file = join(dir, "nginx.conf");
+  writeFileSync(file, wrapConfig(dir, httpBody(port)));
+  const child = spawn("nginx", ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", file], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const log = () => {
+    try {
+      return stderr + readFileSync(join(dir, "error.log"), "utf8");
+    } catch {
+      return stderr;
+    }
+  };
+  await waitForPort(port, child, log);
+  return { name: "nginx", port, dir, log, stop: () => stopChild(child, dir) };
+}
+
+/** Starts `node adapters/node -c FILE` on the same kind of config. */
+export async function startEdgeproxy(httpBody: (port: number) => string, adapter: string[] = [process.execPath, "adapters/node"]): Promise<RunningProxy> {
+  const port = await freePort();
+  const dir = tempDir("edge");
+  const file = join(dir, "edgeproxy.conf");
+  writeFileSync(file, wrapConfig(dir, httpBody(port)));
+  const [cmd, ...args] = adapter as [string, ...string[]];
+  const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  await waitForPort(port, child, () => stderr);
+  return { name: "edgeproxy", port, dir, log: () => stderr, stop: () => stopChild(child, dir) };
+}
+
+/** Starts nginx and edgeproxy on the same configuration. */
+export async function startBoth(httpBody: (port: number) => string): Promise<RunningProxy[]> {
+  return Promise.all([startNginx(httpBody), startEdgeproxy(httpBody)]);
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening:\n${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host: "127.0.0.1" });
+      s.on("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`not listening on ${port} after 15 s:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopChild(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** `nginx -t` and `edgeproxy -t` on one complete config text: did each accept it? */
+export function checkBoth(configText: (dir: string) => string): { nginx: boolean; edgeproxy: boolean; nginxOut: string; edgeOut: string } {
+  const dir = tempDir("check");
+  const file = join(dir, "nginx.conf");
+  writeFileSync(file, configText(dir));
+  const n = spawnSync("nginx", ["-t", "-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", file], { encoding: "utf8" });
+  if (n.error) throw n.error;
+  const e = spawnSync(process.execPath, ["adapters/node", "-t", "-c", file], { cwd: ROOT, encoding: "utf8" });
+  rmSync(dir, { recursive: true, force: true });
+  return { nginx: n.status === 0, edgeproxy: e.status === 0, nginxOut: n.stderr, edgeOut: e.stderr };
+}
