@@ -27,12 +27,14 @@ export async function observe(
   const res = await rawRequest(proxy.port, request, options);
   // A backend may record the request a moment after the client has its answer.
   await new Promise((r) => setTimeout(r, 20));
-  const upstream = backends.flatMap((b, i) => b.seen.slice(before[i]).map((s) => describe(s, String(b.port))));
+  const upstream = backends.flatMap((b, i) => b.seen.slice(before[i]).map((s) => describe(s, String(b.port), proxy.port)));
   return summarise(res, upstream, proxy.port);
 }
 
-function describe(s: SeenRequest, backend: string) {
-  return { requestLine: s.requestLine, headers: s.headers, body: s.body.toString("latin1"), backend };
+function describe(s: SeenRequest, backend: string, proxyPort: number) {
+  // `$server_port` and friends name each proxy's own port.
+  const headers = s.headers.map(([n, v]) => [n, v.replaceAll(String(proxyPort), "PORT")] as [string, string]);
+  return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend };
 }
 
 function summarise(res: ClientResponse, upstream: Observation["upstream"], port: number): Observation {
