@@ -15,6 +15,9 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   507: "Insufficient Storage",
 };
 
+/** Where the page title differs from the status line (`ngx_http_special_response.c`). */
+const PAGE_TITLES: Readonly<Record<number, string>> = { 302: "Found", 401: "Authorization Required" };
+
 /** Statuses after which nginx closes the client connection (`ngx_http_special_response_handler`). */
 const CLOSING = new Set([400, 413, 414, 500, 501]);
 
@@ -25,7 +28,7 @@ const PAGES = new Map<number, Uint8Array>();
 function page(status: number): Uint8Array {
   let bytes = PAGES.get(status);
   if (!bytes) {
-    const line = `${status} ${REASON_PHRASES[status] ?? ""}`.trim();
+    const line = `${status} ${PAGE_TITLES[status] ?? REASON_PHRASES[status] ?? ""}`.trim();
     const html = `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`;
     bytes = encoder.encode(html);
     PAGES.set(status, bytes);
