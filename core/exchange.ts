@@ -30,6 +30,13 @@ export interface ConnectionInfo {
 /** A stream of body bytes: Node streams and web `ReadableStream`s both are one. */
 export type BodyStream = AsyncIterable<Uint8Array>;
 
+/**
+ * A client body. An adapter that reads ahead may say whether the whole body came with the
+ * head: nginx sends such a "preread" body buffered even when streaming was asked for
+ * (docs/nginx-semantics.md 5.8).
+ */
+export type ClientBody = BodyStream & { readonly isPrereadComplete?: () => Promise<boolean> };
+
 /** What the client gets: a head and a body, or a silent close (nginx's 408 and 499). */
 export type ProxyResponse =
   | {

@@ -3,5 +3,5 @@ export { compileConfig, type CompileOptions } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
-export type { BodyStream, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createProxy, type Proxy } from "./proxy.ts";

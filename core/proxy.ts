@@ -2,7 +2,7 @@ import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { bodySize, type BufferedBody, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
-import type { BodyStream, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, statusResponse, textResponse } from "./forward/status-page.ts";
 import { validateHost } from "./route/host.ts";
@@ -19,7 +19,7 @@ import { upstreamTarget } from "./shape/upstream-target.ts";
 /** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
 export interface Proxy {
   /** For adapters that own their sockets: plain data in, plain data out, no Fetch objects. */
-  handle(head: RequestHead, body: BodyStream, connection: ConnectionInfo): Promise<ProxyResponse>;
+  handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse>;
   /** For Fetch-native platforms and for mounting inside a Hono app. */
   fetch(request: Request, connection: ConnectionInfo): Promise<Response>;
   readonly config: Config;
@@ -53,7 +53,7 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
   for (const s of config.servers) s.locations.forEach(visit);
   const nameFilter = !config.ignoreInvalidHeaders ? null : config.underscoresInHeaders ? VALID_HEADER_NAME_UNDERSCORE : VALID_HEADER_NAME;
 
-  async function handle(rawHead: RequestHead, body: BodyStream, connection: ConnectionInfo): Promise<ProxyResponse> {
+  async function handle(rawHead: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     // Headers nginx ignores while reading the request never exist for it (5.6).
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
     const target = parseTarget(head.target, config.mergeSlashes);
@@ -90,7 +90,7 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
     ctx: RequestContext,
     target: ParsedTarget,
     facts: HeaderFacts,
-    body: BodyStream,
+    body: ClientBody,
     hadHost: boolean,
   ): Promise<ProxyResponse> {
     const settings = location.settings;
@@ -103,8 +103,9 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
     if (settings.clientMaxBodySize > 0 && facts.contentLength !== null && facts.contentLength > settings.clientMaxBodySize) {
       return statusResponse(413);
     }
-    const streams =
+    let streams =
       hasBody && !settings.proxyRequestBuffering && settings.proxyPassRequestBody && (!isChunked || settings.proxyHttpVersion === "1.1");
+    if (streams && body.isPrereadComplete && (await body.isPrereadComplete())) streams = false;
     let buffered: BufferedBody | null = null;
     let outBody: Outgoing["body"] = null;
     let framing: BodyFraming = { kind: "none" };

@@ -85,7 +85,7 @@ export class NodeServer {
       const head = { method: req.method ?? "GET", target: req.url ?? "/", httpVersion: req.httpVersion, headers };
       let result: ProxyResponse;
       try {
-        result = await this.#proxy().handle(head, req, connection);
+        result = await this.#proxy().handle(head, Object.assign(req, { isPrereadComplete }), connection);
       } catch (error) {
         this.#log.error(`unexpected error: ${(error as Error).stack ?? error}`);
         result = { kind: "response", status: 500, reason: "Internal Server Error", headers: [["Content-Length", "0"]], body: null, closeConnection: true };
@@ -95,6 +95,11 @@ export class NodeServer {
       this.#inFlight--;
     }
   }
+}
+
+/** Whether node:http parsed the whole body along with the head (it does so on the next turn). */
+function isPrereadComplete(this: http.IncomingMessage): Promise<boolean> {
+  return new Promise((resolve) => setImmediate(() => resolve(this.complete)));
 }
 
 /** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */
