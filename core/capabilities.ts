@@ -57,6 +57,8 @@ export type UpstreamResult =
       readonly kind: "response";
       readonly status: number;
       readonly reason: string;
+      /** The upstream sent no status line: nginx passes such a reply on as HTTP/0.9. */
+      readonly isHttp09: boolean;
       readonly headers: HeaderPairs;
       /** The body bytes; errors while reading it (a reset, a read timeout) end the stream with an error. */
       readonly body: BodyStream;

@@ -46,6 +46,8 @@ export type ProxyResponse =
       readonly reason: string;
       readonly headers: HeaderPairs;
       readonly body: BodyStream | Uint8Array | null;
+      /** Send the body alone, no status line or headers, then close (nginx relaying HTTP/0.9). */
+      readonly isHttp09?: boolean;
       /** Close the client connection after this response (nginx does after 400, 413, ...). */
       readonly closeConnection: boolean;
       /** Called once the response is written or abandoned: releases spool files, sockets. */

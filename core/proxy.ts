@@ -158,7 +158,8 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
       reason: result.reason,
       headers: buildResponseHeaders(plan.response, result.headers, ctx, hadHost),
       body: result.body,
-      closeConnection: false,
+      closeConnection: result.isHttp09,
+      isHttp09: result.isHttp09,
       done: () => releaseBody(buffered),
     };
   }

@@ -112,6 +112,11 @@ async function writeResponse(req: http.IncomingMessage, res: http.ServerResponse
     req.socket.destroy();
     return;
   }
+  if (result.isHttp09 && result.body && !(result.body instanceof Uint8Array)) {
+    await writeRaw(req, result.body);
+    result.done?.();
+    return;
+  }
   try {
     const flat: string[] = [];
     for (const [name, value] of result.headers) flat.push(name, value);
@@ -135,6 +140,15 @@ async function writeResponse(req: http.IncomingMessage, res: http.ServerResponse
   } finally {
     result.done?.();
   }
+}
+
+/** HTTP/0.9 relaying: the upstream's bytes straight onto the client socket, then close. */
+async function writeRaw(req: http.IncomingMessage, body: AsyncIterable<Uint8Array>): Promise<void> {
+  const socket = req.socket;
+  try {
+    for await (const chunk of body) if (!socket.write(chunk)) await once(socket, "drain");
+  } catch {}
+  socket.end();
 }
 
 function drained(res: http.ServerResponse): Promise<void> {

@@ -77,6 +77,7 @@ export class NodeTransport implements Transport {
       kind: "response",
       status: head.status,
       reason: head.reason,
+      isHttp09: head.httpVersion === "0.9",
       headers: head.headers,
       body,
       discard: () => {

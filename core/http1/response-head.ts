@@ -61,10 +61,10 @@ export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes:
     const name = colon > 0 ? line.slice(0, colon) : "";
     if (!HEADER_NAME.test(name)) return { kind: "invalid", detail: "upstream sent invalid header" };
     const value = line.slice(colon + 1).trim();
-    headers.push([name, value]);
     const lower = name.toLowerCase();
     if (lower === "content-length") {
-      if (!/^\d+$/.test(value)) return { kind: "invalid", detail: `upstream sent invalid "Content-Length" header` };
+      // nginx 1.22 drops a Content-Length it cannot parse (1.23 made it invalid_header).
+      if (!/^\d+$/.test(value)) continue;
       contentLength = Number(value);
     } else if (lower === "transfer-encoding") {
       chunked = /(^|,)\s*chunked\s*$/i.test(value);
@@ -72,6 +72,7 @@ export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes:
       if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
       else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value) && version === "1.0") close = true;
     }
+    headers.push([name, value]);
   }
   let framing: ResponseFraming;
   if (isHeadRequest || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: "none" };

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { getRequest, observeAll } from "../support/observe.ts";
+import { freePort, type RunningProxy, startBoth } from "../support/proxies.ts";
+
+// nginx-semantics 6.6, 6.7 and 8: what a client gets when the upstream fails.
+describe("upstream failures", () => {
+  let backend: Backend;
+  let unixBackend: Backend;
+  let socketDir: string;
+  let proxies: RunningProxy[];
+
+  beforeAll(async () => {
+    backend = await startBackend("e");
+    socketDir = mkdtempSync(join(tmpdir(), "edgeproxy-sock-"));
+    unixBackend = await startBackend("unix", join(socketDir, "app.sock"));
+    const refused = await freePort();
+    proxies = await startBoth(
+      (port) => `
+    upstream e { server 127.0.0.1:${backend.port}; }
+    upstream gone { server 127.0.0.1:${refused}; }
+    upstream sock { server unix:${socketDir}/app.sock; }
+    proxy_read_timeout 1s;
+    server {
+        listen 127.0.0.1:${port};
+        location / { proxy_pass http://e; }
+        location /refused/ { proxy_pass http://gone; }
+        location /implicit-refused/ { proxy_pass http://127.0.0.1:${refused}; }
+        location /unix/ { proxy_pass http://unix:${socketDir}/app.sock:/in-socket/; }
+        location /unix-block/ { proxy_pass http://sock; }
+        location /small-header/ { proxy_buffer_size 1k; proxy_pass http://e; }
+    }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await backend.close();
+    await unixBackend.close();
+    rmSync(socketDir, { recursive: true, force: true });
+  });
+
+  const withReply = async (reply: Backend["reply"], target: string) => {
+    backend.reply = reply;
+    try {
+      return await observeAll(proxies, [backend, unixBackend], getRequest(target));
+    } finally {
+      backend.reply = () => ({ body: "e\n" });
+    }
+  };
+
+  test.each(["/refused/x", "/implicit-refused/x"])("answers 502 for a refused connection on %s", async (target) => {
+    const seen = await observeAll(proxies, [backend], getRequest(target));
+    expect(seen.nginx?.status).toBe(502);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test.each(["/unix/a?b=c", "/unix-block/a"])("proxies to a unix socket on %s", async (target) => {
+    const seen = await observeAll(proxies, [backend, unixBackend], getRequest(target));
+    expect(seen.nginx?.status).toBe(200);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("answers 504 when the upstream sends no header within proxy_read_timeout", async () => {
+    const seen = await withReply(() => ({ hang: true }), "/hang");
+    expect(seen.nginx?.status).toBe(504);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("answers 502 when the upstream resets before answering", async () => {
+    const seen = await withReply(() => ({ reset: true }), "/reset");
+    expect(seen.nginx?.status).toBe(502);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("answers 502 when the upstream closes without a complete header", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nContent-Le" }), "/cut");
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("answers 502 for an invalid header line", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\nbody" }), "/invalid");
+    expect(seen.nginx?.status).toBe(502);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("ignores an unparsable Content-Length, as nginx 1.22 does (1.23 answers 502)", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nbody" }), "/invalid");
+    expect(seen.nginx?.status).toBe(200);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("answers 502 when the head exceeds proxy_buffer_size", async () => {
+    const seen = await withReply(() => ({ headers: [["X-Big", "b".repeat(2000)]], body: "x" }), "/small-header/x");
+    expect(seen.nginx?.status).toBe(502);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("relays a body read until the upstream closes (no Content-Length)", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.0 200 OK\r\nX-Old: 1\r\n\r\nuntil close" }), "/close-delimited");
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("relays a chunked upstream body", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n" }), "/chunked");
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("truncates the response when the upstream dies mid-body", async () => {
+    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part" }), "/truncated");
+    expect(seen.nginx?.status).toBe(200);
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("takes a reply without a status line as HTTP/0.9", async () => {
+    const seen = await withReply(() => ({ raw: "just bytes\n" }), "/http09");
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+});
