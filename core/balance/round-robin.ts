@@ -14,7 +14,7 @@ export function newPickState(): PickState {
 /**
  * nginx's smooth weighted round robin (docs/nginx-semantics.md 2.4, 2.7,
  * `ngx_http_upstream_get_peer()`): primaries first; when none is usable the request moves to
- * the backups for good; null is "no live upstreams".
+ * the backups for good; null is "no live upstreams". The pick is marked tried for this request.
  */
 export function pickRoundRobin(group: PeerGroup, state: PickState): Peer | null {
   if (!state.onBackup) {
@@ -27,7 +27,7 @@ export function pickRoundRobin(group: PeerGroup, state: PickState): Peer | null 
   return pickSmooth(group.backup, state.tried);
 }
 
-function pickSmooth(peers: readonly Peer[], tried: ReadonlySet<Peer>): Peer | null {
+function pickSmooth(peers: readonly Peer[], tried: Set<Peer>): Peer | null {
   let best: Peer | null = null;
   let total = 0;
   for (const peer of peers) {
@@ -38,7 +38,10 @@ function pickSmooth(peers: readonly Peer[], tried: ReadonlySet<Peer>): Peer | nu
     // Strictly greater: ties go to the earlier peer.
     if (best === null || peer.currentWeight > best.currentWeight) best = peer;
   }
-  if (best) best.currentWeight -= total;
+  if (best) {
+    best.currentWeight -= total;
+    tried.add(best);
+  }
   return best;
 }
 

@@ -53,7 +53,6 @@ export async function forward(
       caps.log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
       return statusResponse(502);
     }
-    state.tried.add(peer);
     peer.conns++;
     const request: UpstreamRequest = {
       peer: peer.server.address,
