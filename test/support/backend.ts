@@ -12,11 +12,13 @@ export interface SeenRequest {
   readonly connectedAt: number;
   readonly completedAt: number;
   readonly remoteAddress: string;
+  /** Which connection of this backend carried it (1, 2, ...): keepalive reuse shows here. */
+  readonly connection: number;
 }
 
 /** How a backend answers one request; `raw` bytes are written as they are. */
 export type Reply =
-  | { status?: number; headers?: [string, string][]; body?: string | Buffer }
+  | { status?: number; headers?: [string, string][]; body?: string | Buffer; delayMs?: number }
   | { raw: string | Buffer; close?: boolean }
   | { hang: true }
   | { reset: true };
@@ -31,8 +33,9 @@ export interface Backend {
 }
 
 /** Starts a backend on 127.0.0.1 (or a unix socket path); replies carry `X-Backend: tag`. */
-export async function startBackend(tag: string, path?: string): Promise<Backend> {
+export async function startBackend(tag: string, path?: string, options: { keepAlive?: boolean } = {}): Promise<Backend> {
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const backend: Backend = {
     port: 0,
     seen: [],
@@ -48,6 +51,7 @@ export async function startBackend(tag: string, path?: string): Promise<Backend>
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
     const connectedAt = performance.now();
+    const connection = ++connections;
     let buf = Buffer.alloc(0);
     socket.on("data", (chunk) => {
       buf = Buffer.concat([buf, chunk]);
@@ -55,9 +59,9 @@ export async function startBackend(tag: string, path?: string): Promise<Backend>
         const parsed = parseRequest(buf);
         if (!parsed) return;
         buf = buf.subarray(parsed.length);
-        const seen: SeenRequest = { ...parsed.request, connectedAt, completedAt: performance.now(), remoteAddress: socket.remoteAddress ?? "" };
+        const seen: SeenRequest = { ...parsed.request, connectedAt, completedAt: performance.now(), remoteAddress: socket.remoteAddress ?? "", connection };
         backend.seen.push(seen);
-        answer(socket, backend.reply(seen), tag);
+        answer(socket, backend.reply(seen), tag, options.keepAlive ?? false);
       }
     });
   });
@@ -66,7 +70,7 @@ export async function startBackend(tag: string, path?: string): Promise<Backend>
   return backend;
 }
 
-function answer(socket: net.Socket, reply: Reply, tag: string): void {
+function answer(socket: net.Socket, reply: Reply, tag: string, keepAlive: boolean): void {
   if ("hang" in reply) return;
   if ("reset" in reply) {
     socket.resetAndDestroy();
@@ -77,17 +81,23 @@ function answer(socket: net.Socket, reply: Reply, tag: string): void {
     if (reply.close !== false) socket.end();
     return;
   }
+  if (reply.delayMs) {
+    setTimeout(() => answer(socket, { ...reply, delayMs: 0 }, tag, keepAlive), reply.delayMs);
+    return;
+  }
   const body = Buffer.from(reply.body ?? "");
   const headers = reply.headers ?? [];
   let head = `HTTP/1.1 ${reply.status ?? 200} ${reply.status === 404 ? "Not Found" : "OK"}\r\nX-Backend: ${tag}\r\n`;
   for (const [n, v] of headers) head += `${n}: ${v}\r\n`;
   if (!headers.some(([n]) => n.toLowerCase() === "content-length")) head += `Content-Length: ${body.length}\r\n`;
-  head += "Connection: close\r\n\r\n";
-  socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
+  head += keepAlive ? "\r\n" : "Connection: close\r\n\r\n";
+  const bytes = Buffer.concat([Buffer.from(head, "latin1"), body]);
+  if (keepAlive) socket.write(bytes);
+  else socket.end(bytes);
 }
 
 /** Parses one complete request (Content-Length or chunked body) from the front of `buf`. */
-function parseRequest(buf: Buffer): { request: Omit<SeenRequest, "connectedAt" | "completedAt" | "remoteAddress">; length: number } | null {
+function parseRequest(buf: Buffer): { request: Omit<SeenRequest, "connectedAt" | "completedAt" | "remoteAddress" | "connection">; length: number } | null {
   const end = buf.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
@@ -97,7 +107,7 @@ function parseRequest(buf: Buffer): { request: Omit<SeenRequest, "connectedAt" |
   });
   const get = (n: string) => headers.find(([k]) => k.toLowerCase() === n)?.[1];
   let at = end + 4;
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   if (get("transfer-encoding")?.toLowerCase() === "chunked") {
     const parts: Buffer[] = [];
     for (;;) {

@@ -12,6 +12,9 @@ export interface RunningProxy {
   readonly name: string;
   readonly port: number;
   readonly dir: string;
+  readonly pid: number;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
   /** What the process wrote to stderr (edgeproxy) or its error log (nginx). */
   log(): string;
   stop(): Promise<void>;
@@ -73,8 +76,9 @@ export async function startNginx(httpBody: (port: number) => string): Promise<Ru
       return stderr;
     }
   };
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   await waitForPort(port, child, log);
-  return { name: "nginx", port, dir, log, stop: () => stopChild(child, dir) };
+  return { name: "nginx", port, dir, pid: child.pid as number, exited, log, stop: () => stopChild(child, dir) };
 }
 
 /** Starts `node adapters/node -c FILE` on the same kind of config. */
@@ -89,8 +93,9 @@ export async function startEdgeproxy(httpBody: (port: number) => string, adapter
   child.stderr?.on("data", (d) => {
     stderr += d;
   });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   await waitForPort(port, child, () => stderr);
-  return { name: "edgeproxy", port, dir, log: () => stderr, stop: () => stopChild(child, dir) };
+  return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
 }
 
 /** Starts nginx and edgeproxy on the same configuration. */

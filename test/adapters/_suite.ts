@@ -1,0 +1,189 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { get, header, rawRequest } from "../support/client.ts";
+import { freePort, type RunningProxy } from "../support/proxies.ts";
+
+/** Starts an adapter on `http` contents with `{{port}}` filled in, as `startEdgeproxy` does. */
+export type StartAdapter = (httpBody: (port: number) => string) => Promise<RunningProxy>;
+
+/** Runtime gaps, by test name, with the reason; the suite skips exactly these. */
+export type Skips = Readonly<Record<string, string>>;
+
+/** Files the proxy process holds open that are spooled request bodies. */
+export function openSpoolFiles(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      })
+      .filter((link) => link.includes("edgeproxy-body"));
+  } catch {
+    return [];
+  }
+}
+
+/** A backend that hashes request bodies as they stream in, for uploads of any size. */
+async function startSink(): Promise<{ port: number; results: { size: number; sha256: string; connectedAt: number }[]; close: () => Promise<void> }> {
+  const results: { size: number; sha256: string; connectedAt: number }[] = [];
+  const server = net.createServer((socket) => {
+    const connectedAt = performance.now();
+    let head = Buffer.alloc(0);
+    let remaining = -1;
+    let size = 0;
+    const hash = createHash("sha256");
+    socket.on("error", () => {});
+    socket.on("data", (chunk: Buffer) => {
+      let data = chunk;
+      if (remaining < 0) {
+        head = Buffer.concat([head, data]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        remaining = Number(/content-length: *(\d+)/i.exec(head.subarray(0, end).toString("latin1"))?.[1] ?? 0);
+        data = head.subarray(end + 4);
+      }
+      const take = data.subarray(0, remaining);
+      hash.update(take);
+      size += take.length;
+      remaining -= take.length;
+      if (remaining === 0) {
+        results.push({ size, sha256: hash.digest("hex"), connectedAt });
+        socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, results, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Deterministic bytes: `size` of them, sent in 1 MiB pieces, with their sha256. */
+async function upload(port: number, target: string, size: number, stopAfter = size): Promise<{ status: number; sha256: string }> {
+  const hash = createHash("sha256");
+  const piece = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < piece.length; i++) piece[i] = (i * 31 + 7) & 0xff;
+  const res = await rawRequest(port, `POST ${target} HTTP/1.1\r\nHost: up\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`, {
+    timeoutMs: 120_000,
+    write: async (socket) => {
+      let sent = 0;
+      while (sent < stopAfter) {
+        const n = Math.min(piece.length, stopAfter - sent);
+        const part = piece.subarray(0, n);
+        piece[0] = (piece[0] as number) + 1;
+        hash.update(part);
+        sent += n;
+        if (!socket.write(part)) await new Promise((r) => socket.once("drain", r));
+      }
+      if (stopAfter < size) socket.destroy();
+    },
+  });
+  return { status: res.status, sha256: hash.digest("hex") };
+}
+
+/** The HTTP behaviour every adapter must show, run against a live process. */
+export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {}): void {
+  const maybe = (title: string) => (skips[title] ? test.skip : test);
+
+  describe(`${name} adapter`, () => {
+    let proxy: RunningProxy;
+    let backend: Backend;
+    let keepBackend: Backend;
+    let sink: Awaited<ReturnType<typeof startSink>>;
+    let v6Port: number;
+    let wildcardPort: number;
+    const unixPath = join(tmpdir(), `edgeproxy-listen-${process.pid}-${name}.sock`);
+
+    beforeAll(async () => {
+      backend = await startBackend("plain");
+      keepBackend = await startBackend("keep", undefined, { keepAlive: true });
+      sink = await startSink();
+      v6Port = await freePort();
+      wildcardPort = await freePort();
+      proxy = await start(
+        (port) => `
+    upstream plain { server 127.0.0.1:${backend.port}; }
+    upstream keep { server 127.0.0.1:${keepBackend.port}; keepalive 4; }
+    upstream sink { server 127.0.0.1:${sink.port}; }
+    client_max_body_size 0;
+    server {
+        listen 127.0.0.1:${port};
+        listen [::1]:${v6Port};
+        listen unix:${unixPath};
+        location / { proxy_pass http://plain; }
+        location /where { return 200 "main $remote_addr $server_port\\n"; }
+        location /keep/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://keep; }
+        location /upload { proxy_pass http://sink; }
+    }
+    server { listen ${wildcardPort}; location / { return 200 "wildcard $server_addr\\n"; } }
+    server { listen 127.0.0.2:${wildcardPort}; location / { return 200 "specific $server_addr\\n"; } }`,
+      );
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await Promise.all([backend.close(), keepBackend.close(), sink.close()]);
+    });
+
+    maybe("listens on IPv4, IPv6 and a unix socket")("listens on IPv4, IPv6 and a unix socket", async () => {
+      expect((await get(proxy.port, "/where")).body.toString()).toBe(`main 127.0.0.1 ${proxy.port}\n`);
+      expect((await get(v6Port, "/where", ["Host: a"], { host: "::1" })).body.toString()).toBe(`main ::1 ${v6Port}\n`);
+      const viaUnix = await get(unixPath, "/where");
+      expect(viaUnix.status).toBe(200);
+      expect(viaUnix.body.toString()).toBe("main unix: \n");
+    });
+
+    maybe("selects the server by local address on a wildcard listen")("selects the server by local address on a wildcard listen", async () => {
+      expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.2" })).body.toString()).toBe("specific 127.0.0.2\n");
+      expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.3" })).body.toString()).toBe("wildcard 127.0.0.3\n");
+    });
+
+    maybe("reuses upstream connections with keepalive")("reuses upstream connections with keepalive", async () => {
+      const before = keepBackend.seen.length;
+      for (let i = 0; i < 5; i++) expect((await get(proxy.port, `/keep/${i}`)).status).toBe(200);
+      const seen = keepBackend.seen.slice(before);
+      expect(seen.map((s) => s.requestLine)).toEqual([0, 1, 2, 3, 4].map((i) => `GET /keep/${i} HTTP/1.1`));
+      expect(new Set(seen.map((s) => s.connection)).size).toBe(1);
+      expect(seen[0]?.headers.map(([n]) => n.toLowerCase())).not.toContain("connection");
+    });
+
+    maybe("closes upstream connections without keepalive")("closes upstream connections without keepalive", async () => {
+      const before = backend.seen.length;
+      for (let i = 0; i < 3; i++) await get(proxy.port, `/plain/${i}`);
+      const seen = backend.seen.slice(before);
+      expect(new Set(seen.map((s) => s.connection)).size).toBe(3);
+      expect(seen.every((s) => s.headers.some(([n, v]) => n === "Connection" && v === "close"))).toBe(true);
+    });
+
+    maybe("passes a 64 MiB upload intact through the spool and keeps no file")("passes a 64 MiB upload intact through the spool and keeps no file", async () => {
+      const size = 64 * 1024 * 1024;
+      const sent = await upload(proxy.port, "/upload", size);
+      expect(sent.status).toBe(200);
+      expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256 });
+      expect(openSpoolFiles(proxy.pid)).toEqual([]);
+      expect(readdirSync(join(proxy.dir, "body"))).toEqual([]);
+    });
+
+    maybe("drops the spooled body when the client aborts mid-upload")("drops the spooled body when the client aborts mid-upload", async () => {
+      const before = sink.results.length;
+      const res = await upload(proxy.port, "/upload", 64 * 1024 * 1024, 8 * 1024 * 1024);
+      expect(res.status).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(openSpoolFiles(proxy.pid)).toEqual([]);
+      expect(sink.results.length).toBe(before);
+    });
+
+    maybe("answers 502 with nginx's page when the upstream refuses")("answers 502 with nginx's page when the upstream refuses", async () => {
+      await backend.close();
+      const res = await get(proxy.port, "/refused");
+      expect(res.status).toBe(502);
+      expect(header(res, "content-type")).toBe("text/html");
+      expect(res.body.toString()).toContain("<title>502 Bad Gateway</title>");
+    });
+  });
+}
