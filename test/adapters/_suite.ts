@@ -31,6 +31,12 @@ export function openSpoolFiles(pid: number): string[] {
   }
 }
 
+/** Waits up to a second for the proxy to close its spool files (it does so as the request ends). */
+async function spoolFilesAfterRequest(pid: number): Promise<string[]> {
+  for (let i = 0; i < 50 && openSpoolFiles(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return openSpoolFiles(pid);
+}
+
 /** A backend that hashes request bodies as they stream in, for uploads of any size. */
 async function startSink(): Promise<{ port: number; results: { size: number; sha256: string; connectedAt: number }[]; close: () => Promise<void> }> {
   const results: { size: number; sha256: string; connectedAt: number }[] = [];
@@ -165,7 +171,7 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
       const sent = await upload(proxy.port, "/upload", size);
       expect(sent.status).toBe(200);
       expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256 });
-      expect(openSpoolFiles(proxy.pid)).toEqual([]);
+      expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
       expect(readdirSync(join(proxy.dir, "body"))).toEqual([]);
     });
 
@@ -173,8 +179,7 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
       const before = sink.results.length;
       const res = await upload(proxy.port, "/upload", 64 * 1024 * 1024, 8 * 1024 * 1024);
       expect(res.status).toBe(0);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(openSpoolFiles(proxy.pid)).toEqual([]);
+      expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
       expect(sink.results.length).toBe(before);
     });
 
