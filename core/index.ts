@@ -1,7 +1,18 @@
-export type { BodySpool, Capabilities, Clock, FailureReason, KeepalivePolicy, Logger, SpoolFile, Transport, UpstreamRequest, UpstreamResult } from "./capabilities.ts";
-export { compileConfig, type CompileOptions } from "./config/compile.ts";
+export type {
+  BodySpool,
+  Capabilities,
+  Clock,
+  FailureReason,
+  KeepalivePolicy,
+  Logger,
+  SpoolFile,
+  Transport,
+  UpstreamRequest,
+  UpstreamResult,
+} from "./capabilities.ts";
+export { type CompileOptions, compileConfig } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
-export { createProxy, type Proxy } from "./proxy.ts";
+export { createProxy, type EdgeProxy } from "./proxy.ts";

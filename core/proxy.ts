@@ -1,10 +1,10 @@
 import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
-import { bodySize, type BufferedBody, readBody, releaseBody } from "./buffer/read-body.ts";
+import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
 import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { forward, type Outgoing } from "./forward/forward.ts";
-import { REASON_PHRASES, statusResponse, textResponse } from "./forward/status-page.ts";
+import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
 import { validateHost } from "./route/host.ts";
 import { LocationMatcher } from "./route/location-match.ts";
 import { ServerSelector } from "./route/server-select.ts";
@@ -17,7 +17,7 @@ import { renderTemplate } from "./shape/template.ts";
 import { upstreamTarget } from "./shape/upstream-target.ts";
 
 /** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
-export interface Proxy {
+export interface EdgeProxy {
   /** For adapters that own their sockets: plain data in, plain data out, no Fetch objects. */
   handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse>;
   /** For Fetch-native platforms and for mounting inside a Hono app. */
@@ -36,7 +36,7 @@ const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
 const VALID_HEADER_NAME_UNDERSCORE = /^[A-Za-z0-9_-]+$/;
 
 /** Builds the proxy: matching tables, header plans and peer groups are made here, not per request. */
-export function createProxy(config: Config, caps: Capabilities): Proxy {
+export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   const selector = new ServerSelector(config);
   const matchers = new Map<Server, LocationMatcher>(config.servers.map((s) => [s, new LocationMatcher(s.locations)]));
   const groups = new Map<Upstream, PeerGroup>(config.upstreams.map((u) => [u, createPeerGroup(u)]));
@@ -67,7 +67,16 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return statusResponse(400);
 
-    const base = { head, connection, server, uri: target.uri, args: target.args, requestUri: target.requestUri, host: host ?? server.names[0] ?? "", pass: null };
+    const base = {
+      head,
+      connection,
+      server,
+      uri: target.uri,
+      args: target.args,
+      requestUri: target.requestUri,
+      host: host ?? server.names[0] ?? "",
+      pass: null,
+    };
     if (server.action) return respond(server.action, base, server.settings, host !== null);
     const match = (matchers.get(server) as LocationMatcher).match(target.uri);
     if (match.kind === "none") return statusResponse(404);
@@ -168,7 +177,7 @@ export function createProxy(config: Config, caps: Capabilities): Proxy {
     if (action.kind !== "return") throw new Error("respond() takes a return action");
     if (action.status === 444) return { kind: "close", logStatus: 444 };
     const text = action.body ? renderTemplate(action.body, ctx) : null;
-    if (action.status >= 301 && action.status <= 308 && action.status !== 304 && action.status !== 305 && action.status !== 306) {
+    if (REDIRECT_CODES.has(action.status)) {
       const location = text ?? "";
       return statusResponse(action.status, [["Location", location.startsWith("/") ? absoluteUrl(location, ctx, hadHost) : location]]);
     }
@@ -216,7 +225,7 @@ function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {
 }
 
 /** The Fetch entry: a `Request` in, a `Response` out, over the same `handle`. */
-async function fetchEntry(handle: Proxy["handle"], request: Request, connection: ConnectionInfo): Promise<Response> {
+async function fetchEntry(handle: EdgeProxy["handle"], request: Request, connection: ConnectionInfo): Promise<Response> {
   const url = new URL(request.url);
   const headers: HeaderPairs = [];
   request.headers.forEach((value, name) => {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, createProxy, type Proxy } from "../../core/index.ts";
+import { ConfigError, createProxy, type EdgeProxy } from "../../core/index.ts";
 import { nodeCapabilities, stderrLogger } from "./capabilities.ts";
 import { loadConfig } from "./load-config.ts";
 import { NodeServer } from "./server.ts";
@@ -40,11 +40,13 @@ export async function main(argv: string[]): Promise<{ stop: () => Promise<void> 
     return 1;
   }
   if (args.values.t) {
-    process.stderr.write(`edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`);
+    process.stderr.write(
+      `edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`,
+    );
     return 0;
   }
   const caps = nodeCapabilities(log);
-  const proxy: Proxy = createProxy(config, caps);
+  const proxy: EdgeProxy = createProxy(config, caps);
   const server = new NodeServer(() => proxy, log);
   try {
     await server.listen(config.listens);

@@ -2,17 +2,17 @@ import { once } from "node:events";
 import { unlinkSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ConnectionInfo, HeaderPairs, Listen, Logger, Proxy, ProxyResponse } from "../../core/index.ts";
+import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyResponse } from "../../core/index.ts";
 
 /** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
 export class NodeServer {
-  readonly #proxy: () => Proxy;
+  readonly #proxy: () => EdgeProxy;
   readonly #log: Logger;
   readonly #servers: http.Server[] = [];
   #inFlight = 0;
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => Proxy, log: Logger) {
+  constructor(proxy: () => EdgeProxy, log: Logger) {
     this.#proxy = proxy;
     this.#log = log;
   }
@@ -88,7 +88,14 @@ export class NodeServer {
         result = await this.#proxy().handle(head, Object.assign(req, { isPrereadComplete }), connection);
       } catch (error) {
         this.#log.error(`unexpected error: ${(error as Error).stack ?? error}`);
-        result = { kind: "response", status: 500, reason: "Internal Server Error", headers: [["Content-Length", "0"]], body: null, closeConnection: true };
+        result = {
+          kind: "response",
+          status: 500,
+          reason: "Internal Server Error",
+          headers: [["Content-Length", "0"]],
+          body: null,
+          closeConnection: true,
+        };
       }
       await writeResponse(req, res, result);
     } finally {

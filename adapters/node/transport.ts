@@ -1,9 +1,9 @@
 import net from "node:net";
 import tls from "node:tls";
-import type { FailureReason, Transport, UpstreamRequest, UpstreamResult } from "../../core/index.ts";
 import { ChunkedDecoder } from "../../core/http1/chunked.ts";
-import { parseResponseHead, type ResponseHead } from "../../core/http1/response-head.ts";
 import { serializeRequestHead } from "../../core/http1/request-head.ts";
+import { parseResponseHead, type ResponseHead } from "../../core/http1/response-head.ts";
+import type { FailureReason, Transport, UpstreamRequest, UpstreamResult } from "../../core/index.ts";
 import { ConnectionPool, type UpstreamConnection } from "./connection-pool.ts";
 import { IdleTimeoutError, SocketReader } from "./socket-reader.ts";
 

@@ -32,7 +32,13 @@ export function createPeerGroup(upstream: Upstream): PeerGroup {
   const u = upstream;
   const keepalive =
     u.keepalive > 0
-      ? { poolKey: u.name, maxIdle: u.keepalive, maxRequests: u.keepaliveRequests, idleTimeoutMs: u.keepaliveTimeoutMs, maxAgeMs: u.keepaliveTimeMs }
+      ? {
+          poolKey: u.name,
+          maxIdle: u.keepalive,
+          maxRequests: u.keepaliveRequests,
+          idleTimeoutMs: u.keepaliveTimeoutMs,
+          maxAgeMs: u.keepaliveTimeMs,
+        }
       : null;
   return { upstream, primary, backup, isSingle: primary.length === 1 && backup.length === 0, maxTries, keepalive };
 }

@@ -255,8 +255,6 @@ function compileRegex(d: Directive, source: string, caseless: boolean): RegExp {
   }
 }
 
-const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
-
 /** `return code [text]`, `return code URL`, `return URL` (ngx_http_rewrite_return). */
 function compileReturn(d: Directive): Action {
   const [first, second] = d.args as [string, string | undefined];

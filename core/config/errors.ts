@@ -25,12 +25,7 @@ export class ConfigError extends Error {
   readonly location: SourceLocation | null;
   readonly reason: string;
 
-  constructor(
-    code: ConfigErrorCode,
-    reason: string,
-    location: SourceLocation | null,
-    options?: ErrorOptions,
-  ) {
+  constructor(code: ConfigErrorCode, reason: string, location: SourceLocation | null, options?: ErrorOptions) {
     super(location ? `${location.file}:${location.line}: ${reason}` : reason, options);
     this.name = "ConfigError";
     this.code = code;

@@ -65,11 +65,7 @@ class Parser {
   }
 
   /** Reads statements until the block's `}` (or the end of the file at top level). */
-  #parseBlock(
-    lexer: Lexer,
-    file: string,
-    opener: SourceLocation | null,
-  ): { directives: Directive[]; endAt: SourceLocation | null } {
+  #parseBlock(lexer: Lexer, file: string, opener: SourceLocation | null): { directives: Directive[]; endAt: SourceLocation | null } {
     const out: Directive[] = [];
     for (;;) {
       const st = lexer.next();

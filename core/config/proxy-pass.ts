@@ -7,11 +7,7 @@ import { implicitUpstream, parseAddress, type UpstreamDraft } from "./upstream.t
  * Resolves a static `proxy_pass` URL (docs/nginx-semantics.md 5.1, 5.4) against the
  * configuration's upstream blocks, creating or sharing an implicit upstream otherwise.
  */
-export function compileProxyPass(
-  d: Directive,
-  upstreams: Map<string, UpstreamDraft>,
-  implicit: Map<string, UpstreamDraft>,
-): ProxyPass {
+export function compileProxyPass(d: Directive, upstreams: Map<string, UpstreamDraft>, implicit: Map<string, UpstreamDraft>): ProxyPass {
   const url = d.args[0] as string;
   if (url.includes("$")) {
     throw new ConfigError("unsupported", `variables in "proxy_pass" are not supported by edgeproxy yet in "${url}"`, d.at);
@@ -37,7 +33,7 @@ export function compileProxyPass(
   const authority = uriStart < 0 ? rest : rest.slice(0, uriStart);
   const uri = uriStart < 0 ? null : rest.slice(uriStart);
   const parsed = parseAddress(authority, defaultPort);
-  if (!parsed || parsed.address.kind !== "tcp") throw new ConfigError("invalid-value", `invalid host in upstream "${url}"`, d.at);
+  if (parsed?.address.kind !== "tcp") throw new ConfigError("invalid-value", `invalid host in upstream "${url}"`, d.at);
   const { host, port } = parsed.address;
   const named = upstreams.get(host.toLowerCase());
   const bare = host.startsWith("[") ? host : authority.startsWith("[") ? `[${host}]` : host;

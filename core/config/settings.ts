@@ -38,8 +38,17 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const NEXT_UPSTREAM_TOKENS = new Set<string>([
-  "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
-  "http_403", "http_404", "http_429", "non_idempotent",
+  "error",
+  "timeout",
+  "invalid_header",
+  "http_500",
+  "http_502",
+  "http_503",
+  "http_504",
+  "http_403",
+  "http_404",
+  "http_429",
+  "non_idempotent",
 ]);
 
 type Setter = (own: OwnSettings, d: Directive, log: (msg: string) => void) => void;
@@ -55,16 +64,25 @@ const size =
     own[key] = parseSize(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value "${arg0(d)}"`);
   };
 const time =
-  (key: "clientBodyTimeoutMs" | "proxyConnectTimeoutMs" | "proxySendTimeoutMs" | "proxyReadTimeoutMs" | "proxyNextUpstreamTimeoutMs"): Setter =>
+  (
+    key: "clientBodyTimeoutMs" | "proxyConnectTimeoutMs" | "proxySendTimeoutMs" | "proxyReadTimeoutMs" | "proxyNextUpstreamTimeoutMs",
+  ): Setter =>
   (own, d) => {
     own[key] = parseTimeMs(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value "${arg0(d)}"`);
   };
 const flag =
-  (key: "proxyRequestBuffering" | "proxyBuffering" | "proxyPassRequestHeaders" | "proxyPassRequestBody" | "proxyIgnoreClientAbort" | "proxySslServerName" | "proxySslVerify"): Setter =>
+  (
+    key:
+      | "proxyRequestBuffering"
+      | "proxyBuffering"
+      | "proxyPassRequestHeaders"
+      | "proxyPassRequestBody"
+      | "proxyIgnoreClientAbort"
+      | "proxySslServerName"
+      | "proxySslVerify",
+  ): Setter =>
   (own, d) => {
-    own[key] =
-      parseFlag(arg0(d)) ??
-      fail(d, `invalid value "${arg0(d)}" in "${d.name}" directive, it must be "on" or "off"`);
+    own[key] = parseFlag(arg0(d)) ?? fail(d, `invalid value "${arg0(d)}" in "${d.name}" directive, it must be "on" or "off"`);
   };
 const template = (d: Directive, text: string) => {
   try {

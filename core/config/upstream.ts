@@ -116,8 +116,10 @@ export function compileUpstream(d: Directive, log: (msg: string) => void): Upstr
     }
   }
   const endAt = d.endAt ?? d.at;
-  if (servers.length === 0) throw new ConfigError("invalid-arguments", `no servers are inside upstream in ${d.at.file}:${d.at.line}`, endAt);
-  if (servers.every((s) => s.isBackup)) throw new ConfigError("invalid-arguments", `no servers in upstream "${name}" in ${d.at.file}:${d.at.line}`, endAt);
+  if (servers.length === 0)
+    throw new ConfigError("invalid-arguments", `no servers are inside upstream in ${d.at.file}:${d.at.line}`, endAt);
+  if (servers.every((s) => s.isBackup))
+    throw new ConfigError("invalid-arguments", `no servers in upstream "${name}" in ${d.at.file}:${d.at.line}`, endAt);
   return { at: d.at, name, isImplicit: false, servers, balancer, keepalive, keepaliveRequests, keepaliveTimeoutMs, keepaliveTimeMs };
 }
 

@@ -1,6 +1,6 @@
-import { type PeerGroup } from "../balance/peer-group.ts";
+import type { PeerGroup } from "../balance/peer-group.ts";
 import { newPickState, pickRoundRobin } from "../balance/round-robin.ts";
-import { type BufferedBody } from "../buffer/read-body.ts";
+import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Capabilities, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
@@ -14,7 +14,10 @@ export interface Outgoing {
   readonly target: string;
   readonly headers: HeaderPairs;
   /** Buffered (replayable), streamed (sent once), or none. */
-  readonly body: { readonly kind: "buffered"; readonly body: BufferedBody } | { readonly kind: "streamed"; readonly stream: BodyStream } | null;
+  readonly body:
+    | { readonly kind: "buffered"; readonly body: BufferedBody }
+    | { readonly kind: "streamed"; readonly stream: BodyStream }
+    | null;
 }
 
 /** A relayed upstream answer, before its headers are shaped for the client. */

@@ -2,18 +2,46 @@ import type { HeaderPairs, ProxyResponse } from "../exchange.ts";
 
 /** nginx's own reason phrases (`ngx_http_header_filter_module.c`). */
 export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
-  301: "Moved Permanently", 302: "Moved Temporarily", 303: "See Other", 304: "Not Modified",
-  307: "Temporary Redirect", 308: "Permanent Redirect",
-  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-  404: "Not Found", 405: "Not Allowed", 406: "Not Acceptable", 408: "Request Time-out",
-  409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed",
-  413: "Request Entity Too Large", 414: "Request-URI Too Large", 415: "Unsupported Media Type",
-  416: "Requested Range Not Satisfiable", 421: "Misdirected Request", 429: "Too Many Requests",
-  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-  503: "Service Temporarily Unavailable", 504: "Gateway Time-out", 505: "HTTP Version Not Supported",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Moved Temporarily",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Time-out",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Request Entity Too Large",
+  414: "Request-URI Too Large",
+  415: "Unsupported Media Type",
+  416: "Requested Range Not Satisfiable",
+  421: "Misdirected Request",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Temporarily Unavailable",
+  504: "Gateway Time-out",
+  505: "HTTP Version Not Supported",
   507: "Insufficient Storage",
 };
+
+/** `return` codes whose argument is a URL for `Location` (`ngx_http_rewrite_return`). */
+export const REDIRECT_CODES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** Where the page title differs from the status line (`ngx_http_special_response.c`). */
 const PAGE_TITLES: Readonly<Record<number, string>> = { 302: "Found", 401: "Authorization Required" };
@@ -57,7 +85,11 @@ export function textResponse(status: number, text: string, contentType: string):
     kind: "response",
     status,
     reason: REASON_PHRASES[status] ?? "",
-    headers: [["Server", "edgeproxy"], ["Content-Type", contentType], ["Content-Length", String(body.byteLength)]],
+    headers: [
+      ["Server", "edgeproxy"],
+      ["Content-Type", contentType],
+      ["Content-Length", String(body.byteLength)],
+    ],
     body,
     closeConnection: false,
   };

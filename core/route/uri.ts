@@ -85,6 +85,7 @@ function normalisePath(path: string, mergeSlashes: boolean): string | null {
   return `/${out.join("/")}`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ngx_escape_uri escapes control bytes.
 const ESCAPE_URI = /[\x00-\x20"#%<>?\\^`{|}\x7f-\xff]/g;
 
 /** `ngx_escape_uri(.., NGX_ESCAPE_URI)`: percent-encodes what may not stand in a path. */

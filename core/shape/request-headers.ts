@@ -17,10 +17,7 @@ export interface HeaderPlan {
 }
 
 /** How the body goes upstream: its exact length, chunked, or none at all. */
-export type BodyFraming =
-  | { readonly kind: "length"; readonly length: number }
-  | { readonly kind: "chunked" }
-  | { readonly kind: "none" };
+export type BodyFraming = { readonly kind: "length"; readonly length: number } | { readonly kind: "chunked" } | { readonly kind: "none" };
 
 const host = compileTemplate("$proxy_host");
 const empty = compileTemplate("");

@@ -1,12 +1,21 @@
 import type { Settings } from "../config/model.ts";
 import type { HeaderPairs } from "../exchange.ts";
-import type { RequestContext } from "./request-context.ts";
 import { absoluteUrl, type RedirectPlan, rewriteRedirect } from "./redirect.ts";
+import type { RequestContext } from "./request-context.ts";
 
 /** Upstream headers nginx never copies: it writes its own framing and connection headers. */
 const HOP_BY_HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
 /** Hidden unless `proxy_pass_header` names them (`ngx_http_proxy_hide_headers`). */
-const HIDDEN_BY_DEFAULT = ["date", "server", "x-pad", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering", "x-accel-charset"];
+const HIDDEN_BY_DEFAULT = [
+  "date",
+  "server",
+  "x-pad",
+  "x-accel-expires",
+  "x-accel-redirect",
+  "x-accel-limit-rate",
+  "x-accel-buffering",
+  "x-accel-charset",
+];
 
 /** Which upstream response headers a location drops, resolved once at load. */
 export interface ResponseHeaderPlan {

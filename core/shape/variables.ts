@@ -1,4 +1,4 @@
-import { findHeader, findHeaders, type RequestContext } from "./request-context.ts";
+import { findHeader, findHeaders } from "./request-context.ts";
 import type { VariableGetter } from "./template.ts";
 
 /** nginx's fixed variables (`ngx_http_variables.c`, `ngx_http_proxy_module.c`) that edgeproxy has. */

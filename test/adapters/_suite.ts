@@ -38,7 +38,11 @@ async function spoolFilesAfterRequest(pid: number): Promise<string[]> {
 }
 
 /** A backend that hashes request bodies as they stream in, for uploads of any size. */
-async function startSink(): Promise<{ port: number; results: { size: number; sha256: string; connectedAt: number }[]; close: () => Promise<void> }> {
+async function startSink(): Promise<{
+  port: number;
+  results: { size: number; sha256: string; connectedAt: number }[];
+  close: () => Promise<void>;
+}> {
   const results: { size: number; sha256: string; connectedAt: number }[] = [];
   const server = net.createServer((socket) => {
     const connectedAt = performance.now();
@@ -144,10 +148,13 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
       expect(viaUnix.body.toString()).toBe("main unix: \n");
     });
 
-    maybe("selects the server by local address on a wildcard listen")("selects the server by local address on a wildcard listen", async () => {
-      expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.2" })).body.toString()).toBe("specific 127.0.0.2\n");
-      expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.3" })).body.toString()).toBe("wildcard 127.0.0.3\n");
-    });
+    maybe("selects the server by local address on a wildcard listen")(
+      "selects the server by local address on a wildcard listen",
+      async () => {
+        expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.2" })).body.toString()).toBe("specific 127.0.0.2\n");
+        expect((await get(wildcardPort, "/", ["Host: a"], { host: "127.0.0.3" })).body.toString()).toBe("wildcard 127.0.0.3\n");
+      },
+    );
 
     maybe("reuses upstream connections with keepalive")("reuses upstream connections with keepalive", async () => {
       const before = keepBackend.seen.length;
@@ -166,29 +173,38 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
       expect(seen.every((s) => s.headers.some(([n, v]) => n === "Connection" && v === "close"))).toBe(true);
     });
 
-    maybe("passes a 64 MiB upload intact through the spool and keeps no file")("passes a 64 MiB upload intact through the spool and keeps no file", async () => {
-      const size = 64 * 1024 * 1024;
-      const sent = await upload(proxy.port, "/upload", size);
-      expect(sent.status).toBe(200);
-      expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256 });
-      expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
-      expect(readdirSync(join(proxy.dir, "body"))).toEqual([]);
-    });
+    maybe("passes a 64 MiB upload intact through the spool and keeps no file")(
+      "passes a 64 MiB upload intact through the spool and keeps no file",
+      async () => {
+        const size = 64 * 1024 * 1024;
+        const sent = await upload(proxy.port, "/upload", size);
+        expect(sent.status).toBe(200);
+        expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256 });
+        expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
+        expect(readdirSync(join(proxy.dir, "body"))).toEqual([]);
+      },
+    );
 
-    maybe("drops the spooled body when the client aborts mid-upload")("drops the spooled body when the client aborts mid-upload", async () => {
-      const before = sink.results.length;
-      const res = await upload(proxy.port, "/upload", 64 * 1024 * 1024, 8 * 1024 * 1024);
-      expect(res.status).toBe(0);
-      expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
-      expect(sink.results.length).toBe(before);
-    });
+    maybe("drops the spooled body when the client aborts mid-upload")(
+      "drops the spooled body when the client aborts mid-upload",
+      async () => {
+        const before = sink.results.length;
+        const res = await upload(proxy.port, "/upload", 64 * 1024 * 1024, 8 * 1024 * 1024);
+        expect(res.status).toBe(0);
+        expect(await spoolFilesAfterRequest(proxy.pid)).toEqual([]);
+        expect(sink.results.length).toBe(before);
+      },
+    );
 
-    maybe("answers 502 with nginx's page when the upstream refuses")("answers 502 with nginx's page when the upstream refuses", async () => {
-      await backend.close();
-      const res = await get(proxy.port, "/refused");
-      expect(res.status).toBe(502);
-      expect(header(res, "content-type")).toBe("text/html");
-      expect(res.body.toString()).toContain("<title>502 Bad Gateway</title>");
-    });
+    maybe("answers 502 with nginx's page when the upstream refuses")(
+      "answers 502 with nginx's page when the upstream refuses",
+      async () => {
+        await backend.close();
+        const res = await get(proxy.port, "/refused");
+        expect(res.status).toBe(502);
+        expect(header(res, "content-type")).toBe("text/html");
+        expect(res.body.toString()).toContain("<title>502 Bad Gateway</title>");
+      },
+    );
   });
 }

@@ -45,7 +45,9 @@ describe("node adapter process", () => {
   test("on SIGTERM stops accepting, finishes the request in flight and exits 0", async () => {
     const backend = await startBackend("slow");
     backend.reply = () => ({ body: "finished\n", delayMs: 800 });
-    const proxy = await startEdgeproxy((port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`);
+    const proxy = await startEdgeproxy(
+      (port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`,
+    );
     try {
       const inFlight = get(proxy.port, "/slow");
       await new Promise((r) => setTimeout(r, 200));

@@ -46,7 +46,10 @@ describe("request body buffering", () => {
     ["a chunked body with a trailer", chunked("/p", "2\r\nhi\r\n0\r\nX-Trailer: t\r\n\r\n")],
     ["a body above client_body_buffer_size", post("/p", "x".repeat(200_000))],
     ["a body over client_max_body_size by Content-Length", post("/small/p", "y".repeat(2000))],
-    ["a chunked body that grows over client_max_body_size", chunked("/small/p", `${(700).toString(16)}\r\n${"z".repeat(700)}\r\n${(700).toString(16)}\r\n${"z".repeat(700)}\r\n0\r\n\r\n`)],
+    [
+      "a chunked body that grows over client_max_body_size",
+      chunked("/small/p", `${(700).toString(16)}\r\n${"z".repeat(700)}\r\n${(700).toString(16)}\r\n${"z".repeat(700)}\r\n0\r\n\r\n`),
+    ],
     ["a streamed body with Content-Length", post("/stream/p", "streamed")],
     ["a streamed chunked body to an HTTP/1.1 upstream", chunked("/stream11/p", "4\r\nabcd\r\n0\r\n\r\n")],
     ["a chunked body to an HTTP/1.0 upstream, buffered anyway", chunked("/stream/p", "4\r\nabcd\r\n0\r\n\r\n")],

@@ -2,7 +2,10 @@ import { describe, expect, test } from "vitest";
 import { checkBoth } from "../support/proxies.ts";
 
 /** A complete config: nginx's process lines, then `http` contents (or a whole `main` override). */
-const withHttp = (http: string, main = "") => (dir: string) => `
+const withHttp =
+  (http: string, main = "") =>
+  (dir: string) =>
+    `
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 ${main}
@@ -23,7 +26,7 @@ const up = (body: string) => `upstream u { ${body} } ${server("location / { prox
 // nginx-semantics 1: the same file is accepted or refused by `nginx -t` and `edgeproxy -t`.
 describe("config accept/reject agrees with nginx -t", () => {
   const cases: [string, (dir: string) => string][] = [
-    ["a minimal proxy", withHttp(server("location / { proxy_pass http://127.0.0.1:9; }")),],
+    ["a minimal proxy", withHttp(server("location / { proxy_pass http://127.0.0.1:9; }"))],
     ["process directives", withHttp(server(""), "worker_processes auto; worker_rlimit_nofile 1024; pcre_jit on; env TZ;")],
     ["no events block", (dir) => `pid ${dir}/p; error_log ${dir}/e; http { }`],
     ["unknown directive", withHttp(server("foo bar;"))],
@@ -53,7 +56,12 @@ describe("config accept/reject agrees with nginx -t", () => {
     ["upstream with only a backup", withHttp(up("server 127.0.0.1:9 backup;"))],
     ["weight=0", withHttp(up("server 127.0.0.1:9 weight=0;"))],
     ["weight=abc", withHttp(up("server 127.0.0.1:9 weight=abc;"))],
-    ["all server parameters", withHttp(up("server 127.0.0.1:9 weight=5 max_fails=3 fail_timeout=30s max_conns=10; server 127.0.0.1:10 down; server 127.0.0.1:11 backup;"))],
+    [
+      "all server parameters",
+      withHttp(
+        up("server 127.0.0.1:9 weight=5 max_fails=3 fail_timeout=30s max_conns=10; server 127.0.0.1:10 down; server 127.0.0.1:11 backup;"),
+      ),
+    ],
     ["fail_timeout in ms", withHttp(up("server 127.0.0.1:9 fail_timeout=500ms;"))],
     ["fail_timeout in months", withHttp(up("server 127.0.0.1:9 fail_timeout=1M;"))],
     ["slow_start (NGINX Plus)", withHttp(up("server 127.0.0.1:9 slow_start=10s;"))],
@@ -66,7 +74,10 @@ describe("config accept/reject agrees with nginx -t", () => {
     ["keepalive", withHttp(up("server 127.0.0.1:9; keepalive 16; keepalive_requests 100; keepalive_timeout 30s;"))],
     ["keepalive 0", withHttp(up("server 127.0.0.1:9; keepalive 0;"))],
     ["duplicate upstream, other case", withHttp("upstream u { server 127.0.0.1:9; } upstream U { server 127.0.0.1:9; }")],
-    ["upstream with a port in proxy_pass", withHttp(`upstream u { server 127.0.0.1:9; } ${server("location / { proxy_pass http://u:8080; }")}`)],
+    [
+      "upstream with a port in proxy_pass",
+      withHttp(`upstream u { server 127.0.0.1:9; } ${server("location / { proxy_pass http://u:8080; }")}`),
+    ],
     ["bad URL prefix", withHttp(server("location / { proxy_pass ftp://127.0.0.1:9; }"))],
     ["URI part in a regex location", withHttp(server("location ~ ^/a { proxy_pass http://127.0.0.1:9/x; }"))],
     ["duplicate location", withHttp(server("location /a { } location ^~ /a { }"))],
@@ -77,13 +88,27 @@ describe("config accept/reject agrees with nginx -t", () => {
     ["unix socket upstream with a URI", withHttp(server("location / { proxy_pass http://unix:/tmp/x.sock:/u/; }"))],
     ["proxy_http_version 2", withHttp("proxy_http_version 2;")],
     ["unknown variable", withHttp(server('location / { proxy_set_header X-A "$no_such_variable"; proxy_pass http://127.0.0.1:9; }'))],
-    ["proxy_set_header inside location", withHttp(server('location / { proxy_set_header X-A "$remote_addr:$http_x_y"; proxy_pass http://127.0.0.1:9; }'))],
+    [
+      "proxy_set_header inside location",
+      withHttp(server('location / { proxy_set_header X-A "$remote_addr:$http_x_y"; proxy_pass http://127.0.0.1:9; }')),
+    ],
     ["return with text", withHttp(server('location /h { return 200 "ok"; }'))],
     ["return with a bad code", withHttp(server("location /h { return abc; }"))],
-    ["two default servers", withHttp(`${server("listen 127.0.0.1:18998 default_server;")} ${server("listen 127.0.0.1:18998 default_server;")}`)],
+    [
+      "two default servers",
+      withHttp(`${server("listen 127.0.0.1:18998 default_server;")} ${server("listen 127.0.0.1:18998 default_server;")}`),
+    ],
     ["server names of every kind", withHttp(server('server_name a.example *.example.com .example.org www.example.* ~^x\\d+$ "";'))],
-    ["proxy_redirect off with a rule", withHttp(server("location / { proxy_redirect off; proxy_redirect / /x/; proxy_pass http://127.0.0.1:9; }"))],
-    ["a stock Debian http block", withHttp("sendfile on; tcp_nopush on; types_hash_max_size 2048; default_type application/octet-stream; ssl_protocols TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on; gzip on; types { text/html html; }")],
+    [
+      "proxy_redirect off with a rule",
+      withHttp(server("location / { proxy_redirect off; proxy_redirect / /x/; proxy_pass http://127.0.0.1:9; }")),
+    ],
+    [
+      "a stock Debian http block",
+      withHttp(
+        "sendfile on; tcp_nopush on; types_hash_max_size 2048; default_type application/octet-stream; ssl_protocols TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on; gzip on; types { text/html html; }",
+      ),
+    ],
   ];
 
   test.each(cases)("%s", (_name, config) => {

@@ -93,7 +93,13 @@ describe("request and response headers", () => {
     ["/plain", "http://backend/z"],
     ["/plain", "/relative"],
   ])("rewrites Location for %s when the upstream sends %s", async (target, location) => {
-    backend.reply = () => ({ status: 302, headers: [["Location", location], ["Refresh", `5; url=${location}`]] });
+    backend.reply = () => ({
+      status: 302,
+      headers: [
+        ["Location", location],
+        ["Refresh", `5; url=${location}`],
+      ],
+    });
     try {
       const seen = await observeAll(proxies, [backend], getRequest(target, ["Host: Example.COM:9999"]));
       expect(seen.edgeproxy).toEqual(seen.nginx);
@@ -104,7 +110,16 @@ describe("request and response headers", () => {
 
   test("hides Date, Server, X-Pad, X-Accel-* and proxy_hide_header, passes proxy_pass_header", async () => {
     backend.reply = () => ({
-      headers: [["Server", "upstream/1"], ["Date", "Mon, 01 Jan 2001 00:00:00 GMT"], ["X-Pad", "p"], ["X-Accel-Buffering", "no"], ["X-Secret", "s"], ["X-Kept", "k"], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]],
+      headers: [
+        ["Server", "upstream/1"],
+        ["Date", "Mon, 01 Jan 2001 00:00:00 GMT"],
+        ["X-Pad", "p"],
+        ["X-Accel-Buffering", "no"],
+        ["X-Secret", "s"],
+        ["X-Kept", "k"],
+        ["Set-Cookie", "a=1"],
+        ["Set-Cookie", "b=2"],
+      ],
       body: "hidden\n",
     });
     try {

@@ -61,17 +61,46 @@ describe("routing", () => {
   });
 
   test.each([
-    "/x", "/x/", "/x/a.php", "/x/static/a.php", "/x/deep/a.php", "/x/deep/c.PHP", "/y.PNG", "/y.png",
-    "/abc", "/ab/../a", "/x/%2e%2e/a.php", "/X", "/second/y/a.php", "/second/y/a.html", "/second/a.html",
-    "/z/a.php", "/z", "/health", "/gone", "/moved?q=1", "/away", "/nothing-here",
+    "/x",
+    "/x/",
+    "/x/a.php",
+    "/x/static/a.php",
+    "/x/deep/a.php",
+    "/x/deep/c.PHP",
+    "/y.PNG",
+    "/y.png",
+    "/abc",
+    "/ab/../a",
+    "/x/%2e%2e/a.php",
+    "/X",
+    "/second/y/a.php",
+    "/second/y/a.html",
+    "/second/a.html",
+    "/z/a.php",
+    "/z",
+    "/health",
+    "/gone",
+    "/moved?q=1",
+    "/away",
+    "/nothing-here",
   ])("chooses nginx's location for %s", async (target) => {
     const seen = await observeAll(proxies, [backend], getRequest(target, ["Host: first"]));
     expect(seen.edgeproxy).toEqual(seen.nginx);
   });
 
   test.each([
-    "FIRST.", "first:99999", "dflt", "unknown.host", "a.b.example.com", "example.com", "example.org",
-    "www.example.org", "www.example.net", "abc.regex.test", "1.regex.test", "nohost",
+    "FIRST.",
+    "first:99999",
+    "dflt",
+    "unknown.host",
+    "a.b.example.com",
+    "example.com",
+    "example.org",
+    "www.example.org",
+    "www.example.net",
+    "abc.regex.test",
+    "1.regex.test",
+    "nohost",
   ])("chooses nginx's server for Host: %s", async (host) => {
     const seen = await observeAll(proxies, [backend], getRequest("/x", [`Host: ${host}`]));
     expect(seen.edgeproxy).toEqual(seen.nginx);

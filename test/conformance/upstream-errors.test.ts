@@ -104,7 +104,10 @@ describe("upstream failures", () => {
   });
 
   test("relays a chunked upstream body", async () => {
-    const seen = await withReply(() => ({ raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n" }), "/chunked");
+    const seen = await withReply(
+      () => ({ raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n" }),
+      "/chunked",
+    );
     expect(seen.edgeproxy).toEqual(seen.nginx);
   });
 

@@ -59,7 +59,13 @@ export async function startBackend(tag: string, path?: string, options: { keepAl
         const parsed = parseRequest(buf);
         if (!parsed) return;
         buf = buf.subarray(parsed.length);
-        const seen: SeenRequest = { ...parsed.request, connectedAt, completedAt: performance.now(), remoteAddress: socket.remoteAddress ?? "", connection };
+        const seen: SeenRequest = {
+          ...parsed.request,
+          connectedAt,
+          completedAt: performance.now(),
+          remoteAddress: socket.remoteAddress ?? "",
+          connection,
+        };
         backend.seen.push(seen);
         answer(socket, backend.reply(seen), tag, options.keepAlive ?? false);
       }
@@ -97,7 +103,9 @@ function answer(socket: net.Socket, reply: Reply, tag: string, keepAlive: boolea
 }
 
 /** Parses one complete request (Content-Length or chunked body) from the front of `buf`. */
-function parseRequest(buf: Buffer): { request: Omit<SeenRequest, "connectedAt" | "completedAt" | "remoteAddress" | "connection">; length: number } | null {
+function parseRequest(
+  buf: Buffer,
+): { request: Omit<SeenRequest, "connectedAt" | "completedAt" | "remoteAddress" | "connection">; length: number } | null {
   const end = buf.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
@@ -126,5 +134,8 @@ function parseRequest(buf: Buffer): { request: Omit<SeenRequest, "connectedAt" |
     body = buf.subarray(at, at + length);
     at += length;
   }
-  return { request: { requestLine: lines[0] as string, headers, body: Buffer.from(body), raw: Buffer.from(buf.subarray(0, at)) }, length: at };
+  return {
+    request: { requestLine: lines[0] as string, headers, body: Buffer.from(body), raw: Buffer.from(buf.subarray(0, at)) },
+    length: at,
+  };
 }

@@ -47,7 +47,12 @@ export function rawRequest(port: number | string, request: string | Buffer, opti
 }
 
 /** A `GET` with `Connection: close` and the given extra header lines. */
-export function get(port: number | string, target: string, headers: string[] = ["Host: example.com"], options: RawRequestOptions = {}): Promise<ClientResponse> {
+export function get(
+  port: number | string,
+  target: string,
+  headers: string[] = ["Host: example.com"],
+  options: RawRequestOptions = {},
+): Promise<ClientResponse> {
   return rawRequest(port, `GET ${target} HTTP/1.1\r\n${[...headers, "Connection: close"].join("\r\n")}\r\n\r\n`, options);
 }
 

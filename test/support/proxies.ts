@@ -82,7 +82,10 @@ export async function startNginx(httpBody: (port: number) => string): Promise<Ru
 }
 
 /** Starts `node adapters/node -c FILE` on the same kind of config. */
-export async function startEdgeproxy(httpBody: (port: number) => string, adapter: string[] = [process.execPath, "adapters/node"]): Promise<RunningProxy> {
+export async function startEdgeproxy(
+  httpBody: (port: number) => string,
+  adapter: string[] = [process.execPath, "adapters/node"],
+): Promise<RunningProxy> {
   const port = await freePort();
   const dir = tempDir("edge");
   const file = join(dir, "edgeproxy.conf");

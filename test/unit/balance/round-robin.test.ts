@@ -5,7 +5,12 @@ import { compileConfig, parseConfigText } from "../../../core/index.ts";
 
 async function group(servers: string) {
   const config = await compileConfig(parseConfigText(`events {} http { upstream u { ${servers} } }`));
-  return createPeerGroup(config.upstreams[0] ?? (() => { throw new Error("no upstream"); })());
+  return createPeerGroup(
+    config.upstreams[0] ??
+      (() => {
+        throw new Error("no upstream");
+      })(),
+  );
 }
 
 /** Letters a, b, c... for peers 1, 2, 3... picked by `n` fresh requests. */

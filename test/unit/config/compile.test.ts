@@ -101,9 +101,21 @@ describe("compileConfig", () => {
     ["an unknown directive", "server { foo; }", "unknown-directive", 'unknown directive "foo"', 3],
     ["a directive out of place", "server { proxy_pass http://a; }", "not-allowed-here", '"proxy_pass" directive is not allowed here', 3],
     ["a duplicate", "proxy_read_timeout 1s;\nproxy_read_timeout 2s;", "duplicate", '"proxy_read_timeout" directive is duplicate', 4],
-    ["a bad weight", "upstream u {\n server 10.0.0.1 weight=abc;\n}", "invalid-value", 'invalid parameter "weight=abc" in "server 10.0.0.1 weight=abc"', 4],
+    [
+      "a bad weight",
+      "upstream u {\n server 10.0.0.1 weight=abc;\n}",
+      "invalid-value",
+      'invalid parameter "weight=abc" in "server 10.0.0.1 weight=abc"',
+      4,
+    ],
     ["a bad time", "proxy_read_timeout 1.5s;", "invalid-value", '"proxy_read_timeout" directive invalid value "1.5s"', 3],
-    ["an unsupported directive", "server { location / { root /srv; } }", "unsupported", '"root" directive is not supported by edgeproxy', 3],
+    [
+      "an unsupported directive",
+      "server { location / { root /srv; } }",
+      "unsupported",
+      '"root" directive is not supported by edgeproxy',
+      3,
+    ],
     ["a missing upstream server", "upstream u {\n}", "invalid-arguments", "no servers are inside upstream in edgeproxy.conf:3", 4],
   ])("refuses %s with its file, line and reason", async (_name, body, code, reason, line) => {
     const e = await compileError(http(body));
@@ -128,7 +140,9 @@ describe("compileConfig", () => {
       },
       glob: (pattern) => {
         const re = new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, "[^/]*")}$`);
-        return Object.keys(files).filter((f) => re.test(f)).sort();
+        return Object.keys(files)
+          .filter((f) => re.test(f))
+          .sort();
       },
     };
     const config = await compileConfig(parseConfig("/etc/ep/main.conf", source));
@@ -150,9 +164,12 @@ describe("compileConfig", () => {
   });
 
   test("resolves host names once, at load, one peer per address", async () => {
-    const config = await compileConfig(parseConfigText(http("upstream u { server app.internal:8080 weight=2; } server { location / { proxy_pass http://u; } }")), {
-      resolveHost: async (host) => (host === "app.internal" ? ["10.1.0.1", "10.1.0.2"] : []),
-    });
+    const config = await compileConfig(
+      parseConfigText(http("upstream u { server app.internal:8080 weight=2; } server { location / { proxy_pass http://u; } }")),
+      {
+        resolveHost: async (host) => (host === "app.internal" ? ["10.1.0.1", "10.1.0.2"] : []),
+      },
+    );
     expect(config.upstreams[0]?.servers.map((s) => [s.address, s.weight, s.text])).toEqual([
       [{ kind: "tcp", host: "10.1.0.1", port: 8080 }, 2, "app.internal:8080"],
       [{ kind: "tcp", host: "10.1.0.2", port: 8080 }, 2, "app.internal:8080"],

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../../core/index.ts";
 import { Lexer, type RawStatement } from "../../../core/config/lexer.ts";
+import { ConfigError } from "../../../core/index.ts";
 
 function statements(text: string): RawStatement[] {
   const lexer = new Lexer(text, "t.conf");
@@ -33,7 +33,9 @@ describe("Lexer", () => {
   });
 
   test("keeps #, } and ${ inside bare words, and comments at word boundaries", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
     const [a, b] = statements("location /a#b /a} ${x}y; # comment ; {\nz;");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
     expect(a?.words).toEqual(["location", "/a#b", "/a}", "${x}y"]);
     expect(b?.words).toEqual(["z"]);
   });

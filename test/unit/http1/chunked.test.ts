@@ -29,10 +29,16 @@ describe("ChunkedDecoder", () => {
 
   test("decodes the same however the bytes are split", () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 30 }), { maxLength: 5 }), fc.array(fc.nat(200)), (chunks, cuts) => {
-        const encoded = bytes(`${chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join("")}0\r\n\r\n`);
-        expect(decodeAll(encoded, cuts)).toEqual({ data: chunks.join(""), used: encoded.length, done: true });
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 30 }), {
+          maxLength: 5,
+        }),
+        fc.array(fc.nat(200)),
+        (chunks, cuts) => {
+          const encoded = bytes(`${chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join("")}0\r\n\r\n`);
+          expect(decodeAll(encoded, cuts)).toEqual({ data: chunks.join(""), used: encoded.length, done: true });
+        },
+      ),
     );
   });
 

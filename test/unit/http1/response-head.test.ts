@@ -11,7 +11,11 @@ describe("parseResponseHead", () => {
     expect(head).toMatchObject({
       status: 201,
       reason: "Made It",
-      headers: [["X-A", "1"], ["x-a", "2"], ["Content-Length", "5"]],
+      headers: [
+        ["X-A", "1"],
+        ["x-a", "2"],
+        ["Content-Length", "5"],
+      ],
       framing: { kind: "length", length: 5 },
       isPersistent: true,
       headLength: 59,
@@ -38,10 +42,18 @@ describe("parseResponseHead", () => {
   });
 
   test("refuses a head longer than proxy_buffer_size", () => {
-    expect(parseResponseHead(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(5000)}`, false, 4096)).toMatchObject({ kind: "invalid", detail: "upstream sent too big header" });
+    expect(parseResponseHead(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(5000)}`, false, 4096)).toMatchObject({
+      kind: "invalid",
+      detail: "upstream sent too big header",
+    });
   });
 
   test("takes a reply without a status line as HTTP/0.9", () => {
-    expect(parseResponseHead("hello", false, 4096)).toMatchObject({ status: 200, httpVersion: "0.9", headLength: 0, framing: { kind: "close" } });
+    expect(parseResponseHead("hello", false, 4096)).toMatchObject({
+      status: 200,
+      httpVersion: "0.9",
+      headLength: 0,
+      framing: { kind: "close" },
+    });
   });
 });

@@ -13,7 +13,14 @@ async function location(block: string) {
 
 const send = async (block: string, target: string) => {
   const { loc, pass } = await location(block);
-  return upstreamTarget(pass, loc, parseTarget(target, true) ?? (() => { throw new Error("400"); })());
+  return upstreamTarget(
+    pass,
+    loc,
+    parseTarget(target, true) ??
+      (() => {
+        throw new Error("400");
+      })(),
+  );
 };
 
 describe("upstreamTarget", () => {
@@ -36,12 +43,16 @@ describe("upstreamTarget", () => {
   test("cuts the location name and appends the rest for any unescaped path", async () => {
     const { loc, pass } = await location("location /in/ { proxy_pass http://b/out/; }");
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z0-9._~-]{0,20}(\/[a-z0-9._~-]{1,8}){0,3}$/), fc.stringMatching(/^[a-z0-9=&]{0,12}$/), (rest, args) => {
-        const target = parseTarget(`/in/${rest}${args ? `?${args}` : ""}`, true);
-        if (!target) return;
-        const sent = upstreamTarget(pass, loc, target);
-        expect(sent).toBe(`/out/${target.uri.slice(4)}${args ? `?${args}` : ""}`);
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z0-9._~-]{0,20}(\/[a-z0-9._~-]{1,8}){0,3}$/),
+        fc.stringMatching(/^[a-z0-9=&]{0,12}$/),
+        (rest, args) => {
+          const target = parseTarget(`/in/${rest}${args ? `?${args}` : ""}`, true);
+          if (!target) return;
+          const sent = upstreamTarget(pass, loc, target);
+          expect(sent).toBe(`/out/${target.uri.slice(4)}${args ? `?${args}` : ""}`);
+        },
+      ),
     );
   });
 });
