@@ -1,78 +1,15 @@
-import { parseArgs } from "node:util";
-import { ConfigError, createProxy, type EdgeProxy } from "../../core/index.ts";
-import { nodeCapabilities, stderrLogger } from "./capabilities.ts";
-import { loadConfig } from "./load-config.ts";
-import { NodeServer } from "./server.ts";
+/**
+ * `node adapters/node -c FILE`: edgeproxy on Node.js. The modules load after Node's compile
+ * cache is on, so later starts skip type stripping altogether: faster, and without the
+ * ~40 MB the stripper keeps (measured: 101 MB idle RSS cold, 65 MB warm).
+ */
+import { enableCompileCache } from "node:module";
 
-/** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
-export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
+enableCompileCache();
+const cli = await import("./cli.ts");
 
-/** How long SIGTERM/SIGINT waits for requests in flight before cutting them. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** Starts edgeproxy with command-line arguments; see cli.ts. */
+export const main: typeof cli.main = cli.main;
+export const DEFAULT_CONFIG_PATH: string = cli.DEFAULT_CONFIG_PATH;
 
-const USAGE = `usage: node adapters/node [-c FILE] [-t]
-  -c FILE   configuration file (default ${DEFAULT_CONFIG_PATH})
-  -t        test the configuration and exit, like nginx -t
-`;
-
-/** Starts edgeproxy on Node with the given command-line arguments; resolves once listening. */
-export async function main(argv: string[]): Promise<{ stop: () => Promise<void> } | number> {
-  let args: { values: { c?: string | undefined; t?: boolean | undefined; h?: boolean | undefined } };
-  try {
-    args = parseArgs({ args: argv, options: { c: { type: "string" }, t: { type: "boolean" }, h: { type: "boolean" } } });
-  } catch (error) {
-    process.stderr.write(`edgeproxy: ${(error as Error).message}\n${USAGE}`);
-    return 1;
-  }
-  if (args.values.h) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const file = args.values.c ?? DEFAULT_CONFIG_PATH;
-  const log = stderrLogger();
-  let config: Awaited<ReturnType<typeof loadConfig>>;
-  try {
-    config = await loadConfig(file, (m) => log.warn(m));
-  } catch (error) {
-    const message = error instanceof ConfigError ? error.message : `${(error as Error).message}`;
-    process.stderr.write(`edgeproxy: [emerg] ${message}\n`);
-    if (args.values.t) process.stderr.write(`edgeproxy: configuration file ${file} test failed\n`);
-    return 1;
-  }
-  if (args.values.t) {
-    process.stderr.write(
-      `edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`,
-    );
-    return 0;
-  }
-  const caps = nodeCapabilities(log);
-  const proxy: EdgeProxy = createProxy(config, caps);
-  const server = new NodeServer(() => proxy, log);
-  try {
-    await server.listen(config.listens);
-  } catch (error) {
-    process.stderr.write(`edgeproxy: [emerg] bind() failed: ${(error as Error).message}\n`);
-    return 1;
-  }
-  log.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
-  return {
-    stop: async () => {
-      await server.close(SHUTDOWN_GRACE_MS);
-      caps.transport.close();
-    },
-  };
-}
-
-if (import.meta.main) {
-  const started = await main(process.argv.slice(2));
-  if (typeof started === "number") process.exit(started);
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await started.stop();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+if (import.meta.main) await cli.run(process.argv.slice(2));

@@ -96,38 +96,50 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
 
 /**
  * One timer for a whole read loop: it re-arms itself lazily, so a fast upload costs a
- * timestamp per chunk rather than a timer per chunk.
+ * timestamp per chunk rather than a timer per chunk. (Racing each read against one shared
+ * "expired" promise would leak: every race leaves a reaction, and its chunk, on that promise.)
  */
 class IdleTimer {
   readonly #ms: number;
   #last = Date.now();
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #expired: Promise<"timeout">;
-  #fire: (v: "timeout") => void = () => {};
+  #expire: (() => void) | null = null;
 
   constructor(ms: number) {
     this.#ms = ms;
-    this.#expired = new Promise((resolve) => {
-      this.#fire = resolve;
-    });
     if (ms > 0) this.#arm(ms);
   }
 
-  async race<T>(p: Promise<T>): Promise<T | "timeout"> {
+  /** `read`'s result, or "timeout" when no data came for the idle time. */
+  race<T>(read: Promise<T>): Promise<T | "timeout"> {
     this.#last = Date.now();
-    return this.#ms > 0 ? Promise.race([p, this.#expired]) : p;
+    if (this.#ms <= 0) return read;
+    return new Promise((resolve, reject) => {
+      this.#expire = () => resolve("timeout");
+      read.then(
+        (value) => {
+          this.#expire = null;
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#expire = null;
+          reject(error);
+        },
+      );
+    });
   }
 
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#expire = null;
   }
 
   #arm(delay: number): void {
     this.#timer = setTimeout(() => {
       const idle = Date.now() - this.#last;
-      if (idle >= this.#ms) this.#fire("timeout");
-      else this.#arm(this.#ms - idle);
+      if (idle >= this.#ms && this.#expire) this.#expire();
+      else this.#arm(this.#ms - Math.min(idle, this.#ms - 1));
     }, delay);
   }
 }
