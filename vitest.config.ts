@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Conformance files each start nginx and edgeproxy; two cores, so two files at a time.
     maxWorkers: 2,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -157,7 +157,7 @@ export interface Settings {
   readonly defaultType: string;
   /** Bytes; 0 disables the check. Default 1m. */
   readonly clientMaxBodySize: number;
-  /** Bytes; default 16k (two pages, as nginx on x86-64). */
+  /** Bytes; default 8k (two pages, as nginx on x86-64). */
   readonly clientBodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   /** Where large bodies are spooled; null = the adapter's temp directory. */

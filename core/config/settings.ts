@@ -11,7 +11,7 @@ export type OwnSettings = { -readonly [K in keyof Settings]?: Settings[K] };
 export const DEFAULT_SETTINGS: Settings = {
   defaultType: "text/plain",
   clientMaxBodySize: 1024 * 1024,
-  clientBodyBufferSize: 16 * 1024,
+  clientBodyBufferSize: 8 * 1024,
   clientBodyTimeoutMs: 60_000,
   clientBodyTempPath: null,
   proxyConnectTimeoutMs: 60_000,
