@@ -2,7 +2,8 @@ import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
-import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import { fetchThroughHandle } from "./fetch-entry.ts";
 import { forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
 import { validateHost } from "./route/host.ts";
@@ -189,7 +190,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   return {
     config,
     handle,
-    fetch: (request, connection) => fetchEntry(handle, request, connection),
+    fetch: (request, connection) => fetchThroughHandle(handle, request, connection),
   };
 }
 
@@ -222,48 +223,4 @@ function scanHeaders(headers: HeaderPairs): HeaderFacts {
 function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {
   if (head.headers.every(([name]) => valid.test(name))) return head;
   return { ...head, headers: head.headers.filter(([name]) => valid.test(name)) };
-}
-
-/** The Fetch entry: a `Request` in, a `Response` out, over the same `handle`. */
-async function fetchEntry(handle: EdgeProxy["handle"], request: Request, connection: ConnectionInfo): Promise<Response> {
-  const url = new URL(request.url);
-  const headers: HeaderPairs = [];
-  request.headers.forEach((value, name) => {
-    headers.push([name, value]);
-  });
-  if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.host]);
-  const head: RequestHead = { method: request.method, target: url.pathname + url.search, httpVersion: "1.1", headers };
-  const body: BodyStream = request.body ?? emptyBody();
-  const res = await handle(head, body, connection);
-  if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
-  const out = new Headers();
-  for (const [name, value] of res.headers) out.append(name, value);
-  const noBody = res.status === 204 || res.status === 304 || request.method === "HEAD";
-  const payload = noBody || res.body === null ? null : res.body instanceof Uint8Array ? res.body : toReadableStream(res.body, res.done);
-  if (!(payload instanceof ReadableStream)) res.done?.();
-  return new Response(payload as ConstructorParameters<typeof Response>[0], { status: res.status, statusText: res.reason, headers: out });
-}
-
-async function* emptyBody(): AsyncGenerator<Uint8Array> {}
-
-function toReadableStream(body: BodyStream, done: (() => void) | undefined): ReadableStream<Uint8Array> {
-  const it = body[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await it.next();
-        if (next.done) {
-          controller.close();
-          done?.();
-        } else controller.enqueue(next.value);
-      } catch (error) {
-        controller.error(error);
-        done?.();
-      }
-    },
-    async cancel() {
-      await it.return?.();
-      done?.();
-    },
-  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { checkBoth } from "../support/proxies.ts";
+import { checkBoth, httpPaths } from "../support/proxies.ts";
 
 /** A complete config: nginx's process lines, then `http` contents (or a whole `main` override). */
 const withHttp =
@@ -11,12 +11,7 @@ error_log ${dir}/error.log;
 ${main}
 events { worker_connections 64; }
 http {
-    access_log off;
-    client_body_temp_path ${dir}/body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
+${httpPaths(dir)}
 ${http}
 }`;
 

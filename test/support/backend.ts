@@ -1,4 +1,5 @@
 import net from "node:net";
+import tls from "node:tls";
 
 /** One request as a backend saw it on the wire. */
 export interface SeenRequest {
@@ -14,6 +15,8 @@ export interface SeenRequest {
   readonly remoteAddress: string;
   /** Which connection of this backend carried it (1, 2, ...): keepalive reuse shows here. */
   readonly connection: number;
+  /** For a TLS backend, the SNI name the client sent (null for none). */
+  readonly servername?: string | null;
 }
 
 /** How a backend answers one request; `raw` bytes are written as they are. */
@@ -33,7 +36,11 @@ export interface Backend {
 }
 
 /** Starts a backend on 127.0.0.1 (or a unix socket path); replies carry `X-Backend: tag`. */
-export async function startBackend(tag: string, path?: string, options: { keepAlive?: boolean } = {}): Promise<Backend> {
+export async function startBackend(
+  tag: string,
+  path?: string,
+  options: { keepAlive?: boolean; tls?: { key: string; cert: string } } = {},
+): Promise<Backend> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const backend: Backend = {
@@ -46,7 +53,7 @@ export async function startBackend(tag: string, path?: string, options: { keepAl
         server.close(() => resolve());
       }),
   };
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
@@ -70,7 +77,8 @@ export async function startBackend(tag: string, path?: string, options: { keepAl
         answer(socket, backend.reply(seen), tag, options.keepAlive ?? false);
       }
     });
-  });
+  };
+  const server = options.tls ? tls.createServer(options.tls, onConnection) : net.createServer(onConnection);
   await new Promise<void>((resolve) => (path ? server.listen(path, resolve) : server.listen(0, "127.0.0.1", resolve)));
   (backend as { port: number }).port = path ? 0 : (server.address() as net.AddressInfo).port;
   return backend;

@@ -9,7 +9,7 @@ export interface Observation {
   readonly responseHeaders: string[];
   readonly body: string;
   /** Requests the backends received for it: request line, ordered headers, body. */
-  readonly upstream: { requestLine: string; headers: [string, string][]; body: string; backend: string }[];
+  readonly upstream: { requestLine: string; headers: [string, string][]; body: string; backend: string; sni?: string | null }[];
   readonly closedSilently: boolean;
 }
 
@@ -34,7 +34,8 @@ export async function observe(
 function describe(s: SeenRequest, backend: string, proxyPort: number) {
   // `$server_port` and friends name each proxy's own port.
   const headers = s.headers.map(([n, v]) => [n, v.replaceAll(String(proxyPort), "PORT")] as [string, string]);
-  return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend };
+  const sni = s.servername === undefined ? {} : { sni: s.servername };
+  return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend, ...sni };
 }
 
 function summarise(res: ClientResponse, upstream: Observation["upstream"], port: number): Observation {

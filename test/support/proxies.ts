@@ -40,15 +40,20 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 events { worker_connections 256; }
 http {
-    access_log off;
+${httpPaths(dir)}
+${httpBody}
+}
+`;
+}
+
+/** The http-level lines that keep nginx's files inside `dir` (six lines). */
+export function httpPaths(dir: string): string {
+  return `    access_log off;
     client_body_temp_path ${dir}/body;
     proxy_temp_path ${dir}/proxy;
     fastcgi_temp_path ${dir}/fastcgi;
     uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-${httpBody}
-}
-`;
+    scgi_temp_path ${dir}/scgi;`;
 }
 
 /** A fresh temp directory for one proxy's config and files. */
