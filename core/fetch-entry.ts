@@ -14,6 +14,10 @@ export async function fetchThroughHandle(handle: Handle, request: Request, conne
     headers.push([name, value]);
   });
   if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.host]);
+  // A body whose length the platform did not pass on is read as a chunked one would be.
+  if (request.body !== null && !headers.some(([n]) => n === "content-length" || n === "transfer-encoding")) {
+    headers.push(["transfer-encoding", "chunked"]);
+  }
   const head: RequestHead = { method: request.method, target: url.pathname + url.search, httpVersion: "1.1", headers };
   const body: BodyStream = request.body ?? emptyBody();
   const res = await handle(head, body, connection);
