@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { checkBoth, httpPaths } from "../support/proxies.ts";
+import { checkBoth, httpPaths, ROOT } from "../support/proxies.ts";
 
 /** A complete config: nginx's process lines, then `http` contents (or a whole `main` override). */
 const withHttp =
@@ -98,6 +100,8 @@ describe("config accept/reject agrees with nginx -t", () => {
       "proxy_redirect off with a rule",
       withHttp(server("location / { proxy_redirect off; proxy_redirect / /x/; proxy_pass http://127.0.0.1:9; }")),
     ],
+    ["Debian's mime.types included", withHttp("include /etc/nginx/mime.types; default_type application/octet-stream;")],
+    ["the example config npm start runs", () => readFileSync(join(ROOT, "examples/edgeproxy.conf"), "utf8")],
     [
       "a stock Debian http block",
       withHttp(
