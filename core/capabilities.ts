@@ -5,6 +5,8 @@ import type { BodyStream, HeaderPairs } from "./exchange.ts";
 export interface Capabilities {
   /** One request to one peer (TCP, TLS, unix), with timeouts. */
   readonly transport: Transport;
+  /** Passive health of every peer: read synchronously by the balancers (see FailureState). */
+  readonly failures: FailureState;
   /** Large request bodies; null where the platform has no files (bodies then stay in memory). */
   readonly spool: BodySpool | null;
   readonly clock: Clock;
@@ -91,6 +93,39 @@ export interface SpoolFile {
 export interface BodySpool {
   /** A new empty file in `dir` (`client_body_temp_path`) or the platform's temp directory. */
   create(dir: string | null): Promise<SpoolFile>;
+}
+
+/**
+ * One peer's passive-health record, as nginx keeps it (docs/nginx-semantics.md 2.3, 2.5).
+ * Times are whole seconds since the epoch, as nginx's `ngx_time()`.
+ */
+export interface PeerHealth {
+  /** Failures counted since the last reset. */
+  fails: number;
+  /** When the peer last failed. */
+  accessed: number;
+  /** When the peer last failed or was last chosen after its `fail_timeout` had passed. */
+  checked: number;
+}
+
+/**
+ * Where peer health lives. The balancers read and update records synchronously on the request
+ * path, so a store hands out plain mutable records, one per peer key, the same object every
+ * time (a reload that keeps a peer keeps its record). Stores that share state elsewhere
+ * (Workers KV) persist on `changed` and merge what others wrote into the records off the
+ * request path; a store whose backend fails keeps working on its local records.
+ *
+ * Peer keys are stable across reloads: `upstream name|address|n`, n counting repeats.
+ */
+export interface FailureState {
+  /** The record for a peer, created (all zero) on first use. Called at load, not per request. */
+  peer(key: string): PeerHealth;
+  /**
+   * The core changed a record in a way other processes should learn: the peer became
+   * unavailable (`fails` reached `max_fails`), or it recovered (`fails` went back to 0).
+   * Per-request counting in between is not reported. Must not throw or block.
+   */
+  changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void;
 }
 
 /** Wall-clock time, so tests can control it. */

@@ -3,8 +3,10 @@ export type {
   Capabilities,
   Clock,
   FailureReason,
+  FailureState,
   KeepalivePolicy,
   Logger,
+  PeerHealth,
   SpoolFile,
   Transport,
   UpstreamRequest,
@@ -16,3 +18,4 @@ export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
+export { MemoryFailureState } from "./balance/memory-failure-state.ts";

@@ -1,10 +1,11 @@
+import { type Balancer, createBalancer } from "./balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
 import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
-import { forward, type Outgoing } from "./forward/forward.ts";
+import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
 import { validateHost } from "./route/host.ts";
 import { LocationMatcher } from "./route/location-match.ts";
@@ -30,7 +31,7 @@ export interface EdgeProxy {
 interface LocationPlan {
   readonly headers: HeaderPlan;
   readonly response: ResponseHeaderPlan;
-  readonly group: PeerGroup | null;
+  readonly upstream: { readonly group: PeerGroup; readonly balancer: Balancer } | null;
 }
 
 const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
@@ -40,14 +41,19 @@ const VALID_HEADER_NAME_UNDERSCORE = /^[A-Za-z0-9_-]+$/;
 export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   const selector = new ServerSelector(config);
   const matchers = new Map<Server, LocationMatcher>(config.servers.map((s) => [s, new LocationMatcher(s.locations)]));
-  const groups = new Map<Upstream, PeerGroup>(config.upstreams.map((u) => [u, createPeerGroup(u)]));
+  const upstreams = new Map(
+    config.upstreams.map((u) => {
+      const group = createPeerGroup(u, caps.failures);
+      return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
+    }),
+  );
   const plans = new Map<Location, LocationPlan>();
   const visit = (loc: Location) => {
     const redirect = planRedirect(loc.settings.proxyRedirect, loc);
     plans.set(loc, {
       headers: planHeaders(loc.settings),
       response: planResponseHeaders(loc.settings, redirect),
-      group: loc.action?.kind === "proxy" ? (groups.get(loc.action.pass.upstream) ?? null) : null,
+      upstream: loc.action?.kind === "proxy" ? (upstreams.get(loc.action.pass.upstream) ?? null) : null,
     });
     loc.children.forEach(visit);
   };
@@ -151,26 +157,31 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       headers: buildRequestHeaders(plan.headers, ctx, framing, ctx.head),
       body: outBody,
     };
-    let result: Awaited<ReturnType<typeof forward>>;
+    const upstream = plan.upstream as NonNullable<LocationPlan["upstream"]>;
+    let forwarded: Forwarded;
     try {
-      result = await forward(caps, plan.group as PeerGroup, settings, ctx, outgoing);
+      forwarded = await forward(caps, upstream.group, upstream.balancer, settings, ctx, outgoing);
     } catch (error) {
       releaseBody(buffered);
       throw error;
     }
-    if (result.kind !== "response" || !("discard" in result)) {
+    if (forwarded.kind === "answer") {
       releaseBody(buffered);
-      return result as ProxyResponse;
+      return forwarded.response;
     }
+    const { response, finish } = forwarded;
     return {
       kind: "response",
-      status: result.status,
-      reason: result.reason,
-      headers: buildResponseHeaders(plan.response, result.headers, ctx, hadHost),
-      body: result.body,
-      closeConnection: result.isHttp09,
-      isHttp09: result.isHttp09,
-      done: () => releaseBody(buffered),
+      status: response.status,
+      reason: response.reason,
+      headers: buildResponseHeaders(plan.response, response.headers, ctx, hadHost),
+      body: response.body,
+      closeConnection: response.isHttp09,
+      isHttp09: response.isHttp09,
+      done: () => {
+        finish();
+        releaseBody(buffered);
+      },
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Capabilities, Logger } from "../../core/index.ts";
+import { type Capabilities, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileSpool } from "./spool.ts";
 import { NodeTransport } from "./transport.ts";
 
@@ -13,7 +13,10 @@ export function stderrLogger(): Logger {
   return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
 }
 
-/** What the Node platform gives the core: sockets, temp files, the wall clock, stderr. */
-export function nodeCapabilities(log: Logger): Capabilities & { transport: NodeTransport } {
-  return { transport: new NodeTransport(), spool: new FileSpool(), clock: { now: () => Date.now() }, log };
+/**
+ * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
+ * health in process memory (pass the previous store on reload to keep it).
+ */
+export function nodeCapabilities(log: Logger, failures: FailureState = new MemoryFailureState()): Capabilities & { transport: NodeTransport } {
+  return { transport: new NodeTransport(), failures, spool: new FileSpool(), clock: { now: () => Date.now() }, log };
 }

@@ -1,7 +1,8 @@
-import type { PeerGroup } from "../balance/peer-group.ts";
-import { newPickState, pickRoundRobin } from "../balance/round-robin.ts";
+import type { Balancer } from "../balance/balancer.ts";
+import { release } from "../balance/health.ts";
+import type { Peer, PeerGroup } from "../balance/peer-group.ts";
 import type { BufferedBody } from "../buffer/read-body.ts";
-import type { Capabilities, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
+import type { Capabilities, FailureReason, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
@@ -14,80 +15,103 @@ export interface Outgoing {
   readonly target: string;
   readonly headers: HeaderPairs;
   /** Buffered (replayable), streamed (sent once), or none. */
-  readonly body:
-    | { readonly kind: "buffered"; readonly body: BufferedBody }
-    | { readonly kind: "streamed"; readonly stream: BodyStream }
-    | null;
+  readonly body: { readonly kind: "buffered"; readonly body: BufferedBody } | { readonly kind: "streamed"; readonly stream: BodyStream } | null;
 }
 
-/** A relayed upstream answer, before its headers are shaped for the client. */
-export type Relayed = Extract<UpstreamResult, { kind: "response" }>;
+/** An upstream answer to relay, and what to call once it has been relayed. */
+export interface Relay {
+  readonly kind: "relay";
+  readonly response: Extract<UpstreamResult, { kind: "response" }>;
+  /** Ends the attempt as a success for the failure state (2.5) and frees its `max_conns` slot. */
+  readonly finish: () => void;
+}
+
+/** What forwarding ends in: an upstream response to relay, or the proxy's own answer. */
+export type Forwarded = Relay | { readonly kind: "answer"; readonly response: ProxyResponse };
 
 /** Methods nginx does not retry once sent, unless `non_idempotent` is listed (6.7). */
 const NON_IDEMPOTENT = new Set(["POST", "LOCK", "PATCH"]);
 
+/** Statuses `proxy_next_upstream` can retry; 403 and 404 never count as failures (6.7). */
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504, 403, 404, 429]);
+
 /**
  * Tries peers until one answers or the `proxy_next_upstream` rules stop it
- * (docs/nginx-semantics.md 2.8, 6.6, 6.7): 504 when the last failure was a timeout,
- * 502 otherwise and for "no live upstreams".
+ * (docs/nginx-semantics.md 2.5-2.8, 6.6, 6.7), recording each attempt in the failure state:
+ * 504 when the last failure was a timeout, 502 otherwise and for "no live upstreams".
  */
 export async function forward(
   caps: Capabilities,
   group: PeerGroup,
+  balancer: Balancer,
   settings: Settings,
   ctx: RequestContext,
   out: Outgoing,
-): Promise<Relayed | ProxyResponse> {
-  const pass = ctx.pass;
-  if (!pass) throw new Error("forward() needs a proxy_pass location");
+): Promise<Forwarded> {
   const next = settings.proxyNextUpstream;
   const startedAt = caps.clock.now();
-  const state = newPickState();
+  const state = balancer.begin(ctx);
+  const isNonIdempotent = NON_IDEMPOTENT.has(ctx.head.method);
+  const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;
+  const nowSec = () => Math.floor(caps.clock.now() / 1000);
+  const warn = (m: string) => caps.log.warn(m);
   let tries = settings.proxyNextUpstreamTries > 0 ? Math.min(group.maxTries, settings.proxyNextUpstreamTries) : group.maxTries;
-  const retryBlocked = (sent: boolean): boolean =>
-    (sent && NON_IDEMPOTENT.has(out.method) && !next.has("non_idempotent")) ||
-    (sent && out.body?.kind === "streamed") ||
-    (settings.proxyNextUpstreamTimeoutMs > 0 && caps.clock.now() - startedAt >= settings.proxyNextUpstreamTimeoutMs);
-  const tls = pass.scheme === "https" ? tlsOptions(settings, ctx) : null;
+
+  /** Whether the rules allow another attempt after this one failed with `token`. */
+  const mayRetry = (token: FailureReason | NextUpstreamToken, requestSent: boolean): boolean =>
+    next.has(token) &&
+    !(requestSent && isNonIdempotent && !next.has("non_idempotent")) &&
+    !(requestSent && out.body?.kind === "streamed") &&
+    !(settings.proxyNextUpstreamTimeoutMs > 0 && caps.clock.now() - startedAt >= settings.proxyNextUpstreamTimeoutMs);
 
   for (;;) {
-    const peer = pickRoundRobin(group, state);
+    const peer = balancer.pick(state, nowSec());
     if (!peer) {
       caps.log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
-      return statusResponse(502);
+      return { kind: "answer", response: statusResponse(502) };
     }
-    peer.conns++;
-    const request: UpstreamRequest = {
-      peer: peer.server.address,
-      tls,
-      method: out.method,
-      target: out.target,
-      httpVersion: settings.proxyHttpVersion,
-      headers: out.headers,
-      body: bodyFor(out),
-      maxHeaderBytes: settings.proxyBufferSize,
-      keepalive: group.keepalive,
-      connectTimeoutMs: settings.proxyConnectTimeoutMs,
-      sendTimeoutMs: settings.proxySendTimeoutMs,
-      readTimeoutMs: settings.proxyReadTimeoutMs,
-    };
-    const result = await caps.transport.request(request);
-    peer.conns--;
-    tries = group.isSingle ? 0 : tries - 1;
+    const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out));
 
     if (result.kind === "failed") {
-      caps.log.error(`upstream ${result.reason} (${result.detail}) while talking to upstream "${peer.server.text}"`);
-      if (tries > 0 && next.has(result.reason) && !retryBlocked(result.requestSent)) continue;
-      return statusResponse(result.reason === "timeout" ? 504 : 502);
+      caps.log.error(`upstream ${result.reason === "timeout" ? "timed out" : "failed"} (${result.detail}) while talking to upstream "${peer.server.text}"`);
+      release(group, peer, "failed", nowSec(), caps.failures, warn);
+      tries = group.isSingle ? 0 : tries - 1;
+      if (tries > 0 && mayRetry(result.reason, result.requestSent)) continue;
+      return { kind: "answer", response: statusResponse(result.reason === "timeout" ? 504 : 502) };
     }
-    // Status-code retries look at statuses >= 300 only, and need a try left (6.7).
+    // Status retries look at statuses >= 300 only, and need a try left after this one (6.7).
     const token = `http_${result.status}` as NextUpstreamToken;
-    if (result.status >= 300 && tries > 0 && next.has(token) && !retryBlocked(true)) {
+    if (RETRYABLE_STATUS.has(result.status) && tries > 1 && !group.isSingle && mayRetry(token, true)) {
       result.discard();
+      release(group, peer, result.status === 403 || result.status === 404 ? "ok" : "failed", nowSec(), caps.failures, warn);
+      tries--;
       continue;
     }
-    return result;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      release(group, peer, "ok", nowSec(), caps.failures, warn);
+    };
+    return { kind: "relay", response: result, finish };
   }
+}
+
+function upstreamRequest(settings: Settings, group: PeerGroup, peer: Peer, tls: UpstreamRequest["tls"], out: Outgoing): UpstreamRequest {
+  return {
+    peer: peer.server.address,
+    tls,
+    method: out.method,
+    target: out.target,
+    httpVersion: settings.proxyHttpVersion,
+    headers: out.headers,
+    body: bodyFor(out),
+    maxHeaderBytes: settings.proxyBufferSize,
+    keepalive: group.keepalive,
+    connectTimeoutMs: settings.proxyConnectTimeoutMs,
+    sendTimeoutMs: settings.proxySendTimeoutMs,
+    readTimeoutMs: settings.proxyReadTimeoutMs,
+  };
 }
 
 function bodyFor(out: Outgoing): UpstreamRequest["body"] {

@@ -1,0 +1,45 @@
+import { type Balancer, createBalancer } from "../../../core/balance/balancer.ts";
+import { createPeerGroup, type Peer, type PeerGroup } from "../../../core/balance/peer-group.ts";
+import type { RandomInt } from "../../../core/balance/random.ts";
+import { compileConfig, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
+import type { RequestContext } from "../../../core/shape/request-context.ts";
+
+/** An upstream block compiled, with its peers and balancer, for balancer tables. */
+export async function upstream(body: string, random?: RandomInt): Promise<{ group: PeerGroup; balancer: Balancer; failures: MemoryFailureState }> {
+  const config = await compileConfig(parseConfigText(`events {} http { upstream u { ${body} } }`));
+  const failures = new MemoryFailureState();
+  const group = createPeerGroup(config.upstreams[0] ?? (() => { throw new Error("no upstream"); })(), failures);
+  return { group, balancer: createBalancer(group, config.upstreams[0]?.balancer ?? { kind: "round-robin" }, random), failures };
+}
+
+/** The letter of a peer: a for port 1, b for port 2, ... (servers are 127.0.0.1:1, :2, ...). */
+export function letter(peer: Peer | null): string {
+  if (!peer) return "-";
+  const a = peer.server.address;
+  return a.kind === "tcp" ? String.fromCharCode(96 + a.port) : "u";
+}
+
+/** A request context with just what balancers read: the client address and `$request_uri`. */
+export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestContext {
+  return {
+    head: { method: "GET", target: requestUri, httpVersion: "1.1", headers: [] },
+    connection: { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false },
+    server: { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never },
+    uri: requestUri,
+    args: "",
+    requestUri,
+    host: "",
+    pass: null,
+  };
+}
+
+/** `n` fresh requests, one pick each, released at once as successes; their letters. */
+export function sequence(b: { balancer: Balancer; group: PeerGroup }, n: number, ctx = request(), nowSec = 1000): string {
+  let out = "";
+  for (let i = 0; i < n; i++) {
+    const peer = b.balancer.pick(b.balancer.begin(ctx), nowSec);
+    if (peer) peer.conns--;
+    out += letter(peer);
+  }
+  return out;
+}
