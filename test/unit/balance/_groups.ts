@@ -5,10 +5,19 @@ import { compileConfig, MemoryFailureState, parseConfigText } from "../../../cor
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 
 /** An upstream block compiled, with its peers and balancer, for balancer tables. */
-export async function upstream(body: string, random?: RandomInt): Promise<{ group: PeerGroup; balancer: Balancer; failures: MemoryFailureState }> {
+export async function upstream(
+  body: string,
+  random?: RandomInt,
+): Promise<{ group: PeerGroup; balancer: Balancer; failures: MemoryFailureState }> {
   const config = await compileConfig(parseConfigText(`events {} http { upstream u { ${body} } }`));
   const failures = new MemoryFailureState();
-  const group = createPeerGroup(config.upstreams[0] ?? (() => { throw new Error("no upstream"); })(), failures);
+  const group = createPeerGroup(
+    config.upstreams[0] ??
+      (() => {
+        throw new Error("no upstream");
+      })(),
+    failures,
+  );
   return { group, balancer: createBalancer(group, config.upstreams[0]?.balancer ?? { kind: "round-robin" }, random), failures };
 }
 

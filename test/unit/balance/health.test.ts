@@ -79,7 +79,10 @@ describe("passive health (nginx-semantics 2.5)", () => {
   test("tells the store when a peer becomes unavailable and when it recovers", async () => {
     const { group } = await upstream("server 127.0.0.1:1 max_fails=2 fail_timeout=1s; server 127.0.0.1:2;");
     const events: string[] = [];
-    const store = { peer: () => ({ fails: 0, accessed: 0, checked: 0 }), changed: (key: string, _h: unknown, event: string) => events.push(`${key} ${event}`) };
+    const store = {
+      peer: () => ({ fails: 0, accessed: 0, checked: 0 }),
+      changed: (key: string, _h: unknown, event: string) => events.push(`${key} ${event}`),
+    };
     const a = group.primary[0] as Peer;
     for (const t of [10, 11]) {
       take(a, t);
