@@ -1,3 +1,4 @@
+export { MemoryFailureState } from "./balance/memory-failure-state.ts";
 export type {
   BodySpool,
   Capabilities,
@@ -18,4 +19,3 @@ export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
-export { MemoryFailureState } from "./balance/memory-failure-state.ts";

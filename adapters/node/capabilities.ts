@@ -17,6 +17,9 @@ export function stderrLogger(): Logger {
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
  * health in process memory (pass the previous store on reload to keep it).
  */
-export function nodeCapabilities(log: Logger, failures: FailureState = new MemoryFailureState()): Capabilities & { transport: NodeTransport } {
+export function nodeCapabilities(
+  log: Logger,
+  failures: FailureState = new MemoryFailureState(),
+): Capabilities & { transport: NodeTransport } {
   return { transport: new NodeTransport(), failures, spool: new FileSpool(), clock: { now: () => Date.now() }, log };
 }

@@ -28,7 +28,14 @@ export type AttemptEnd = "failed" | "ok";
  * effective weight; a success resets `fails` only after a post-timeout check (`accessed <
  * checked`). A single-server upstream keeps no accounting (2.6).
  */
-export function release(group: PeerGroup, peer: Peer, end: AttemptEnd, nowSec: number, failures: FailureState, warn: (m: string) => void): void {
+export function release(
+  group: PeerGroup,
+  peer: Peer,
+  end: AttemptEnd,
+  nowSec: number,
+  failures: FailureState,
+  warn: (m: string) => void,
+): void {
   peer.conns--;
   if (group.isSingle) return;
   const h = peer.health;

@@ -46,7 +46,13 @@ export function createPeerGroup(upstream: Upstream, failures: FailureState): Pee
   const u = upstream;
   const keepalive =
     u.keepalive > 0
-      ? { poolKey: u.name, maxIdle: u.keepalive, maxRequests: u.keepaliveRequests, idleTimeoutMs: u.keepaliveTimeoutMs, maxAgeMs: u.keepaliveTimeMs }
+      ? {
+          poolKey: u.name,
+          maxIdle: u.keepalive,
+          maxRequests: u.keepaliveRequests,
+          idleTimeoutMs: u.keepaliveTimeoutMs,
+          maxAgeMs: u.keepaliveTimeMs,
+        }
       : null;
   return {
     upstream,

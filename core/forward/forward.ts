@@ -15,7 +15,10 @@ export interface Outgoing {
   readonly target: string;
   readonly headers: HeaderPairs;
   /** Buffered (replayable), streamed (sent once), or none. */
-  readonly body: { readonly kind: "buffered"; readonly body: BufferedBody } | { readonly kind: "streamed"; readonly stream: BodyStream } | null;
+  readonly body:
+    | { readonly kind: "buffered"; readonly body: BufferedBody }
+    | { readonly kind: "streamed"; readonly stream: BodyStream }
+    | null;
 }
 
 /** An upstream answer to relay, and what to call once it has been relayed. */
@@ -73,7 +76,9 @@ export async function forward(
     const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out));
 
     if (result.kind === "failed") {
-      caps.log.error(`upstream ${result.reason === "timeout" ? "timed out" : "failed"} (${result.detail}) while talking to upstream "${peer.server.text}"`);
+      caps.log.error(
+        `upstream ${result.reason === "timeout" ? "timed out" : "failed"} (${result.detail}) while talking to upstream "${peer.server.text}"`,
+      );
       release(group, peer, "failed", nowSec(), caps.failures, warn);
       tries = group.isSingle ? 0 : tries - 1;
       if (tries > 0 && mayRetry(result.reason, result.requestSent)) continue;
