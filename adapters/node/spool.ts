@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,8 @@ import vm from "node:vm";
 import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
 
 let counter = 0;
+
+const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
  * V8 collects dead Buffers only after about 64 MiB of them pile up, so a large upload, whose
@@ -65,12 +66,19 @@ class TempFile implements SpoolFile {
     countSpooled(chunk.byteLength);
   }
 
+  /**
+   * Positional reads on the shared handle: a retry's fresh read starts at byte 0, and an
+   * abandoned read (a failed attempt) leaves the file open for the next one.
+   */
   async *read(): BodyStream {
-    if (this.#size === 0) return;
-    const stream = createReadStream("", { fd: this.#handle.fd, start: 0, end: this.#size - 1, autoClose: false, highWaterMark: 64 * 1024 });
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      yield chunk;
-      countSpooled(chunk.byteLength);
+    let position = 0;
+    while (position < this.#size) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, this.#size - position));
+      const { bytesRead } = await this.#handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) throw new Error("spool file ended early");
+      position += bytesRead;
+      countSpooled(bytesRead);
+      yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
     }
   }
 
@@ -78,6 +86,6 @@ class TempFile implements SpoolFile {
     if (this.#closed) return;
     this.#closed = true;
     FileSpool.open--;
-    await this.#handle.close();
+    await this.#handle.close().catch(() => {});
   }
 }

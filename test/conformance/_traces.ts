@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type Backend, type Reply, type SeenRequest, startBackend } from "../support/backend.ts";
 import { rawRequest } from "../support/client.ts";
 import type { RunningProxy } from "../support/proxies.ts";
@@ -83,7 +84,11 @@ export async function trace(
       .sort((x, y) => x.completedAt - y.completedAt);
     const by = res.headers.find(([n]) => n.toLowerCase() === "x-backend")?.[1] ?? "-";
     const tags = attempts.map((s) => tagOf(backends, s));
-    const bodies = step.body !== undefined ? ` bodies=${attempts.map((s) => s.body.toString()).join("|")}` : "";
+    // Bodies as length and digest: what arrived, without printing megabytes.
+    const bodies =
+      step.body !== undefined
+        ? ` bodies=${attempts.map((s) => `${s.body.length}:${createHash("sha1").update(s.body).digest("hex").slice(0, 8)}`).join("|")}`
+        : "";
     out.push(`${res.status} ${by} [${tags.join(" ")}]${bodies}`);
   }
   await Promise.all(pending);
