@@ -8,7 +8,7 @@ export interface Step {
   readonly path?: string;
   readonly method?: string;
   readonly body?: string;
-  /** Loopback source address (ip_hash). */
+  /** Loopback source address (ip_hash): 127.x.y.z, or ::1 through the proxy's [::1] listener. */
   readonly from?: string;
   /** Wait this long first (fail_timeout scenarios). */
   readonly waitMs?: number;

@@ -24,6 +24,7 @@ describe("ip_hash, hash, least_conn and random", () => {
     upstream randtwo { random two least_conn; ${s("a")} ${s("b", "down")} }
     server {
         listen 127.0.0.1:${port};
+        listen [::1]:${port};
         location /iphash { proxy_pass http://iphash; }
         location /weighted { proxy_pass http://iphash_weighted; }
         location /failover { proxy_pass http://iphash_failover; }
@@ -54,6 +55,10 @@ describe("ip_hash, hash, least_conn and random", () => {
   test("maps loopback clients 127.x.y.z to the peers nginx maps them to", async () => {
     const seen = await compare(sources.map((from) => ({ path: "/iphash", from })));
     expect(new Set(seen.map((l) => l.split(" ")[1])).size).toBeGreaterThan(1);
+  });
+
+  test("hashes an IPv6 client's whole address", async () => {
+    await compare([...times(3, { path: "/iphash", from: "::1" }), ...times(3, { path: "/weighted", from: "::1" })]);
   });
 
   test("keeps a client on its peer, honours weights and down peers' slots", async () => {
