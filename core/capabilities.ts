@@ -11,6 +11,8 @@ export interface Capabilities {
   readonly spool: BodySpool | null;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Most upstream attempts one request may make (a platform's subrequest limit); none by default. */
+  readonly maxAttemptsPerRequest?: number;
 }
 
 /** One attempt to one peer, as the transport sends it. */

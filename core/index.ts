@@ -13,9 +13,11 @@ export type {
   UpstreamRequest,
   UpstreamResult,
 } from "./capabilities.ts";
-export { type CompileOptions, compileConfig } from "./config/compile.ts";
+export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
+export { ANY_LISTEN } from "./route/server-select.ts";
+export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";

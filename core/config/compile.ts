@@ -23,11 +23,18 @@ const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
  * and inheritance, with nginx's accept/reject decisions and `FILE:LINE` errors.
  */
 export async function compileConfig(tree: readonly Directive[], options: CompileOptions = {}): Promise<Config> {
-  const warn = options.warn ?? (() => {});
-  const c = new Compiler(warn);
-  const config = c.main(tree);
-  await resolveHosts(c.allUpstreams(), options.resolveHost);
+  const config = compileConfigSync(tree, options.warn);
+  // Upstreams come out of the compiler as drafts: resolution fills in their addresses.
+  await resolveHosts(config.upstreams as UpstreamDraft[], options.resolveHost);
   return config;
+}
+
+/**
+ * The same compilation without name resolution, synchronous: for platforms that resolve at
+ * connect time (Workers), where a bad config must fail the module's first evaluation.
+ */
+export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}): Config {
+  return new Compiler(warn).main(tree);
 }
 
 class Compiler {

@@ -59,6 +59,7 @@ export async function forward(
   const nowSec = () => Math.floor(caps.clock.now() / 1000);
   const warn = (m: string) => caps.log.warn(m);
   let tries = settings.proxyNextUpstreamTries > 0 ? Math.min(group.maxTries, settings.proxyNextUpstreamTries) : group.maxTries;
+  tries = Math.min(tries, caps.maxAttemptsPerRequest ?? tries);
 
   /** Whether the rules allow another attempt after this one failed with `token`. */
   const mayRetry = (token: FailureReason | NextUpstreamToken, requestSent: boolean): boolean =>

@@ -1,5 +1,11 @@
 import type { Config, Server } from "../config/model.ts";
 
+/**
+ * The `listenKey` of a connection that arrived without a listen address (Workers): the server
+ * is chosen by name among all servers, the first `default_server` (or first server) otherwise.
+ */
+export const ANY_LISTEN = "*";
+
 /** The servers sharing one listen address, with their names indexed as nginx hashes them. */
 interface AddressGroup {
   readonly defaultServer: Server;
@@ -17,6 +23,8 @@ interface AddressGroup {
  */
 export class ServerSelector {
   readonly #groups = new Map<string, AddressGroup>();
+  /** Every server at once, for platforms where `listen` means nothing (the edge: routes decide). */
+  readonly #anyListen: AddressGroup | null;
 
   constructor(config: Config) {
     const byKey = new Map<string, Server[]>();
@@ -32,6 +40,9 @@ export class ServerSelector {
     for (const [key, servers] of byKey) {
       this.#groups.set(key, buildGroup(servers, defaults.get(key) ?? (servers[0] as Server)));
     }
+    const first = config.servers[0];
+    const anyDefault = config.servers.find((s) => s.listens.some((l) => l.isDefault));
+    this.#anyListen = first ? buildGroup(config.servers, anyDefault ?? first) : null;
   }
 
   /**
@@ -55,6 +66,7 @@ export class ServerSelector {
   }
 
   #group(listenKey: string, localAddress: string, localPort: number): AddressGroup | undefined {
+    if (listenKey === ANY_LISTEN) return this.#anyListen ?? undefined;
     if (listenKey.startsWith("unix:")) return this.#groups.get(listenKey);
     const v6 = localAddress.includes(":") && !localAddress.startsWith("::ffff:");
     const addr = localAddress.startsWith("::ffff:") ? localAddress.slice(7) : localAddress;

@@ -90,17 +90,21 @@ export async function startNginx(httpBody: (port: number) => string): Promise<Ru
 export async function startEdgeproxy(
   httpBody: (port: number) => string,
   adapter: string[] = [process.execPath, "adapters/node"],
+  env: Record<string, string> = {},
 ): Promise<RunningProxy> {
   const port = await freePort();
   const dir = tempDir("edge");
   const file = join(dir, "edgeproxy.conf");
   writeFileSync(file, wrapConfig(dir, httpBody(port)));
   const [cmd, ...args] = adapter as [string, ...string[]];
-  const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  // Both streams: wrangler prints the Worker's console.log on stdout.
   let stderr = "";
-  child.stderr?.on("data", (d) => {
+  const collect = (d: Buffer) => {
     stderr += d;
-  });
+  };
+  child.stderr?.on("data", collect);
+  child.stdout?.on("data", collect);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   await waitForPort(port, child, () => stderr);
   return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
@@ -112,7 +116,7 @@ export async function startBoth(httpBody: (port: number) => string): Promise<Run
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 45_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening:\n${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
@@ -124,7 +128,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
       s.on("error", () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`not listening on ${port} after 15 s:\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`not listening on ${port} after 45 s:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,0 +1,153 @@
+import type { FailureState, Logger, PeerHealth } from "../../core/index.ts";
+
+/** The two KV calls this store makes; a binding that lacks them is treated as absent. */
+export interface KvLike {
+  put(key: string, value: string, options: { metadata: unknown; expirationTtl?: number }): Promise<void>;
+  list(options: { prefix: string; cursor?: string }): Promise<{
+    keys: { name: string; metadata?: unknown }[];
+    list_complete: boolean;
+    cursor?: string;
+  }>;
+}
+
+/** Key prefix of every record; the version names the value format below. */
+export const KV_PREFIX = "edgeproxy:v1:peer:";
+
+/**
+ * One peer's shared state, stored as the key's metadata (so one `list` reads them all) and as
+ * its JSON value (for `wrangler kv key get`). `at` is when it was written, in ms.
+ */
+export interface StoredHealth {
+  readonly v: 1;
+  readonly fails: number;
+  readonly accessed: number;
+  readonly checked: number;
+  readonly event: "unavailable" | "recovered";
+  readonly at: number;
+}
+
+/** KV takes one write per second per key. */
+const WRITE_SPACING_MS = 1000;
+/** Records of peers nobody touched for a day expire. */
+const RECORD_TTL_SECONDS = 86400;
+
+/**
+ * Peer health for Workers: counted in isolate memory exactly as the core counts it, shared
+ * through Workers KV by its transitions only (a peer became unavailable, or recovered). KV is
+ * eventually consistent (about a minute across locations) and takes one write per second per
+ * key, so writes are coalesced per key and run after the response (`ctx.waitUntil`), and each
+ * isolate reads the others' transitions at most every `refreshMs`, also after a response.
+ * Nothing touches KV on the request path; a missing or failing binding is logged and the
+ * proxy carries on with its isolate's own view.
+ */
+export class KvFailureState implements FailureState {
+  readonly #records = new Map<string, PeerHealth>();
+  readonly #pending = new Map<string, StoredHealth>();
+  readonly #lastWriteMs = new Map<string, number>();
+  /** When this isolate last changed a record, or took one from KV: older remote news loses. */
+  readonly #knownAtMs = new Map<string, number>();
+  readonly #refreshMs: number;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #kv: KvLike | null = null;
+  #attached = false;
+  #lastRefreshMs = 0;
+  #busy = false;
+
+  constructor(options: { refreshMs: number; log: Logger; now?: () => number }) {
+    this.#refreshMs = options.refreshMs;
+    this.#log = options.log;
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  /** Binds the KV namespace on the first request (bindings arrive with requests, not at load). */
+  attach(binding: unknown): void {
+    if (this.#attached) return;
+    this.#attached = true;
+    const kv = binding as Partial<KvLike> | undefined;
+    if (kv && typeof kv.put === "function" && typeof kv.list === "function") {
+      this.#kv = kv as KvLike;
+      return;
+    }
+    this.#log.warn(
+      'edgeproxy: no Workers KV binding "EDGEPROXY_STATE" ([[kv_namespaces]] in wrangler.toml): peer health stays local to each isolate',
+    );
+  }
+
+  peer(key: string): PeerHealth {
+    let record = this.#records.get(key);
+    if (!record) {
+      record = { fails: 0, accessed: 0, checked: 0 };
+      this.#records.set(key, record);
+    }
+    return record;
+  }
+
+  changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void {
+    const at = this.#now();
+    this.#knownAtMs.set(key, at);
+    if (this.#kv) this.#pending.set(key, { v: 1, fails: health.fails, accessed: health.accessed, checked: health.checked, event, at });
+  }
+
+  /**
+   * What to do after a response: write pending transitions (spaced per key) and, when due,
+   * read the others'. Null when there is nothing to do, so healthy traffic costs no KV call.
+   */
+  maintain(): Promise<void> | null {
+    const kv = this.#kv;
+    if (!kv || this.#busy) return null;
+    const now = this.#now();
+    const due = [...this.#pending.keys()].filter((key) => now - (this.#lastWriteMs.get(key) ?? 0) >= WRITE_SPACING_MS);
+    const refresh = now - this.#lastRefreshMs >= this.#refreshMs;
+    if (due.length === 0 && !refresh) return null;
+    this.#busy = true;
+    if (refresh) this.#lastRefreshMs = now;
+    return this.#sync(kv, due, refresh).finally(() => {
+      this.#busy = false;
+    });
+  }
+
+  async #sync(kv: KvLike, due: string[], refresh: boolean): Promise<void> {
+    for (const key of due) {
+      const stored = this.#pending.get(key) as StoredHealth;
+      this.#pending.delete(key);
+      this.#lastWriteMs.set(key, this.#now());
+      try {
+        await kv.put(KV_PREFIX + key, JSON.stringify(stored), { metadata: stored, expirationTtl: RECORD_TTL_SECONDS });
+        this.#log.info(`edgeproxy: KV put ${key} ${stored.event}`);
+      } catch (error) {
+        this.#log.error(`edgeproxy: KV put failed for ${key}, keeping local state: ${String(error)}`);
+      }
+    }
+    if (!refresh) return;
+    try {
+      let cursor: string | undefined;
+      do {
+        const page = await kv.list(cursor ? { prefix: KV_PREFIX, cursor } : { prefix: KV_PREFIX });
+        for (const entry of page.keys) this.#merge(entry.name.slice(KV_PREFIX.length), entry.metadata);
+        cursor = page.list_complete ? undefined : page.cursor;
+      } while (cursor);
+    } catch (error) {
+      this.#log.error(`edgeproxy: KV list failed, keeping local state: ${String(error)}`);
+    }
+  }
+
+  /** Takes another isolate's transition if it is newer than what this isolate knows (by time). */
+  #merge(key: string, metadata: unknown): void {
+    const stored = metadata as Partial<StoredHealth> | undefined;
+    if (stored?.v !== 1 || typeof stored.at !== "number") return;
+    if (stored.at <= (this.#knownAtMs.get(key) ?? 0)) return;
+    const record = this.#records.get(key);
+    if (!record) return;
+    if (stored.event === "unavailable") {
+      record.fails = Math.max(record.fails, stored.fails ?? 0);
+      record.accessed = Math.max(record.accessed, stored.accessed ?? 0);
+      record.checked = Math.max(record.checked, stored.checked ?? 0);
+    } else if ((stored.accessed ?? 0) >= record.accessed) {
+      // Recovered elsewhere after the last failure seen here.
+      record.fails = 0;
+      record.checked = Math.max(record.checked, stored.checked ?? 0);
+    }
+    this.#knownAtMs.set(key, stored.at);
+  }
+}

@@ -1,0 +1,103 @@
+import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
+import type { BodyStream, HeaderPairs } from "../exchange.ts";
+
+/** What a Fetch-native platform lends the transport. */
+export interface FetchTransportOptions {
+  /** The platform's `fetch`. */
+  readonly fetch: (input: string, init: RequestInit) => Promise<Response>;
+  /** Extra `fetch` options for one request (Bun: `{ unix }`, `{ tls }`); none by default. */
+  readonly init?: (req: UpstreamRequest) => Record<string, unknown>;
+  /** Whether the platform can reach unix sockets (Workers cannot). */
+  readonly hasUnixSockets: boolean;
+}
+
+type Failed = Extract<UpstreamResult, { kind: "failed" }>;
+
+/**
+ * Upstream requests over a platform's `fetch` (Workers, Bun). `fetch` hides the phases nginx
+ * times separately, so the response head must come within `proxy_connect_timeout` plus
+ * `proxy_read_timeout`; a fetch that fails before any answer counts as `error`, sent unless
+ * the platform says the connection was refused.
+ */
+export function createFetchTransport(options: FetchTransportOptions): Transport {
+  return {
+    async request(req: UpstreamRequest): Promise<UpstreamResult> {
+      const p = req.peer;
+      if (p.kind === "unix" && !options.hasUnixSockets) return failed("error", "unix sockets are not available on this platform", false);
+      const host = p.kind === "unix" ? "localhost" : p.host.includes(":") ? `[${p.host}]` : p.host;
+      const port = p.kind === "unix" ? "" : `:${p.port}`;
+      const url = `${req.tls ? "https" : "http"}://${host}${port}${req.target}`;
+      const controller = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, req.connectTimeoutMs + req.readTimeoutMs);
+      const headers = new Headers();
+      for (const [name, value] of req.headers) headers.append(name, value);
+      const body = req.body === null ? null : req.body instanceof Uint8Array ? req.body : toReadableStream(req.body);
+      try {
+        const res = await options.fetch(url, {
+          method: req.method,
+          headers,
+          body: body as BodyInit | null,
+          redirect: "manual",
+          signal: controller.signal,
+          ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+          ...options.init?.(req),
+        });
+        clearTimeout(timer);
+        const pairs: HeaderPairs = [];
+        res.headers.forEach((value, name) => {
+          pairs.push([name, value]);
+        });
+        return {
+          kind: "response",
+          status: res.status,
+          reason: res.statusText,
+          isHttp09: false,
+          headers: pairs,
+          body: readBody(res.body),
+          discard: () => controller.abort(),
+        };
+      } catch (error) {
+        clearTimeout(timer);
+        if (timedOut) return failed("timeout", "upstream timed out", true);
+        const message = error instanceof Error ? error.message : String(error);
+        return failed("error", message, !/refused|ECONNREFUSED/i.test(message));
+      }
+    },
+  };
+}
+
+function failed(reason: Failed["reason"], detail: string, requestSent: boolean): Failed {
+  return { kind: "failed", reason, detail, requestSent };
+}
+
+async function* readBody(stream: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+  if (!stream) return;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
+  const it = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { get } from "../support/client.ts";
+import { type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { adapterSuite, type StartAdapter } from "./_suite.ts";
+
+/** `npm run dev:workers -- -c FILE`: the Worker in workerd, on the config's listen address. */
+const startWorker =
+  (persistTo?: string, env: Record<string, string> = {}): StartAdapter =>
+  (body) =>
+    startEdgeproxy(body, [process.execPath, "scripts/workers.ts", "dev", ...(persistTo ? ["--persist-to", persistTo] : [])], env);
+
+adapterSuite("workers", startWorker(), {
+  "listens on IPv4, IPv6 and a unix socket": "a Worker has no listen sockets: routes decide, wrangler dev binds one address",
+  "selects the server by local address on a wildcard listen": "no listen addresses at the edge; servers are chosen by Host alone",
+  "reuses upstream connections with keepalive": "Workers' fetch owns upstream connections and always speaks HTTP/1.1",
+  "closes upstream connections without keepalive": "Workers' fetch owns upstream connections and drops Connection",
+  "drops the spooled body when the client aborts mid-upload": "bodies stay in memory on Workers; there is no spool file to drop",
+});
+
+// Peer health in Workers KV (issue 4): transitions only, shared between isolates, never fatal.
+describe("workers KV failure state", () => {
+  let a: Backend;
+  let b: Backend;
+  let persist: string;
+  const running: RunningProxy[] = [];
+  const config = (upstreamName: string) => (port: number) =>
+    `
+    upstream ${upstreamName} { server 127.0.0.1:${a.port} max_fails=1 fail_timeout=30s; server 127.0.0.1:${b.port}; }
+    server {
+        listen 127.0.0.1:${port};
+        location = /health { return 200 "ok\\n"; }
+        location / { proxy_pass http://${upstreamName}; }
+    }`;
+
+  beforeAll(async () => {
+    a = await startBackend("a");
+    b = await startBackend("b");
+    persist = mkdtempSync(join(tmpdir(), "edgeproxy-kv-"));
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop()));
+    await a.close();
+    await b.close();
+    rmSync(persist, { recursive: true, force: true });
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 400));
+  const puts = (p: RunningProxy) => (p.log().match(/KV put /g) ?? []).length;
+
+  test("writes to KV only when a peer changes state, and sees the other instance's failures", async () => {
+    const env = { EDGEPROXY_KV_REFRESH_MS: "300" };
+    const x = await startWorker(persist, env)(config("shared"));
+    running.push(x);
+    const y = await startWorker(persist, env)(config("shared"));
+    running.push(y);
+    a.reply = () => ({ reset: true });
+
+    // Healthy traffic costs no write.
+    for (let i = 0; i < 4; i++) expect((await get(y.port, "/health")).status).toBe(200);
+    await settle();
+    expect(puts(y)).toBe(0);
+
+    // x finds a failing: one write for the transition, none for the requests after it.
+    for (let i = 0; i < 5; i++) expect((await get(x.port, "/x")).status).toBe(200);
+    await settle();
+    expect(puts(x)).toBe(1);
+    expect(a.seen).toHaveLength(1);
+
+    // y reads it after its refresh interval and never tries a itself.
+    await get(y.port, "/health");
+    await settle();
+    await get(y.port, "/health");
+    await settle();
+    for (let i = 0; i < 4; i++) expect((await get(y.port, "/y")).body.toString()).toBe("b\n");
+    expect(a.seen).toHaveLength(1);
+  });
+
+  test("keeps serving when KV refuses a write", async () => {
+    // A peer key over KV's 512-byte key limit makes every put throw inside workerd.
+    const w = await startWorker(mkdtempSync(join(tmpdir(), "edgeproxy-kv-")))(config(`u${"x".repeat(600)}`));
+    running.push(w);
+    a.reply = () => ({ reset: true });
+    for (let i = 0; i < 3; i++) expect((await get(w.port, "/z")).status).toBe(200);
+    await settle();
+    expect(w.log()).toContain("KV put failed");
+  });
+});
