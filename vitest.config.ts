@@ -2,7 +2,22 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    projects: [
+      { extends: true, test: { name: "node", include: ["test/**/*.test.ts"] } },
+      {
+        // The trace-based conformance scenarios again, against the Workers adapter in workerd.
+        extends: true,
+        test: {
+          name: "workers",
+          include: [
+            "test/conformance/round-robin.test.ts",
+            "test/conformance/passive-health.test.ts",
+            "test/conformance/next-upstream.test.ts",
+          ],
+          env: { EDGEPROXY_ADAPTER: "workers" },
+        },
+      },
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Conformance files each start nginx and edgeproxy; two cores, so two files at a time.

@@ -5,6 +5,7 @@
  * first, with the edge's limits, so a bad file stops with its FILE:LINE message.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileSource } from "../adapters/node/config-source.ts";
@@ -34,7 +35,9 @@ try {
 }
 
 // A generated entry bundles FILE in place of the example; the rest of wrangler.toml is kept.
-const dir = join(ROOT, ".wrangler", "edgeproxy", basename(file).replace(/[^\w.-]/g, "_"));
+// One directory per config file: wrangler watches its entry, so two runs must not share one.
+const tag = createHash("sha1").update(file).digest("hex").slice(0, 10);
+const dir = join(ROOT, ".wrangler", "edgeproxy", `${basename(file).replace(/[^\w.-]/g, "_")}-${tag}`);
 mkdirSync(dir, { recursive: true });
 const refreshMs = Number(process.env.EDGEPROXY_KV_REFRESH_MS) || 10_000;
 writeFileSync(

@@ -37,15 +37,17 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       for (const [name, value] of req.headers) headers.append(name, value);
       const body = req.body === null ? null : req.body instanceof Uint8Array ? req.body : toReadableStream(req.body);
       try {
-        const res = await options.fetch(url, {
+        // Typed loosely: the platforms' RequestInit types differ (duplex, unix, tls).
+        const init: Record<string, unknown> = {
           method: req.method,
           headers,
-          body: body as BodyInit | null,
+          body,
           redirect: "manual",
           signal: controller.signal,
           ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
           ...options.init?.(req),
-        });
+        };
+        const res = await options.fetch(url, init as RequestInit);
         clearTimeout(timer);
         const pairs: HeaderPairs = [];
         res.headers.forEach((value, name) => {

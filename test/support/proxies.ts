@@ -110,9 +110,17 @@ export async function startEdgeproxy(
   return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
 }
 
-/** Starts nginx and edgeproxy on the same configuration. */
+/** Which adapter the conformance files run against: `EDGEPROXY_ADAPTER=workers` for workerd. */
+export const ADAPTER: "node" | "workers" = process.env.EDGEPROXY_ADAPTER === "workers" ? "workers" : "node";
+
+const ADAPTER_COMMANDS = {
+  node: [process.execPath, "adapters/node"],
+  workers: [process.execPath, "scripts/workers.ts", "dev"],
+};
+
+/** Starts nginx and edgeproxy (on the adapter under test) on the same configuration. */
 export async function startBoth(httpBody: (port: number) => string): Promise<RunningProxy[]> {
-  return Promise.all([startNginx(httpBody), startEdgeproxy(httpBody)]);
+  return Promise.all([startNginx(httpBody), startEdgeproxy(httpBody, ADAPTER_COMMANDS[ADAPTER])]);
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
