@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
-import { type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { ROOT, type RunningProxy, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
 import { adapterSuite, type StartAdapter } from "./_suite.ts";
 
 /** `npm run dev:workers -- -c FILE`: the Worker in workerd, on the config's listen address. */
@@ -86,5 +87,28 @@ describe("workers KV failure state", () => {
     for (let i = 0; i < 3; i++) expect((await get(w.port, "/z")).status).toBe(200);
     await settle();
     expect(w.log()).toContain("KV put failed");
+  });
+});
+
+describe("workers config at startup", () => {
+  const devWith = (http: string) => {
+    const dir = tempDir("wbad");
+    const file = join(dir, "edge.conf");
+    writeFileSync(file, wrapConfig(dir, http));
+    const r = spawnSync(process.execPath, ["scripts/workers.ts", "dev", "-c", file], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+    rmSync(dir, { recursive: true, force: true });
+    return { ...r, file };
+  };
+
+  test("refuses a unix-socket upstream with the line that names it", () => {
+    const r = devWith("upstream u {\n  server unix:/run/app.sock;\n}\nserver { listen 127.0.0.1:1; location / { proxy_pass http://u; } }");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${r.file}:14: unix sockets are not available on Cloudflare Workers in "server unix:/run/app.sock"`);
+  });
+
+  test("refuses a bad config before starting workerd", () => {
+    const r = devWith("server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1; proxy_read_timeout 1.5s; } }");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/edge\.conf:13: "proxy_read_timeout" directive invalid value "1\.5s"/);
   });
 });
