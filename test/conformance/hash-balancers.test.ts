@@ -46,7 +46,7 @@ describe("ip_hash, hash, least_conn and random", () => {
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     const expected = await trace(nginx, b, steps, initial);
     const actual = await trace(edge, b, steps, initial);
-    expect(actual).toEqual(expected);
+    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
     return expected;
   };
   // As t/upstream_ip_hash.t: 127.0.i.2 spreads over three peers.

@@ -42,7 +42,7 @@ describe("proxy_next_upstream, tries and timeouts", () => {
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     const expected = await trace(nginx, b, steps, initial);
     const actual = await trace(edge, b, steps, initial);
-    expect(actual).toEqual(expected);
+    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
     return expected;
   };
 

@@ -39,7 +39,7 @@ describe("passive health: max_fails and fail_timeout", () => {
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     const expected = await trace(nginx, b, steps, initial, { align: true });
     const actual = await trace(edge, b, steps, initial, { align: true });
-    expect(actual).toEqual(expected);
+    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
     return expected;
   };
 

@@ -45,7 +45,7 @@ describe("round robin, backup and down", () => {
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     const expected = await trace(nginx, b, steps, initial);
     const actual = await trace(edge, b, steps, initial);
-    expect(actual).toEqual(expected);
+    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
     return expected;
   };
 

@@ -84,7 +84,7 @@ describe("proxy_connect_timeout and proxy_send_timeout", () => {
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     const expected = await trace(nginx, { good }, steps, {});
     const actual = await trace(edge, { good }, steps, {});
-    expect(actual).toEqual(expected);
+    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
     return expected;
   };
 

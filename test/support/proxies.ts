@@ -20,13 +20,23 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-/** A free loopback TCP port. */
+/**
+ * A free loopback TCP port below Linux's ephemeral range (32768+): a port the kernel hands out
+ * for port-0 binds and outgoing connections could be taken by another process (workerd's
+ * internal sockets, say) between this check and the proxy's own bind.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (!ok) continue;
+    await new Promise<void>((r) => server.close(() => r()));
+    return port;
+  }
 }
 
 /**
