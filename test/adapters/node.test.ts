@@ -1,66 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { describe, expect, test } from "vitest";
-import { startBackend } from "../support/backend.ts";
-import { get } from "../support/client.ts";
-import { freePort, ROOT, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
+import { startEdgeproxy } from "../support/proxies.ts";
+import { processSuite } from "./_process-suite.ts";
 import { adapterSuite } from "./_suite.ts";
 
 adapterSuite("node", (body) => startEdgeproxy(body));
-
-describe("node adapter process", () => {
-  const check = (http: string) => {
-    const dir = tempDir("t");
-    const file = join(dir, "edgeproxy.conf");
-    writeFileSync(file, wrapConfig(dir, http));
-    const r = spawnSync(process.execPath, ["adapters/node", "-t", "-c", file], { cwd: ROOT, encoding: "utf8" });
-    return { status: r.status, stderr: r.stderr, file };
-  };
-
-  test("-t accepts a good config and exits 0, like nginx -t", () => {
-    const r = check("server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:9; } }");
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain(`configuration file ${r.file} test is successful`);
-  });
-
-  test("-t refuses a bad config with FILE:LINE and exits 1", () => {
-    const r = check("upstream u {\n  server 10.0.0.1 weight=abc;\n}");
-    expect(r.status).toBe(1);
-    // wrapConfig puts 12 lines before the http contents: the server line is line 14.
-    expect(r.stderr).toContain(`${r.file}:14: invalid parameter "weight=abc" in "server 10.0.0.1 weight=abc"`);
-    expect(r.stderr).toContain("test failed");
-  });
-
-  test("refuses to start on a bad config and listens on nothing", async () => {
-    const port = await freePort();
-    const dir = tempDir("bad");
-    const file = join(dir, "edgeproxy.conf");
-    writeFileSync(file, wrapConfig(dir, `server { listen 127.0.0.1:${port}; location / { proxy_pass ftp://x; } }`));
-    const r = spawnSync(process.execPath, ["adapters/node", "-c", file], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/edgeproxy\.conf:\d+: invalid URL prefix in "ftp:\/\/x"/);
-  });
-
-  test("on SIGTERM stops accepting, finishes the request in flight and exits 0", async () => {
-    const backend = await startBackend("slow");
-    backend.reply = () => ({ body: "finished\n", delayMs: 800 });
-    const proxy = await startEdgeproxy(
-      (port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`,
-    );
-    try {
-      const inFlight = get(proxy.port, "/slow");
-      await new Promise((r) => setTimeout(r, 200));
-      process.kill(proxy.pid, "SIGTERM");
-      await new Promise((r) => setTimeout(r, 200));
-      expect((await get(proxy.port, "/new")).closedSilently).toBe(true);
-      const res = await inFlight;
-      expect(res.status).toBe(200);
-      expect(res.body.toString()).toBe("finished\n");
-      expect(await proxy.exited).toBe(0);
-    } finally {
-      await proxy.stop();
-      await backend.close();
-    }
-  });
-});
+processSuite("node", [process.execPath, "adapters/node"]);

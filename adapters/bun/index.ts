@@ -1,0 +1,61 @@
+/**
+ * `bun run adapters/bun -c FILE`: edgeproxy on Bun's own server and fetch (not its node:http
+ * layer, whose client buffers request bodies). Config loading and the command line are the
+ * Node adapter's: Bun runs Node's file and DNS APIs as they are.
+ */
+import { type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { type Running, runCommandLine, runUntilSignalled } from "../node/command-line.ts";
+import { BunServer } from "./server.ts";
+import { BunFileSpool } from "./spool.ts";
+
+/** How long SIGTERM/SIGINT waits for requests in flight before cutting them. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Serves a config with Bun.serve, upstreams through Bun's fetch (keep-alive pooled by Bun). */
+async function startBun(config: Config, log: Logger): Promise<Running> {
+  const proxy = createProxy(config, {
+    transport: createFetchTransport({
+      fetch: (input, init) => fetch(input, init),
+      hasUnixSockets: true,
+      init: (req) => ({
+        ...(req.peer.kind === "unix" ? { unix: req.peer.path } : {}),
+        // As nginx: no verification and no SNI unless proxy_ssl_verify / proxy_ssl_server_name.
+        ...(req.tls ? { tls: { rejectUnauthorized: req.tls.verify, ...(req.tls.servername ? { serverName: req.tls.servername } : {}) } } : {}),
+        decompress: false,
+      }),
+    }),
+    failures: new MemoryFailureState(),
+    spool: new BunFileSpool(),
+    clock: { now: () => Date.now() },
+    log,
+  });
+  const server = new BunServer(() => proxy, log);
+  server.listen(config.listens, largestBodyLimit(config));
+  return { stop: () => server.close(SHUTDOWN_GRACE_MS) };
+}
+
+/** The largest `client_max_body_size` anywhere (0 = unlimited), so Bun never refuses first. */
+function largestBodyLimit(config: Config): number {
+  let max = 0;
+  const visit = (limit: number) => {
+    max = limit === 0 || max === Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : Math.max(max, limit);
+  };
+  for (const server of config.servers) {
+    visit(server.settings.clientMaxBodySize);
+    const walk = (locations: Config["servers"][number]["locations"]) => {
+      for (const l of locations) {
+        visit(l.settings.clientMaxBodySize);
+        walk(l.children);
+      }
+    };
+    walk(server.locations);
+  }
+  return max || Number.MAX_SAFE_INTEGER;
+}
+
+/** Starts edgeproxy on Bun with command-line arguments; resolves once listening. */
+export function main(argv: string[]): Promise<Running | number> {
+  return runCommandLine("bun run adapters/bun", argv, startBun);
+}
+
+if (import.meta.main) await runUntilSignalled(await main(process.argv.slice(2)));

@@ -1,0 +1,74 @@
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, type Logger } from "../../core/index.ts";
+import { stderrLogger } from "./logger.ts";
+import { loadConfig } from "./load-config.ts";
+
+/** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
+export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
+
+/** A started proxy: what it listens on, and how to stop it gracefully. */
+export interface Running {
+  stop(): Promise<void>;
+}
+
+/** How a runtime starts serving a loaded config (Node's node:http, Bun's Bun.serve). */
+export type Start = (config: Config, log: Logger) => Promise<Running>;
+
+/**
+ * The command line every socket-owning adapter shares: `-c FILE`, `-t` (exit 0/1 like
+ * `nginx -t`), `-h`. Resolves with the running proxy, or the exit code.
+ */
+export async function runCommandLine(command: string, argv: string[], start: Start): Promise<Running | number> {
+  const usage = `usage: ${command} [-c FILE] [-t]
+  -c FILE   configuration file (default ${DEFAULT_CONFIG_PATH})
+  -t        test the configuration and exit, like nginx -t
+`;
+  let args: { values: { c?: string | undefined; t?: boolean | undefined; h?: boolean | undefined } };
+  try {
+    args = parseArgs({ args: argv, options: { c: { type: "string" }, t: { type: "boolean" }, h: { type: "boolean" } } });
+  } catch (error) {
+    process.stderr.write(`edgeproxy: ${(error as Error).message}\n${usage}`);
+    return 1;
+  }
+  if (args.values.h) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const file = args.values.c ?? DEFAULT_CONFIG_PATH;
+  const log = stderrLogger();
+  let config: Config;
+  try {
+    config = await loadConfig(file, (m) => log.warn(m));
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `${(error as Error).message}`;
+    process.stderr.write(`edgeproxy: [emerg] ${message}\n`);
+    if (args.values.t) process.stderr.write(`edgeproxy: configuration file ${file} test failed\n`);
+    return 1;
+  }
+  if (args.values.t) {
+    process.stderr.write(`edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`);
+    return 0;
+  }
+  try {
+    const running = await start(config, log);
+    log.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
+    return running;
+  } catch (error) {
+    process.stderr.write(`edgeproxy: [emerg] bind() failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** Runs until SIGTERM/SIGINT (then stops gracefully and exits 0), or exits with -t's status. */
+export async function runUntilSignalled(started: Running | number): Promise<void> {
+  if (typeof started === "number") process.exit(started);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await started.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

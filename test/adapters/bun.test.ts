@@ -1,0 +1,14 @@
+import { join } from "node:path";
+import { ROOT, startEdgeproxy } from "../support/proxies.ts";
+import { processSuite } from "./_process-suite.ts";
+import { adapterSuite } from "./_suite.ts";
+
+/** The Bun that `npm ci` installs (the `bun` package). */
+export const BUN = join(ROOT, "node_modules", ".bin", "bun");
+const command = [BUN, "run", "adapters/bun"];
+
+adapterSuite("bun", (body) => startEdgeproxy(body, command), {
+  "selects the server by local address on a wildcard listen": "Bun.serve does not tell which local address a wildcard socket answered on",
+  "reuses upstream connections with keepalive": "Bun's fetch owns upstream connections and sends its own Connection header",
+});
+processSuite("bun", command);
