@@ -5,6 +5,11 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "node", include: ["test/**/*.test.ts"] } },
       {
+        // The whole conformance suite again, against the Bun adapter.
+        extends: true,
+        test: { name: "bun", include: ["test/conformance/**/*.test.ts"], env: { EDGEPROXY_ADAPTER: "bun" } },
+      },
+      {
         // The trace-based conformance scenarios again, against the Workers adapter in workerd.
         extends: true,
         test: {

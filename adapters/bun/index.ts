@@ -20,7 +20,9 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       init: (req) => ({
         ...(req.peer.kind === "unix" ? { unix: req.peer.path } : {}),
         // As nginx: no verification and no SNI unless proxy_ssl_verify / proxy_ssl_server_name.
-        ...(req.tls ? { tls: { rejectUnauthorized: req.tls.verify, ...(req.tls.servername ? { serverName: req.tls.servername } : {}) } } : {}),
+        ...(req.tls
+          ? { tls: { rejectUnauthorized: req.tls.verify, ...(req.tls.servername ? { serverName: req.tls.servername } : {}) } }
+          : {}),
         decompress: false,
       }),
     }),

@@ -1,5 +1,7 @@
 import { type Capabilities, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
+
 export { stderrLogger } from "./logger.ts";
+
 import { FileSpool } from "./spool.ts";
 import { NodeTransport } from "./transport.ts";
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, type Logger } from "../../core/index.ts";
-import { stderrLogger } from "./logger.ts";
 import { loadConfig } from "./load-config.ts";
+import { stderrLogger } from "./logger.ts";
 
 /** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
 export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
@@ -46,7 +46,9 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
     return 1;
   }
   if (args.values.t) {
-    process.stderr.write(`edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`);
+    process.stderr.write(
+      `edgeproxy: the configuration file ${file} syntax is ok\nedgeproxy: configuration file ${file} test is successful\n`,
+    );
     return 0;
   }
   try {

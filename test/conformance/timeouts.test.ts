@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 import { type Step, trace } from "./_traces.ts";
 
@@ -46,6 +47,13 @@ async function deaf(): Promise<{ port: number; close: () => void }> {
   };
 }
 
+const check = conformance({
+  bun: {
+    "answers 504 when the connection cannot be made in time, or moves on": BECAUSE.fetchTiming,
+    "answers 504 when the upstream stops taking the request body, or moves on": BECAUSE.fetchTiming,
+  },
+});
+
 // nginx-semantics 6.6: connect and send timeouts, 504 or the next peer.
 describe("proxy_connect_timeout and proxy_send_timeout", () => {
   let hole: Awaited<ReturnType<typeof blackhole>>;
@@ -88,12 +96,12 @@ describe("proxy_connect_timeout and proxy_send_timeout", () => {
     return expected;
   };
 
-  test("answers 504 when the connection cannot be made in time, or moves on", async () => {
+  check("answers 504 when the connection cannot be made in time, or moves on", async () => {
     const seen = await compare([{ path: "/connect" }, { path: "/connect-next" }, { path: "/connect-next" }]);
     expect(seen[0]).toMatch(/^504 /);
   });
 
-  test("answers 504 when the upstream stops taking the request body, or moves on", async () => {
+  check("answers 504 when the upstream stops taking the request body, or moves on", async () => {
     const body = "z".repeat(16 * 1024 * 1024);
     const seen = await compare([
       { path: "/send", method: "PUT", body },

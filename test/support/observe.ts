@@ -1,6 +1,6 @@
 import type { Backend, SeenRequest } from "./backend.ts";
 import { type ClientResponse, type RawRequestOptions, rawRequest } from "./client.ts";
-import type { RunningProxy } from "./proxies.ts";
+import { ADAPTER, type RunningProxy } from "./proxies.ts";
 
 /** What a client and the backends observed for one request, made comparable across proxies. */
 export interface Observation {
@@ -67,8 +67,41 @@ export async function observeAll(
   options: RawRequestOptions = {},
 ): Promise<Record<string, Observation>> {
   const out: Record<string, Observation> = {};
-  for (const p of proxies) out[p.name] = await observe(p, backends, request, options);
+  for (const p of proxies) out[p.name] = platformView(await observe(p, backends, request, options));
   return out;
+}
+
+/**
+ * What a Fetch-based adapter cannot control, taken out of both sides of a comparison (the
+ * README lists these differences with their reasons): Bun's fetch always writes HTTP/1.1,
+ * orders the header block itself and adds `User-Agent: Bun/...` and `Accept: *\/*` when
+ * absent; a `Headers` object lower-cases names and joins repeated ones with ", ".
+ */
+function platformView(o: Observation): Observation {
+  if (ADAPTER !== "bun") return o;
+  return {
+    ...o,
+    upstream: o.upstream.map((u) => ({
+      ...u,
+      requestLine: u.requestLine.replace(/ HTTP\/1\.[01]$/, " HTTP/1.x"),
+      headers: asFetchHeaders(
+        u.headers.filter(
+          ([n, v]) => !(n.toLowerCase() === "user-agent" && v.startsWith("Bun/")) && !(n.toLowerCase() === "accept" && v === "*/*"),
+        ),
+      ),
+    })),
+  };
+}
+
+/** Header pairs as a Fetch `Headers` object keeps them: lower-case, joined, sorted. */
+function asFetchHeaders(pairs: [string, string][]): [string, string][] {
+  const joined = new Map<string, string>();
+  for (const [n, v] of pairs) {
+    const name = n.toLowerCase();
+    const prior = joined.get(name);
+    joined.set(name, prior === undefined ? v : `${prior}, ${v}`);
+  }
+  return [...joined].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** A `GET` request text with `Connection: close`. */

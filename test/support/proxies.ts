@@ -120,11 +120,13 @@ export async function startEdgeproxy(
   return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
 }
 
-/** Which adapter the conformance files run against: `EDGEPROXY_ADAPTER=workers` for workerd. */
-export const ADAPTER: "node" | "workers" = process.env.EDGEPROXY_ADAPTER === "workers" ? "workers" : "node";
+/** Which adapter the conformance files run against (`EDGEPROXY_ADAPTER`): node, bun or workers. */
+export const ADAPTER: "node" | "bun" | "workers" =
+  process.env.EDGEPROXY_ADAPTER === "workers" ? "workers" : process.env.EDGEPROXY_ADAPTER === "bun" ? "bun" : "node";
 
 const ADAPTER_COMMANDS = {
   node: [process.execPath, "adapters/node"],
+  bun: [join(ROOT, "node_modules", ".bin", "bun"), "run", "adapters/bun"],
   workers: [process.execPath, "scripts/workers.ts", "dev"],
 };
 

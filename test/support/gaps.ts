@@ -1,0 +1,35 @@
+import { test } from "vitest";
+import { ADAPTER } from "./proxies.ts";
+
+/**
+ * Conformance cases an adapter's platform cannot reproduce, by adapter and test name, each
+ * with the reason (the README's platform tables say the same). Everything else must match
+ * nginx on every adapter.
+ */
+export type Gaps = Partial<Record<"bun" | "workers", Readonly<Record<string, string>>>>;
+
+type Body = () => Promise<void>;
+
+/**
+ * `test`, except for this adapter's gaps: those are skipped, the reason in their title.
+ * Test names are written out in full (no `%s`) so that a gap names exactly one case.
+ */
+export function conformance(gaps: Gaps): (name: string, fn: Body) => void {
+  const mine = ADAPTER === "node" ? {} : (gaps[ADAPTER] ?? {});
+  return (name, fn) => {
+    const why = mine[name];
+    if (why) test.skip(`${name} [not on ${ADAPTER}: ${why}]`, fn);
+    else test(name, fn);
+  };
+}
+
+/** Reasons shared by several files. */
+export const BECAUSE = {
+  fetchTiming: "fetch cannot time connect, send and read apart: a head may take the connect and read timeouts added",
+  fetchParses: "the platform's fetch parses the upstream response itself (framing, invalid or oversized heads, HTTP/0.9)",
+  serverFrames: "the platform's server frames the client response itself",
+  parsedUrl: "the platform's server hands over a parsed URL: the raw request-target (dot segments, double slashes) is gone",
+  serverValidates: "the platform's server validates the request line and Host before edgeproxy sees them",
+  noSilentClose: "a Fetch handler cannot close a connection without answering",
+  postLength: "Bun's fetch adds Content-Length: 0 to a POST without a body",
+} as const;
