@@ -7,7 +7,7 @@ import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
 
 let counter = 0;
 
-const READ_CHUNK_BYTES = 64 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
  * V8 collects dead Buffers only after about 64 MiB of them pile up, so a large upload, whose

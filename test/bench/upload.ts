@@ -3,10 +3,9 @@
  * through edgeproxy's Node adapter, same config, same sink upstream. Prints time, throughput,
  * peak RSS of the proxy process (VmHWM) and spool files left behind. Not part of `npm test`.
  */
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
-import { type RunningProxy, startEdgeproxy, startNginx } from "../support/proxies.ts";
+import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy, startNginx } from "../support/proxies.ts";
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
 const size = sizeMiB * 1024 * 1024;
@@ -64,18 +63,22 @@ const config = (port: number) => `
         location / { proxy_pass http://127.0.0.1:${up.port}; proxy_read_timeout 300s; }
     }`;
 console.log(`buffered upload of ${sizeMiB} MiB, proxy_request_buffering on (the default)`);
-console.log("proxy        status           time     MiB/s   peak RSS   spool files left");
-for (const start of [startNginx, startEdgeproxy]) {
-  const proxy = await start(config);
+console.log("proxy           status           time     MiB/s   peak RSS   spool files left");
+const runs: [string, () => Promise<RunningProxy>][] = [
+  ["nginx", () => startNginx(config)],
+  ["edgeproxy node", () => startEdgeproxy(config, ADAPTER_COMMANDS.node)],
+  ["edgeproxy bun", () => startEdgeproxy(config, ADAPTER_COMMANDS.bun)],
+];
+for (const [name, start] of runs) {
+  const proxy = await start();
   try {
     const { seconds, status } = await upload(proxy);
     const left = readdirSync(`${proxy.dir}/body`, { recursive: true }).filter((f) => !String(f).match(/^\d+$/)).length;
     console.log(
-      `${proxy.name.padEnd(12)} ${status.padEnd(16)} ${seconds.toFixed(2).padStart(6)} s ${(sizeMiB / seconds).toFixed(0).padStart(7)}  ${peakRssMiB(proxy.pid).toFixed(0).padStart(5)} MiB   ${left}`,
+      `${name.padEnd(15)} ${status.padEnd(16)} ${seconds.toFixed(2).padStart(6)} s ${(sizeMiB / seconds).toFixed(0).padStart(7)}  ${peakRssMiB(proxy.pid).toFixed(0).padStart(5)} MiB   ${left}`,
     );
   } finally {
     await proxy.stop();
   }
 }
 up.close();
-void createHash;

@@ -124,7 +124,8 @@ export async function startEdgeproxy(
 export const ADAPTER: "node" | "bun" | "workers" =
   process.env.EDGEPROXY_ADAPTER === "workers" ? "workers" : process.env.EDGEPROXY_ADAPTER === "bun" ? "bun" : "node";
 
-const ADAPTER_COMMANDS = {
+/** How each adapter is started from the repository root, before `-c FILE`. */
+export const ADAPTER_COMMANDS = {
   node: [process.execPath, "adapters/node"],
   bun: [join(ROOT, "node_modules", ".bin", "bun"), "run", "adapters/bun"],
   workers: [process.execPath, "scripts/workers.ts", "dev"],
