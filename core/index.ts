@@ -19,5 +19,6 @@ export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
+export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

@@ -2,7 +2,7 @@ import { type Balancer, createBalancer } from "./balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
-import type { Action, Config, Location, Server, Settings, Upstream } from "./config/model.ts";
+import type { Action, Config, Location, Server, Settings } from "./config/model.ts";
 import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
@@ -63,6 +63,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   async function handle(rawHead: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     // Headers nginx ignores while reading the request never exist for it (5.6).
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
+    // nginx refuses TRACE outright (and CONNECT in 1.22: adapters answer it before this).
+    if (head.method === "TRACE" || head.method === "CONNECT") return statusResponse(405);
     const target = parseTarget(head.target, config.mergeSlashes);
     if (!target) return statusResponse(400);
     const facts = scanHeaders(head.headers);
@@ -73,6 +75,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     if (hostValue !== undefined && host === null) return statusResponse(400);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return statusResponse(400);
+    const framingStatus = framingError(head, facts);
+    if (framingStatus) return statusResponse(framingStatus);
 
     const base = {
       head,
@@ -110,9 +114,6 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     hadHost: boolean,
   ): Promise<ProxyResponse> {
     const settings = location.settings;
-    if (facts.contentLength === null && facts.transferEncoding !== undefined) {
-      if (facts.transferEncoding.toLowerCase() !== "chunked") return statusResponse(501);
-    }
     const isChunked = facts.transferEncoding !== undefined;
     const hasBody = facts.contentLength !== null || isChunked;
     // 413 straight from Content-Length, before a byte of the body is read (6.4).
@@ -208,8 +209,25 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
 interface HeaderFacts {
   readonly host: string | undefined;
   readonly hostCount: number;
+  /** NaN when it is not a decimal number. */
   readonly contentLength: number | null;
+  readonly contentLengthCount: number;
   readonly transferEncoding: string | undefined;
+  readonly transferEncodingCount: number;
+}
+
+/**
+ * nginx's checks of the body framing headers (`ngx_http_process_request_header()`,
+ * docs/nginx-semantics.md 7.2), in its order: a request that could be read two ways never
+ * reaches an upstream. Returns the status to answer, or null.
+ */
+function framingError(head: RequestHead, facts: HeaderFacts): number | null {
+  if (facts.contentLengthCount > 1 || facts.transferEncodingCount > 1) return 400;
+  if (facts.contentLength !== null && Number.isNaN(facts.contentLength)) return 400;
+  if (facts.transferEncoding === undefined) return null;
+  if (head.httpVersion === "1.0") return 400;
+  if (facts.transferEncoding.toLowerCase() !== "chunked") return 501;
+  return facts.contentLength !== null ? 400 : null;
 }
 
 /** One pass over the headers for the few nginx interprets itself. */
@@ -217,18 +235,22 @@ function scanHeaders(headers: HeaderPairs): HeaderFacts {
   let host: string | undefined;
   let hostCount = 0;
   let contentLength: number | null = null;
+  let contentLengthCount = 0;
   let transferEncoding: string | undefined;
+  let transferEncodingCount = 0;
   for (const [name, value] of headers) {
     if (name.length === 4 && name.toLowerCase() === "host") {
       host ??= value;
       hostCount++;
     } else if (name.length === 14 && name.toLowerCase() === "content-length") {
       contentLength = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      contentLengthCount++;
     } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
       transferEncoding = value;
+      transferEncodingCount++;
     }
   }
-  return { host, hostCount, contentLength, transferEncoding };
+  return { host, hostCount, contentLength, contentLengthCount, transferEncoding, transferEncodingCount };
 }
 
 function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {

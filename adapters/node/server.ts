@@ -1,8 +1,9 @@
 import { once } from "node:events";
 import { unlinkSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyResponse } from "../../core/index.ts";
+import { answerAndClose, statusForParseError } from "./parse-errors.ts";
 
 /** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
 export class NodeServer {
@@ -50,10 +51,9 @@ export class NodeServer {
       },
       (req, res) => void this.#onRequest(l, req, res),
     );
-    server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      else socket.destroy();
-    });
+    server.on("clientError", (error: NodeJS.ErrnoException, socket) => answerAndClose(socket as Socket, statusForParseError(error)));
+    // nginx 1.22 answers CONNECT with 405: never a tunnel.
+    server.on("connect", (_req, socket) => answerAndClose(socket as Socket, 405));
     if (l.kind === "unix") {
       try {
         unlinkSync(l.path);
