@@ -63,10 +63,12 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   async function handle(rawHead: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     // Headers nginx ignores while reading the request never exist for it (5.6).
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
-    // nginx refuses TRACE outright (and CONNECT in 1.22: adapters answer it before this).
-    if (head.method === "TRACE" || head.method === "CONNECT") return statusResponse(405);
+    const limit = headLimitStatus(head);
+    if (limit) return statusResponse(limit);
     const target = parseTarget(head.target, config.mergeSlashes);
     if (!target) return statusResponse(400);
+    // nginx refuses TRACE outright, and CONNECT (1.22 has no tunnels).
+    if (head.method === "TRACE" || head.method === "CONNECT") return statusResponse(405);
     const facts = scanHeaders(head.headers);
     if (facts.hostCount > 1) return statusResponse(400);
     const hostValue = target.host ?? facts.host;
@@ -214,6 +216,23 @@ interface HeaderFacts {
   readonly contentLengthCount: number;
   readonly transferEncoding: string | undefined;
   readonly transferEncodingCount: number;
+}
+
+/** One `large_client_header_buffers` buffer (nginx's default 4 x 8k). */
+const LARGE_HEADER_BUFFER_BYTES = 8192;
+
+/**
+ * nginx's limits on the head (docs/nginx-semantics.md 6.5, 7.1): HTTP major version above 1 is
+ * 505, a request line longer than one large header buffer is 414, a header line longer than
+ * one buffer is 494 (sent as 400). Returns the status, or null.
+ */
+function headLimitStatus(head: RequestHead): number | null {
+  if (!head.httpVersion.startsWith("1.") && head.httpVersion !== "0.9") return 505;
+  if (head.method.length + head.target.length + 12 > LARGE_HEADER_BUFFER_BYTES) return 414;
+  for (const [name, value] of head.headers) {
+    if (name.length + value.length + 4 > LARGE_HEADER_BUFFER_BYTES) return 494;
+  }
+  return null;
 }
 
 /**

@@ -52,8 +52,8 @@ export class NodeServer {
       (req, res) => void this.#onRequest(l, req, res),
     );
     server.on("clientError", (error: NodeJS.ErrnoException, socket) => answerAndClose(socket as Socket, statusForParseError(error)));
-    // nginx 1.22 answers CONNECT with 405: never a tunnel.
-    server.on("connect", (_req, socket) => answerAndClose(socket as Socket, 405));
+    // CONNECT host:port is not a request-target nginx takes (400): never a tunnel.
+    server.on("connect", (_req, socket) => answerAndClose(socket as Socket, 400));
     if (l.kind === "unix") {
       try {
         unlinkSync(l.path);

@@ -47,7 +47,7 @@ export const REDIRECT_CODES: ReadonlySet<number> = new Set([301, 302, 303, 307, 
 const PAGE_TITLES: Readonly<Record<number, string>> = { 302: "Found", 401: "Authorization Required" };
 
 /** Statuses after which nginx closes the client connection (`ngx_http_special_response_handler`). */
-const CLOSING = new Set([400, 413, 414, 500, 501]);
+const CLOSING = new Set([400, 413, 414, 494, 500, 501]);
 
 const encoder = new TextEncoder();
 const PAGES = new Map<number, Uint8Array>();
@@ -57,7 +57,11 @@ function page(status: number): Uint8Array {
   let bytes = PAGES.get(status);
   if (!bytes) {
     const line = `${status} ${PAGE_TITLES[status] ?? REASON_PHRASES[status] ?? ""}`.trim();
-    const html = `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`;
+    const html =
+      status === 494
+        ? // ngx_http_error_494_page: an oversized head, sent as 400.
+          "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n"
+        : `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`;
     bytes = encoder.encode(html);
     PAGES.set(status, bytes);
   }
@@ -67,10 +71,12 @@ function page(status: number): Uint8Array {
 /** A response edgeproxy produces itself: nginx's page for the status, plus any extra headers. */
 export function statusResponse(status: number, extra: HeaderPairs = []): ProxyResponse {
   const body = page(status);
+  // nginx's internal 494 goes out as 400 (ngx_http_special_response_handler).
+  const sent = status === 494 ? 400 : status;
   return {
     kind: "response",
-    status,
-    reason: REASON_PHRASES[status] ?? "",
+    status: sent,
+    reason: REASON_PHRASES[sent] ?? "",
     headers: [["Server", "edgeproxy"], ["Content-Type", "text/html"], ["Content-Length", String(body.byteLength)], ...extra],
     body,
     closeConnection: CLOSING.has(status),

@@ -20,14 +20,20 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+/** Ports this test process handed out already: never twice. */
+const handedOut = new Set<number>();
+
 /**
- * A free loopback TCP port below Linux's ephemeral range (32768+): a port the kernel hands out
- * for port-0 binds and outgoing connections could be taken by another process (workerd's
- * internal sockets, say) between this check and the proxy's own bind.
+ * A free loopback TCP port for a server to bind later. Below Linux's ephemeral range (32768+),
+ * which port-0 binds and outgoing connections use, and in a slice of its own for each vitest
+ * worker, so that nothing else takes it between this check and the proxy's bind (wrangler
+ * takes seconds to get there).
  */
 export async function freePort(): Promise<number> {
+  const slice = Number(process.env.VITEST_POOL_ID ?? 0) % 4;
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = 20_000 + slice * 3000 + Math.floor(Math.random() * 3000);
+    if (handedOut.has(port)) continue;
     const server = net.createServer();
     const ok = await new Promise<boolean>((resolve) => {
       server.once("error", () => resolve(false));
@@ -35,6 +41,7 @@ export async function freePort(): Promise<number> {
     });
     if (!ok) continue;
     await new Promise<void>((r) => server.close(() => r()));
+    handedOut.add(port);
     return port;
   }
 }
@@ -107,6 +114,9 @@ export async function startEdgeproxy(
   const file = join(dir, "edgeproxy.conf");
   writeFileSync(file, wrapConfig(dir, httpBody(port)));
   const [cmd, ...args] = adapter as [string, ...string[]];
+  const isWrangler = args.some((a) => a.includes("scripts/workers.ts"));
+  // Concurrent `wrangler dev`s race for the default inspector port: give each its own.
+  if (isWrangler) args.push("--inspector-port", String(await freePort()));
   const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   // Both streams: wrangler prints the Worker's console.log on stdout.
   let stderr = "";
@@ -116,7 +126,7 @@ export async function startEdgeproxy(
   child.stderr?.on("data", collect);
   child.stdout?.on("data", collect);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitForPort(port, child, () => stderr);
+  await waitForPort(port, child, () => stderr, isWrangler ? `Ready on http://127.0.0.1:${port}` : undefined);
   return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
 }
 
@@ -136,10 +146,16 @@ export async function startBoth(httpBody: (port: number) => string): Promise<Run
   return Promise.all([startNginx(httpBody), startEdgeproxy(httpBody, ADAPTER_COMMANDS[ADAPTER])]);
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+async function waitForPort(port: number, child: ChildProcess, log: () => string, readyText?: string): Promise<void> {
   const deadline = Date.now() + 45_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening:\n${log()}`);
+    // A process that says when it is ready (wrangler) is trusted only once it said so.
+    if (readyText && !log().includes(readyText)) {
+      if (Date.now() > deadline) throw new Error(`not ready on ${port} after 45 s:\n${log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ port, host: "127.0.0.1" });
       s.on("connect", () => {
