@@ -29,7 +29,7 @@ process.stdout.write(`edgeproxy is balancing 127.0.0.1:8080 across ${ports.map((
 Ctrl-C stops it.
 `);
 const stop = async () => {
-  await started.stop();
+  await started.running.stop();
   for (const u of upstreams) u.close();
   process.exit(0);
 };

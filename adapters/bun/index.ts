@@ -3,8 +3,8 @@
  * layer, whose client buffers request bodies). Config loading and the command line are the
  * Node adapter's: Bun runs Node's file and DNS APIs as they are.
  */
-import { type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
-import { type Running, runCommandLine, runUntilSignalled } from "../node/command-line.ts";
+import { type Capabilities, type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { type Running, runCommandLine, runUntilSignalled, type Started } from "../node/command-line.ts";
 import { BunServer } from "./server.ts";
 import { BunFileSpool } from "./spool.ts";
 
@@ -13,7 +13,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves a config with Bun.serve, upstreams through Bun's fetch (keep-alive pooled by Bun). */
 async function startBun(config: Config, log: Logger): Promise<Running> {
-  const proxy = createProxy(config, {
+  // One set of capabilities for the process: a reload keeps peer health.
+  const caps: Capabilities = {
     transport: createFetchTransport({
       fetch: (input, init) => fetch(input, init),
       hasUnixSockets: true,
@@ -30,10 +31,18 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     spool: new BunFileSpool(),
     clock: { now: () => Date.now() },
     log,
-  });
+  };
+  let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log);
   server.listen(config.listens, largestBodyLimit(config));
-  return { stop: () => server.close(SHUTDOWN_GRACE_MS) };
+  return {
+    reload: async (next) => {
+      const replacement = createProxy(next, caps);
+      server.update(next.listens, largestBodyLimit(next));
+      proxy = replacement;
+    },
+    stop: () => server.close(SHUTDOWN_GRACE_MS),
+  };
 }
 
 /** The largest `client_max_body_size` anywhere (0 = unlimited), so Bun never refuses first. */
@@ -56,7 +65,7 @@ function largestBodyLimit(config: Config): number {
 }
 
 /** Starts edgeproxy on Bun with command-line arguments; resolves once listening. */
-export function main(argv: string[]): Promise<Running | number> {
+export function main(argv: string[]): Promise<Started | number> {
   return runCommandLine("bun run adapters/bun", argv, startBun);
 }
 

@@ -7,7 +7,7 @@ import type { ConnectionInfo, EdgeProxy, Listen, Logger } from "../../core/index
 export class BunServer {
   readonly #proxy: () => EdgeProxy;
   readonly #log: Logger;
-  readonly #servers: Bun.Server<undefined>[] = [];
+  readonly #servers = new Map<string, Bun.Server<undefined>>();
   #inFlight = 0;
 
   /** `proxy` is read per request, so a reload can swap it. */
@@ -19,19 +19,30 @@ export class BunServer {
   /** Binds every address; on a bind error nothing is left listening. */
   listen(listens: readonly Listen[], maxBodyBytes: number): void {
     try {
-      for (const l of listens) this.#servers.push(this.#serve(l, maxBodyBytes));
+      for (const l of listens) this.#servers.set(l.key, this.#serve(l, maxBodyBytes));
     } catch (error) {
-      for (const s of this.#servers) s.stop(true);
+      for (const s of this.#servers.values()) void s.stop(true);
       throw error;
+    }
+  }
+
+  /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
+  update(listens: readonly Listen[], maxBodyBytes: number): void {
+    const wanted = new Set(listens.map((l) => l.key));
+    for (const l of listens) if (!this.#servers.has(l.key)) this.#servers.set(l.key, this.#serve(l, maxBodyBytes));
+    for (const [key, server] of this.#servers) {
+      if (wanted.has(key)) continue;
+      void server.stop(false);
+      this.#servers.delete(key);
     }
   }
 
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
-    for (const s of this.#servers) void s.stop(false);
+    for (const s of this.#servers.values()) void s.stop(false);
     const deadline = Date.now() + graceMs;
     while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const s of this.#servers) void s.stop(true);
+    for (const s of this.#servers.values()) void s.stop(true);
   }
 
   #serve(l: Listen, maxBodyBytes: number): Bun.Server<undefined> {

@@ -1,6 +1,6 @@
 import { type Config, createProxy, type Logger } from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
-import { DEFAULT_CONFIG_PATH, type Running, runCommandLine, runUntilSignalled } from "./command-line.ts";
+import { DEFAULT_CONFIG_PATH, type Running, runCommandLine, runUntilSignalled, type Started } from "./command-line.ts";
 import { NodeServer } from "./server.ts";
 
 export { DEFAULT_CONFIG_PATH };
@@ -10,11 +10,17 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves a config with node:http and the node:net/node:tls transport. */
 async function startNode(config: Config, log: Logger): Promise<Running> {
+  // One set of capabilities for the process: a reload keeps peer health and idle connections.
   const caps = nodeCapabilities(log);
-  const proxy = createProxy(config, caps);
+  let proxy = createProxy(config, caps);
   const server = new NodeServer(() => proxy, log);
   await server.listen(config.listens);
   return {
+    reload: async (next) => {
+      const replacement = createProxy(next, caps);
+      await server.update(next.listens);
+      proxy = replacement;
+    },
     stop: async () => {
       await server.close(SHUTDOWN_GRACE_MS);
       caps.transport.close();
@@ -23,7 +29,7 @@ async function startNode(config: Config, log: Logger): Promise<Running> {
 }
 
 /** Starts edgeproxy on Node with command-line arguments; resolves once listening. */
-export function main(argv: string[]): Promise<Running | number> {
+export function main(argv: string[]): Promise<Started | number> {
   return runCommandLine("node adapters/node", argv, startNode);
 }
 

@@ -6,19 +6,28 @@ import { stderrLogger } from "./logger.ts";
 /** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
 export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
 
-/** A started proxy: what it listens on, and how to stop it gracefully. */
+/** A started proxy: how to reload it and how to stop it gracefully. */
 export interface Running {
+  /** Serves a new config: new connections use it, requests in flight finish on the old one. */
+  reload(config: Config): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** How a runtime starts serving a loaded config (Node's node:http, Bun's Bun.serve). */
 export type Start = (config: Config, log: Logger) => Promise<Running>;
 
+/** A running proxy and how to read its config file again. */
+export interface Started {
+  readonly running: Running;
+  readonly load: () => Promise<Config>;
+  readonly log: Logger;
+}
+
 /**
  * The command line every socket-owning adapter shares: `-c FILE`, `-t` (exit 0/1 like
  * `nginx -t`), `-h`. Resolves with the running proxy, or the exit code.
  */
-export async function runCommandLine(command: string, argv: string[], start: Start): Promise<Running | number> {
+export async function runCommandLine(command: string, argv: string[], start: Start): Promise<Started | number> {
   const usage = `usage: ${command} [-c FILE] [-t]
   -c FILE   configuration file (default ${DEFAULT_CONFIG_PATH})
   -t        test the configuration and exit, like nginx -t
@@ -36,9 +45,10 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
   }
   const file = args.values.c ?? DEFAULT_CONFIG_PATH;
   const log = stderrLogger();
+  const load = () => loadConfig(file, (m) => log.warn(m));
   let config: Config;
   try {
-    config = await loadConfig(file, (m) => log.warn(m));
+    config = await load();
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `${(error as Error).message}`;
     process.stderr.write(`edgeproxy: [emerg] ${message}\n`);
@@ -54,23 +64,41 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
   try {
     const running = await start(config, log);
     log.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
-    return running;
+    return { running, load, log };
   } catch (error) {
     process.stderr.write(`edgeproxy: [emerg] bind() failed: ${(error as Error).message}\n`);
     return 1;
   }
 }
 
-/** Runs until SIGTERM/SIGINT (then stops gracefully and exits 0), or exits with -t's status. */
-export async function runUntilSignalled(started: Running | number): Promise<void> {
+/**
+ * Runs until SIGTERM/SIGINT (then stops gracefully and exits 0), or exits with -t's status.
+ * SIGHUP reloads the config like `nginx -s reload`: a file that does not load is reported with
+ * its FILE:LINE and the running config keeps serving.
+ */
+export async function runUntilSignalled(started: Started | number): Promise<void> {
   if (typeof started === "number") process.exit(started);
+  const { running, load, log } = started;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await started.stop();
+    await running.stop();
     process.exit(0);
+  };
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      try {
+        await running.reload(await load());
+        log.info("edgeproxy reloaded its configuration");
+      } catch (error) {
+        const message = error instanceof ConfigError ? error.message : (error as Error).message;
+        log.error(`reload failed, still serving the previous configuration: ${message}`);
+      }
+    });
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  process.on("SIGHUP", reload);
 }

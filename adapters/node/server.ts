@@ -9,7 +9,7 @@ import { answerAndClose, statusForParseError } from "./parse-errors.ts";
 export class NodeServer {
   readonly #proxy: () => EdgeProxy;
   readonly #log: Logger;
-  readonly #servers: http.Server[] = [];
+  readonly #servers = new Map<string, http.Server>();
   #inFlight = 0;
 
   /** `proxy` is read per request, so a reload can swap it. */
@@ -28,15 +28,30 @@ export class NodeServer {
     }
   }
 
+  /**
+   * After a reload: binds the new addresses and stops accepting on the ones the config no
+   * longer has (their requests in flight finish), as nginx's reload does.
+   */
+  async update(listens: readonly Listen[]): Promise<void> {
+    const wanted = new Set(listens.map((l) => l.key));
+    for (const l of listens) if (!this.#servers.has(l.key)) await this.#listenOne(l);
+    for (const [key, server] of this.#servers) {
+      if (wanted.has(key)) continue;
+      server.close();
+      server.closeIdleConnections();
+      this.#servers.delete(key);
+    }
+  }
+
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
-    for (const s of this.#servers) {
+    for (const s of this.#servers.values()) {
       s.close();
       s.closeIdleConnections();
     }
     const deadline = Date.now() + graceMs;
     while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const s of this.#servers) s.closeAllConnections();
+    for (const s of this.#servers.values()) s.closeAllConnections();
   }
 
   async #listenOne(l: Listen): Promise<void> {
@@ -63,7 +78,7 @@ export class NodeServer {
       server.listen({ host: l.host ?? "0.0.0.0", port: l.port, ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false) });
     }
     await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
-    this.#servers.push(server);
+    this.#servers.set(l.key, server);
   }
 
   async #onRequest(l: Listen, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

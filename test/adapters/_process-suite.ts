@@ -62,5 +62,38 @@ export function processSuite(name: string, command: string[]): void {
         await backend.close();
       }
     });
+
+    test("on SIGHUP serves the new config, refuses a bad one with FILE:LINE and keeps serving", async () => {
+      const v1 = (port: number) => `server { listen 127.0.0.1:${port}; location / { return 200 "v1\\n"; } }`;
+      const proxy = await startEdgeproxy(v1, command);
+      try {
+        const file = `${proxy.dir}/edgeproxy.conf`;
+        expect((await get(proxy.port, "/")).body.toString()).toBe("v1\n");
+        writeFileSync(file, wrapConfig(proxy.dir, `server { listen 127.0.0.1:${proxy.port}; location / { return 200 "v2\\n"; } }`));
+        process.kill(proxy.pid, "SIGHUP");
+        await waitFor(async () => (await get(proxy.port, "/")).body.toString() === "v2\n");
+        writeFileSync(
+          file,
+          wrapConfig(proxy.dir, `server { listen 127.0.0.1:${proxy.port}; location / { return 200 "v3\\n"; proxy_read_timeout 1.5s; } }`),
+        );
+        process.kill(proxy.pid, "SIGHUP");
+        await waitFor(async () => proxy.log().includes("reload failed"));
+        expect(proxy.log()).toMatch(
+          /reload failed, still serving the previous configuration: .*edgeproxy\.conf:13: "proxy_read_timeout" directive invalid value "1\.5s"/,
+        );
+        expect((await get(proxy.port, "/")).body.toString()).toBe("v2\n");
+      } finally {
+        await proxy.stop();
+      }
+    });
   });
+}
+
+/** Polls `check` until it holds (5 s at most). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
