@@ -1,5 +1,6 @@
 import type { PeerAddress } from "./config/model.ts";
 import type { BodyStream, HeaderPairs } from "./exchange.ts";
+import type { AccessLogSink } from "./log/access-log.ts";
 
 /** What an adapter gives the core: the things only its platform has. */
 export interface Capabilities {
@@ -11,6 +12,8 @@ export interface Capabilities {
   readonly spool: BodySpool | null;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Where `access_log` lines go; without it, access logging is off. */
+  readonly accessLog?: AccessLogSink;
   /** Most upstream attempts one request may make (a platform's subrequest limit); none by default. */
   readonly maxAttemptsPerRequest?: number;
 }

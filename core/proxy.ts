@@ -7,12 +7,13 @@ import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHea
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
+import { withAccessLog } from "./log/access-log.ts";
 import { validateHost } from "./route/host.ts";
 import { LocationMatcher } from "./route/location-match.ts";
 import { ServerSelector } from "./route/server-select.ts";
 import { type ParsedTarget, parseTarget } from "./route/uri.ts";
 import { absoluteUrl, planRedirect } from "./shape/redirect.ts";
-import type { RequestContext } from "./shape/request-context.ts";
+import type { Exchange, RequestContext } from "./shape/request-context.ts";
 import { type BodyFraming, buildRequestHeaders, type HeaderPlan, planHeaders } from "./shape/request-headers.ts";
 import { buildResponseHeaders, planResponseHeaders, type ResponseHeaderPlan } from "./shape/response-headers.ts";
 import { renderTemplate } from "./shape/template.ts";
@@ -80,7 +81,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const framingStatus = framingError(head, facts);
     if (framingStatus) return statusResponse(framingStatus);
 
-    const base = {
+    const exchange: Exchange = { startedMs: caps.clock.now(), endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] };
+    const base: RequestContext = {
       head,
       connection,
       server,
@@ -89,21 +91,30 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       requestUri: target.requestUri,
       host: host ?? server.names[0] ?? "",
       pass: null,
+      exchange,
     };
-    if (server.action) return respond(server.action, base, server.settings, host !== null);
+    if (server.action) return logged(server.settings, base, respond(server.action, base, server.settings, host !== null));
     const match = (matchers.get(server) as LocationMatcher).match(target.uri);
-    if (match.kind === "none") return statusResponse(404);
+    if (match.kind === "none") return logged(server.settings, base, statusResponse(404));
     const location = match.location;
+    const settings = location.settings;
     if (match.kind === "redirect") {
       // The 301 nginx sends for `/dir` when `location /dir/` proxies (7.4).
       const path = `${target.uri}/${target.args ? `?${target.args}` : ""}`;
-      return statusResponse(301, [["Location", absoluteUrl(path, base, host !== null)]]);
+      return logged(settings, base, statusResponse(301, [["Location", absoluteUrl(path, base, host !== null)]]));
     }
     const action = location.action;
-    if (!action) return statusResponse(404);
-    if (action.kind === "return") return respond(action, base, location.settings, host !== null);
+    if (!action) return logged(settings, base, statusResponse(404));
+    if (action.kind === "return") return logged(settings, base, respond(action, base, settings, host !== null));
     const ctx: RequestContext = { ...base, pass: action.pass };
-    return proxy(location, plans.get(location) as LocationPlan, ctx, target, facts, body, host !== null);
+    return logged(settings, ctx, await proxy(location, plans.get(location) as LocationPlan, ctx, target, facts, body, host !== null));
+  }
+
+  /** The response, written to the location's access logs once it is done. */
+  function logged(settings: Settings, ctx: RequestContext, response: ProxyResponse): ProxyResponse {
+    const sink = caps.accessLog;
+    if (!sink || settings.accessLogs.length === 0) return response;
+    return withAccessLog(response, ctx, settings.accessLogs, sink, () => caps.clock.now());
   }
 
   async function proxy(

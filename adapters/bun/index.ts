@@ -4,6 +4,7 @@
  * Node adapter's: Bun runs Node's file and DNS APIs as they are.
  */
 import { type Capabilities, type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { FileAccessLog } from "../node/access-log.ts";
 import { type Running, runCommandLine, runUntilSignalled, type Started } from "../node/command-line.ts";
 import { BunServer } from "./server.ts";
 import { BunFileSpool } from "./spool.ts";
@@ -31,6 +32,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     spool: new BunFileSpool(),
     clock: { now: () => Date.now() },
     log,
+    accessLog: new FileAccessLog(),
   };
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log);

@@ -2,6 +2,7 @@ import { type Capabilities, type FailureState, type Logger, MemoryFailureState }
 
 export { stderrLogger } from "./logger.ts";
 
+import { FileAccessLog } from "./access-log.ts";
 import { FileSpool } from "./spool.ts";
 import { NodeTransport } from "./transport.ts";
 
@@ -13,5 +14,12 @@ export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
 ): Capabilities & { transport: NodeTransport } {
-  return { transport: new NodeTransport(), failures, spool: new FileSpool(), clock: { now: () => Date.now() }, log };
+  return {
+    transport: new NodeTransport(),
+    failures,
+    spool: new FileSpool(),
+    clock: { now: () => Date.now() },
+    log,
+    accessLog: new FileAccessLog(),
+  };
 }

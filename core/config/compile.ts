@@ -1,7 +1,7 @@
-import { compileTemplate } from "../shape/template.ts";
+import { compileTemplate, type Template } from "../shape/template.ts";
 import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
-import type { Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import type { AccessLog, Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
@@ -17,6 +17,18 @@ export interface CompileOptions {
 }
 
 const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
+
+/** nginx's predefined `combined` format. */
+const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+
+/** A template, or nginx's error naming the directive for an unknown variable. */
+function template(d: Directive, text: string): Template {
+  try {
+    return compileTemplate(text);
+  } catch (cause) {
+    throw new ConfigError("invalid-value", (cause as Error).message, d.at, { cause });
+  }
+}
 
 /**
  * Compiles a directive tree into the typed model: contexts, argument counts, values, defaults
@@ -41,6 +53,10 @@ class Compiler {
   readonly #warn: (m: string) => void;
   readonly #upstreams = new Map<string, UpstreamDraft>();
   readonly #implicit = new Map<string, UpstreamDraft>();
+  /** `log_format` names, `combined` predefined (ngx_http_log_module). */
+  readonly #logFormats = new Map<string, { format: Template; escape: AccessLog["escape"] }>([
+    ["combined", { format: compileTemplate(COMBINED), escape: "default" }],
+  ]);
   #mergeSlashes = true;
   #underscores = false;
   #ignoreInvalid = true;
@@ -110,6 +126,7 @@ class Compiler {
     const serverBlocks: Directive[] = [];
     for (const d of this.#walk(block, "http")) {
       if (d.name === "server") serverBlocks.push(d);
+      else if (d.name === "log_format") this.#logFormat(d);
       else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
       else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
       else if (d.name === "ignore_invalid_headers") this.#ignoreInvalid = flag(d);
@@ -120,8 +137,50 @@ class Compiler {
   }
 
   #setting(own: OwnSettings, d: Directive): void {
+    if (d.name === "access_log") {
+      this.#accessLog(own, d);
+      return;
+    }
     const setter = SETTERS[d.name];
     if (setter) setter(own, d, this.#warn);
+  }
+
+  /** `log_format NAME [escape=default|json|none] STRING ...` */
+  #logFormat(d: Directive): void {
+    const [name, ...rest] = d.args as [string, ...string[]];
+    if (this.#logFormats.has(name)) throw new ConfigError("duplicate", `duplicate "log_format" name "${name}"`, d.at);
+    let escaping: AccessLog["escape"] = "default";
+    if (rest[0]?.startsWith("escape=")) {
+      const mode = (rest.shift() as string).slice(7);
+      if (mode !== "default" && mode !== "json" && mode !== "none") invalid(d, `unknown log format escaping "${mode}"`);
+      escaping = mode as AccessLog["escape"];
+    }
+    if (rest.length === 0) throw new ConfigError("invalid-arguments", `invalid number of arguments in "log_format" directive`, d.at);
+    this.#logFormats.set(name, { format: template(d, rest.join("")), escape: escaping });
+  }
+
+  /** `access_log off` or `access_log PATH [FORMAT [buffer=] [gzip] [flush=] [if=]]`; repeats add. */
+  #accessLog(own: OwnSettings, d: Directive): void {
+    const [path, formatName = "combined", ...params] = d.args as [string, ...string[]];
+    if (path === "off") {
+      if (d.args.length > 1) invalid(d, `invalid parameter "${d.args[1]}"`);
+      own.accessLogs = [];
+      return;
+    }
+    const format = this.#logFormats.get(formatName);
+    if (!format) invalid(d, `unknown log format "${formatName}"`);
+    let condition: Template | null = null;
+    for (const p of params) {
+      if (p.startsWith("if=")) condition = template(d, p.slice(3));
+      else if (!/^(buffer=|flush=|gzip(=|$))/.test(p)) invalid(d, `invalid parameter "${p}"`);
+    }
+    const log = {
+      path,
+      format: (format as { format: Template }).format,
+      escape: (format as { escape: AccessLog["escape"] }).escape,
+      condition,
+    };
+    own.accessLogs = [...(own.accessLogs ?? []), log];
   }
 
   #server(d: Directive, parent: Settings): Server {

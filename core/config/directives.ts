@@ -68,8 +68,6 @@ export const DIRECTIVES = {
 
   http: { contexts: ["main"], args: [0, 0], isBlock: true, isSingle: true },
   // Tuning and static-file knobs a stock nginx.conf carries; they do not change proxying.
-  access_log: ignored(HSL, 1, ANY, false),
-  log_format: ignored(["http"], 2, ANY, false),
   sendfile: ignored(HSL, 1, 1),
   tcp_nopush: ignored(HSL, 1, 1),
   tcp_nodelay: ignored(HSL, 1, 1),
@@ -130,6 +128,8 @@ export const DIRECTIVES = {
   return: single(["server", "location"], 1, 2),
   proxy_pass: single(["location"]),
   default_type: single(HSL),
+  access_log: list(HSL, 1, ANY),
+  log_format: list(["http"], 2, ANY),
   proxy_buffer_size: single(HSL),
 
   client_max_body_size: single(HSL),

@@ -152,7 +152,19 @@ export interface RedirectRule {
 }
 
 /** Every per-location setting, merged from http, server and enclosing locations. */
+/** One `access_log PATH [FORMAT] [if=COND]`: where lines go and what they say. */
+export interface AccessLog {
+  readonly path: string;
+  readonly format: Template;
+  /** `log_format ... escape=`: how variable values are escaped in the line. */
+  readonly escape: "default" | "json" | "none";
+  /** `if=`: the line is skipped when this evaluates to "" or "0". */
+  readonly condition: Template | null;
+}
+
 export interface Settings {
+  /** `access_log` lines of this level (all or nothing, like nginx); empty = off (the default here). */
+  readonly accessLogs: readonly AccessLog[];
   /** `default_type`: the Content-Type of `return` bodies. nginx's built-in default is text/plain. */
   readonly defaultType: string;
   /** Bytes; 0 disables the check. Default 1m. */

@@ -72,9 +72,19 @@ export async function forward(
     const peer = balancer.pick(state, nowSec());
     if (!peer) {
       caps.log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
+      ctx.exchange.upstreams.push({ addr: group.upstream.name, status: 502, timeMs: 0 });
       return { kind: "answer", response: statusResponse(502) };
     }
+    const attemptStart = caps.clock.now();
     const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out));
+    const a = peer.server.address;
+    const attempted = (status: number) =>
+      ctx.exchange.upstreams.push({
+        addr: a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`,
+        status,
+        timeMs: caps.clock.now() - attemptStart,
+      });
+    attempted(result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502);
 
     if (result.kind === "failed") {
       caps.log.error(

@@ -1,8 +1,26 @@
 import type { ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 
+/** One upstream attempt, for `$upstream_addr`, `$upstream_status`, `$upstream_response_time`. */
+export interface UpstreamAttempt {
+  readonly addr: string;
+  readonly status: number;
+  readonly timeMs: number;
+}
+
+/** What happens to a request, filled in as it goes: what the access log reports. */
+export interface Exchange {
+  readonly startedMs: number;
+  endedMs: number;
+  status: number;
+  bodyBytes: number;
+  readonly upstreams: UpstreamAttempt[];
+}
+
 /** What variables read: the request as routed, computed once per request. */
 export interface RequestContext {
+  /** Filled in while the request runs; read by log-time variables. */
+  readonly exchange: Exchange;
   readonly head: RequestHead;
   readonly connection: ConnectionInfo;
   readonly server: Server;

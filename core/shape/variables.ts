@@ -3,12 +3,12 @@ import type { VariableGetter } from "./template.ts";
 
 /** nginx's fixed variables (`ngx_http_variables.c`, `ngx_http_proxy_module.c`) that edgeproxy has. */
 const FIXED: Record<string, VariableGetter> = {
-  host: (c) => c.host,
+  host: keepsEmpty((c) => c.host),
   remote_addr: (c) => c.connection.remoteAddress,
   remote_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.remotePort)),
   server_addr: (c) => c.connection.localAddress,
   server_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.localPort)),
-  server_name: (c) => c.server.names[0] ?? "",
+  server_name: keepsEmpty((c) => c.server.names[0] ?? ""),
   server_protocol: (c) => `HTTP/${c.head.httpVersion}`,
   scheme: (c) => (c.connection.isTls ? "https" : "http"),
   https: (c) => (c.connection.isTls ? "on" : ""),
@@ -22,6 +22,18 @@ const FIXED: Record<string, VariableGetter> = {
   is_args: (c) => (c.args ? "?" : ""),
   content_length: (c) => findHeader(c.head, "content-length") ?? "",
   content_type: (c) => findHeader(c.head, "content-type") ?? "",
+  // Log-time variables (ngx_http_log_module, ngx_http_upstream_module).
+  status: (c) => (c.exchange.status ? String(c.exchange.status) : ""),
+  body_bytes_sent: (c) => String(c.exchange.bodyBytes),
+  bytes_sent: (c) => String(c.exchange.bodyBytes),
+  request_time: (c) => ((c.exchange.endedMs - c.exchange.startedMs) / 1000).toFixed(3),
+  msec: (c) => (c.exchange.endedMs / 1000).toFixed(3),
+  time_local: (c) => timeLocal(new Date(c.exchange.endedMs || c.exchange.startedMs)),
+  time_iso8601: (c) => timeIso8601(new Date(c.exchange.endedMs || c.exchange.startedMs)),
+  remote_user: () => "",
+  upstream_addr: (c) => c.exchange.upstreams.map((u) => u.addr).join(", "),
+  upstream_status: (c) => c.exchange.upstreams.map((u) => String(u.status)).join(", "),
+  upstream_response_time: (c) => c.exchange.upstreams.map((u) => (u.timeMs / 1000).toFixed(3)).join(", "),
   proxy_host: (c) => c.pass?.proxyHost ?? "",
   proxy_port: (c) => c.pass?.proxyPort ?? "",
   // ngx_http_proxy_add_x_forwarded_for_variable(): every client value, then the client address.
@@ -31,6 +43,14 @@ const FIXED: Record<string, VariableGetter> = {
     return seen.join(", ");
   },
 };
+
+/**
+ * Marks a variable whose empty value is a value: the access log writes it as nothing, where an
+ * empty one of the others is "not found" and written `-` (ngx_http_log_variable()).
+ */
+function keepsEmpty(getter: VariableGetter): VariableGetter {
+  return Object.assign(getter, { keepsEmpty: true });
+}
 
 /** A getter for `$name`, or null when nginx would say `unknown "name" variable`. */
 export function lookupVariable(name: string): VariableGetter | null {
@@ -73,4 +93,25 @@ function cookieVariable(name: string): VariableGetter {
     }
     return "";
   };
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** The local time offset as nginx writes it: `+0100`, or `+01:00` with a colon. */
+function offset(d: Date, colon: boolean): string {
+  const minutes = -d.getTimezoneOffset();
+  const sign = minutes < 0 ? "-" : "+";
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}${colon ? ":" : ""}${pad(abs % 60)}`;
+}
+
+/** `$time_local`: `27/Nov/2026:17:45:48 +0000`. */
+function timeLocal(d: Date): string {
+  return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${offset(d, false)}`;
+}
+
+/** `$time_iso8601`: `2026-11-27T17:45:48+00:00`. */
+function timeIso8601(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${offset(d, true)}`;
 }

@@ -85,7 +85,8 @@ export async function startNginx(httpBody: (port: number) => string): Promise<Ru
   const port = await freePort();
   const dir = tempDir("nginx");
   const file = join(dir, "nginx.conf");
-  writeFileSync(file, wrapConfig(dir, httpBody(port)));
+  // `{{dir}}` in a config names this proxy's own directory (log files, sockets).
+  writeFileSync(file, wrapConfig(dir, httpBody(port).replaceAll("{{dir}}", dir)));
   const child = spawn("nginx", ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", file], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => {
@@ -112,7 +113,8 @@ export async function startEdgeproxy(
   const port = await freePort();
   const dir = tempDir("edge");
   const file = join(dir, "edgeproxy.conf");
-  writeFileSync(file, wrapConfig(dir, httpBody(port)));
+  // `{{dir}}` in a config names this proxy's own directory (log files, sockets).
+  writeFileSync(file, wrapConfig(dir, httpBody(port).replaceAll("{{dir}}", dir)));
   const [cmd, ...args] = adapter as [string, ...string[]];
   const isWrangler = args.some((a) => a.includes("scripts/workers.ts"));
   // Concurrent `wrangler dev`s race for the default inspector port: give each its own.

@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { rawRequest } from "../support/client.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
+import { type RunningProxy, startBoth } from "../support/proxies.ts";
+
+const check = conformance({
+  bun: {
+    "writes the lines nginx writes, for every format and condition": `${BECAUSE.serverValidates}, and a Request has no HTTP version for $request`,
+  },
+});
+
+// ngx_http_log_module: the combined format, log_format with escaping, if=, and upstream variables.
+describe("access_log", () => {
+  let a: Backend;
+  let proxies: RunningProxy[];
+
+  beforeAll(async () => {
+    a = await startBackend("a");
+    proxies = await startBoth(
+      (port) => `
+    log_format detail '$remote_addr "$request" $status $body_bytes_sent "$http_user_agent" '
+                      'up=$upstream_addr/$upstream_status host=$host uri=$uri args=$args x=$http_x_odd';
+    log_format json escape=json '{"ua":"$http_user_agent","status":$status}';
+    upstream ab { server 127.0.0.1:${a.port}; server 127.0.0.1:1 down; }
+    server {
+        listen 127.0.0.1:${port};
+        access_log {{dir}}/combined.log;
+        access_log {{dir}}/detail.log detail;
+        access_log {{dir}}/json.log json if=$arg_log;
+        location / { proxy_pass http://ab; }
+        location /health { return 200 "ok"; }
+        location /quiet { access_log off; return 204; }
+    }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await a.close();
+  });
+
+  const requests = [
+    'GET /a?log=1 HTTP/1.1\r\nHost: Example.com\r\nUser-Agent: test/1 "quoted"\r\nX-Odd: caf\xe9\\x\r\nConnection: close\r\n\r\n',
+    "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    "GET /health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    "GET /quiet HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    "GET /missing%20file?x=1 HTTP/1.0\r\n\r\n",
+  ];
+
+  check("writes the lines nginx writes, for every format and condition", async () => {
+    const lines: Record<string, Record<string, string[]>> = {};
+    for (const p of proxies) {
+      for (const r of requests) await rawRequest(p.port, r);
+      await new Promise((r) => setTimeout(r, 300));
+      lines[p.name] = {};
+      for (const f of ["combined", "detail", "json"]) {
+        const text = readFileSync(join(p.dir, `${f}.log`), "latin1");
+        // Times and the proxy's own port differ between the two runs.
+        (lines[p.name] as Record<string, string[]>)[f] = text
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.replace(/\[[^\]]+\]/, "[TIME]").replaceAll(String(p.port), "PORT"));
+      }
+    }
+    expect(lines.nginx?.combined).toHaveLength(4);
+    expect(lines.edgeproxy).toEqual(lines.nginx);
+  });
+});
