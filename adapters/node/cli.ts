@@ -13,12 +13,12 @@ async function startNode(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health and idle connections.
   const caps = nodeCapabilities(log);
   let proxy = createProxy(config, caps);
-  const server = new NodeServer(() => proxy, log);
+  const server = new NodeServer(() => proxy, log, config);
   await server.listen(config.listens);
   return {
     reload: async (next) => {
       const replacement = createProxy(next, caps);
-      await server.update(next.listens);
+      await server.update(next.listens, next);
       proxy = replacement;
     },
     stop: async () => {

@@ -6,16 +6,25 @@ import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyRespo
 import { answerAndClose, statusForParseError } from "./parse-errors.ts";
 
 /** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
+/** The client-connection limits of a config (http level), for node:http's own timers. */
+export interface ClientLimits {
+  readonly clientHeaderTimeoutMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly keepaliveRequests: number;
+}
+
 export class NodeServer {
   readonly #proxy: () => EdgeProxy;
   readonly #log: Logger;
+  #limits: ClientLimits;
   readonly #servers = new Map<string, http.Server>();
   #inFlight = 0;
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger) {
+  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits) {
     this.#proxy = proxy;
     this.#log = log;
+    this.#limits = limits;
   }
 
   /** Binds every address; rejects with the first bind error (nothing is left listening). */
@@ -32,7 +41,9 @@ export class NodeServer {
    * After a reload: binds the new addresses and stops accepting on the ones the config no
    * longer has (their requests in flight finish), as nginx's reload does.
    */
-  async update(listens: readonly Listen[]): Promise<void> {
+  async update(listens: readonly Listen[], limits: ClientLimits): Promise<void> {
+    this.#limits = limits;
+    for (const server of this.#servers.values()) applyLimits(server, limits);
     const wanted = new Set(listens.map((l) => l.key));
     for (const l of listens) if (!this.#servers.has(l.key)) await this.#listenOne(l);
     for (const [key, server] of this.#servers) {
@@ -59,14 +70,19 @@ export class NodeServer {
       {
         // The core answers a missing Host with nginx's 400 page itself.
         requireHostHeader: false,
-        keepAliveTimeout: 75_000,
-        headersTimeout: 60_000,
         requestTimeout: 0,
         maxHeaderSize: 32 * 1024,
+        // client_header_timeout is checked this often.
+        connectionsCheckingInterval: 250,
       },
       (req, res) => void this.#onRequest(l, req, res),
     );
-    server.on("clientError", (error: NodeJS.ErrnoException, socket) => answerAndClose(socket as Socket, statusForParseError(error)));
+    applyLimits(server, this.#limits);
+    server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+      // client_header_timeout: nginx logs 408 and closes without a word.
+      if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") socket.destroy();
+      else answerAndClose(socket as Socket, statusForParseError(error));
+    });
     // CONNECT host:port is not a request-target nginx takes (400): never a tunnel.
     server.on("connect", (_req, socket) => answerAndClose(socket as Socket, 400));
     if (l.kind === "unix") {
@@ -112,7 +128,7 @@ export class NodeServer {
           closeConnection: true,
         };
       }
-      await writeResponse(req, res, result);
+      await writeResponse(req, res, result, this.#limits.keepaliveTimeoutMs === 0);
     } finally {
       this.#inFlight--;
     }
@@ -129,7 +145,20 @@ function unmapped(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-async function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, result: ProxyResponse): Promise<void> {
+/** nginx's client keep-alive settings on a node:http server. */
+function applyLimits(server: http.Server, limits: ClientLimits): void {
+  server.headersTimeout = limits.clientHeaderTimeoutMs;
+  // keepalive_timeout 0 turns keep-alive off (writeResponse closes); node's 0 would mean "forever".
+  server.keepAliveTimeout = limits.keepaliveTimeoutMs || 1;
+  server.maxRequestsPerSocket = limits.keepaliveRequests;
+}
+
+async function writeResponse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  result: ProxyResponse,
+  noKeepalive: boolean,
+): Promise<void> {
   if (result.kind === "close") {
     req.socket.destroy();
     return;
@@ -142,7 +171,7 @@ async function writeResponse(req: http.IncomingMessage, res: http.ServerResponse
   try {
     const flat: string[] = [];
     for (const [name, value] of result.headers) flat.push(name, value);
-    if (result.closeConnection) flat.push("Connection", "close");
+    if (result.closeConnection || noKeepalive) flat.push("Connection", "close");
     res.writeHead(result.status, result.reason, flat);
     const body = result.body;
     if (body === null) {

@@ -6,7 +6,7 @@ import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
-import { parseFlag, parseNumber } from "./values.ts";
+import { parseFlag, parseNumber, parseTimeMs } from "./values.ts";
 
 /** What compiling may need from the platform. */
 export interface CompileOptions {
@@ -17,6 +17,9 @@ export interface CompileOptions {
 }
 
 const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
+
+/** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
+const HTTP_LEVEL = new Set(["client_header_timeout", "keepalive_timeout", "keepalive_requests"]);
 
 /** nginx's predefined `combined` format. */
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -58,6 +61,9 @@ class Compiler {
     ["combined", { format: compileTemplate(COMBINED), escape: "default" }],
   ]);
   #mergeSlashes = true;
+  #clientHeaderTimeoutMs = 60_000;
+  #keepaliveTimeoutMs = 75_000;
+  #keepaliveRequests = 1000;
   #underscores = false;
   #ignoreInvalid = true;
 
@@ -92,6 +98,9 @@ class Compiler {
       upstreams: this.allUpstreams(),
       workerProcesses,
       mergeSlashes: this.#mergeSlashes,
+      clientHeaderTimeoutMs: this.#clientHeaderTimeoutMs,
+      keepaliveTimeoutMs: this.#keepaliveTimeoutMs,
+      keepaliveRequests: this.#keepaliveRequests,
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
     };
@@ -108,7 +117,8 @@ class Compiler {
         seen.add(d.name);
       }
       if (d.name === "types") continue;
-      if (spec.isIgnored && !(ctx === "upstream" && d.name.startsWith("keepalive"))) continue;
+      if (spec.isIgnored && !(ctx === "upstream" && d.name.startsWith("keepalive")) && !(ctx === "http" && HTTP_LEVEL.has(d.name)))
+        continue;
       yield d;
     }
   }
@@ -128,7 +138,12 @@ class Compiler {
       if (d.name === "server") serverBlocks.push(d);
       else if (d.name === "log_format") this.#logFormat(d);
       else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
-      else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
+      else if (d.name === "client_header_timeout") this.#clientHeaderTimeoutMs = time(d);
+      else if (d.name === "keepalive_timeout") this.#keepaliveTimeoutMs = time(d);
+      else if (d.name === "keepalive_requests") {
+        this.#keepaliveRequests =
+          parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value "${d.args[0]}"`);
+      } else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
       else if (d.name === "ignore_invalid_headers") this.#ignoreInvalid = flag(d);
       else this.#setting(own, d);
     }
@@ -290,6 +305,10 @@ function check(d: Directive, ctx: Context): DirectiveSpec {
 
 function invalid(d: Directive, reason: string): never {
   throw new ConfigError("invalid-value", reason, d.at);
+}
+
+function time(d: Directive): number {
+  return parseTimeMs(d.args[0] as string) ?? invalid(d, `"${d.name}" directive invalid value "${d.args[0]}"`);
 }
 
 function flag(d: Directive): boolean {

@@ -17,6 +17,12 @@ export interface Config {
   readonly workerProcesses: number | "auto";
   /** `merge_slashes` (http/server level in nginx; edgeproxy reads the http value). Default on. */
   readonly mergeSlashes: boolean;
+  /** `client_header_timeout` (http level): a head must arrive within it, or the connection closes silently. Default 60s. */
+  readonly clientHeaderTimeoutMs: number;
+  /** `keepalive_timeout` (http level): an idle client connection's life; 0 disables keep-alive. Default 75s. */
+  readonly keepaliveTimeoutMs: number;
+  /** `keepalive_requests` (http level): requests per client connection. Default 1000. */
+  readonly keepaliveRequests: number;
   /** `underscores_in_headers`: keep header names with `_`. Default off. */
   readonly underscoresInHeaders: boolean;
   /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */
