@@ -11,6 +11,7 @@ export interface ClientLimits {
   readonly clientHeaderTimeoutMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  readonly sendTimeoutMs: number;
 }
 
 export class NodeServer {
@@ -128,7 +129,7 @@ export class NodeServer {
           closeConnection: true,
         };
       }
-      await writeResponse(req, res, result, this.#limits.keepaliveTimeoutMs === 0);
+      await writeResponse(req, res, result, this.#limits);
     } finally {
       this.#inFlight--;
     }
@@ -157,8 +158,9 @@ async function writeResponse(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   result: ProxyResponse,
-  noKeepalive: boolean,
+  limits: ClientLimits,
 ): Promise<void> {
+  const noKeepalive = limits.keepaliveTimeoutMs === 0;
   if (result.kind === "close") {
     req.socket.destroy();
     return;
@@ -181,7 +183,8 @@ async function writeResponse(
     } else {
       for await (const chunk of body) {
         if (res.destroyed) break;
-        if (!res.write(chunk)) await drained(res);
+        // Backpressure: a client that stops reading holds the upstream back, for send_timeout at most.
+        if (!res.write(chunk)) await drained(res, limits.sendTimeoutMs);
       }
       res.end();
     }
@@ -202,16 +205,19 @@ async function writeRaw(req: http.IncomingMessage, body: AsyncIterable<Uint8Arra
   socket.end();
 }
 
-function drained(res: http.ServerResponse): Promise<void> {
+function drained(res: http.ServerResponse, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      res.off("close", onClose);
-      resolve();
-    };
-    const onClose = () => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
       res.off("drain", onDrain);
-      reject(new Error("client closed the connection"));
+      res.off("close", onClose);
+      if (error) reject(error);
+      else resolve();
     };
+    const onDrain = () => done();
+    const onClose = () => done(new Error("client closed the connection"));
+    // send_timeout: nginx closes a connection whose client took nothing for this long.
+    const timer = setTimeout(() => done(new Error("client timed out")), timeoutMs);
     res.once("drain", onDrain);
     res.once("close", onClose);
   });

@@ -19,7 +19,7 @@ export interface CompileOptions {
 const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
 
 /** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
-const HTTP_LEVEL = new Set(["client_header_timeout", "keepalive_timeout", "keepalive_requests"]);
+const HTTP_LEVEL = new Set(["client_header_timeout", "keepalive_timeout", "keepalive_requests", "send_timeout"]);
 
 /** nginx's predefined `combined` format. */
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -64,6 +64,7 @@ class Compiler {
   #clientHeaderTimeoutMs = 60_000;
   #keepaliveTimeoutMs = 75_000;
   #keepaliveRequests = 1000;
+  #sendTimeoutMs = 60_000;
   #underscores = false;
   #ignoreInvalid = true;
 
@@ -101,6 +102,7 @@ class Compiler {
       clientHeaderTimeoutMs: this.#clientHeaderTimeoutMs,
       keepaliveTimeoutMs: this.#keepaliveTimeoutMs,
       keepaliveRequests: this.#keepaliveRequests,
+      sendTimeoutMs: this.#sendTimeoutMs,
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
     };
@@ -140,6 +142,7 @@ class Compiler {
       else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
       else if (d.name === "client_header_timeout") this.#clientHeaderTimeoutMs = time(d);
       else if (d.name === "keepalive_timeout") this.#keepaliveTimeoutMs = time(d);
+      else if (d.name === "send_timeout") this.#sendTimeoutMs = time(d);
       else if (d.name === "keepalive_requests") {
         this.#keepaliveRequests =
           parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value "${d.args[0]}"`);

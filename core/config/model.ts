@@ -23,6 +23,8 @@ export interface Config {
   readonly keepaliveTimeoutMs: number;
   /** `keepalive_requests` (http level): requests per client connection. Default 1000. */
   readonly keepaliveRequests: number;
+  /** `send_timeout` (http level): longest wait for a client to take response bytes. Default 60s. */
+  readonly sendTimeoutMs: number;
   /** `underscores_in_headers`: keep header names with `_`. Default off. */
   readonly underscoresInHeaders: boolean;
   /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */

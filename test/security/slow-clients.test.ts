@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
@@ -71,3 +72,68 @@ describe("slow clients", () => {
     }
   });
 });
+
+// A client that stops reading a large response (issue 6): backpressure, then send_timeout.
+describe("a client that stops reading", () => {
+  let big: net.Server;
+  let bigPort: number;
+  let proxies: RunningProxy[];
+  const size = 256 * 1024 * 1024;
+  beforeAll(async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 120);
+    big = net.createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", async () => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`);
+        for (let sent = 0; sent < size && !socket.destroyed; sent += chunk.length) {
+          if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r).once("close", r));
+        }
+        socket.end();
+      });
+    });
+    await new Promise<void>((r) => big.listen(0, "127.0.0.1", r));
+    bigPort = (big.address() as net.AddressInfo).port;
+    proxies = await startBoth(
+      (port) => `
+    send_timeout 1s;
+    proxy_buffering off;
+    server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${bigPort}; } }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    big.close();
+  });
+
+  test("holds the upstream back instead of buffering, and closes after send_timeout", async () => {
+    for (const p of proxies) {
+      const rssBefore = rssMiB(p.pid);
+      const socket = net.connect(p.port, "127.0.0.1", () => socket.write("GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      let received = 0;
+      let paused = false;
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.on("error", () => {});
+      socket.on("data", (d) => {
+        received += d.length;
+        // Read the first 4 MiB, then stop reading for a while.
+        if (!paused && received > 4 * 1024 * 1024) {
+          paused = true;
+          socket.pause();
+        }
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      // The unread rest stayed upstream, not in the proxy's memory.
+      const grew = rssMiB(p.pid) - rssBefore;
+      socket.resume();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 8000))]);
+      socket.destroy();
+      // send_timeout (1s) cut the response while the client was away.
+      expect({ name: p.name, cut: received < size / 2 }).toEqual({ name: p.name, cut: true });
+      expect(grew).toBeLessThan(64);
+    }
+  });
+});
+
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+}
