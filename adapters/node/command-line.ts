@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, type Logger } from "../../core/index.ts";
 import { loadConfig } from "./load-config.ts";
-import { stderrLogger } from "./logger.ts";
+import { configuredLogger, stderrLogger } from "./logger.ts";
 
 /** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
 export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
@@ -62,9 +62,11 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
     return 0;
   }
   try {
-    const running = await start(config, log);
-    log.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
-    return { running, load, log };
+    // From here on the config's error_log decides where lines go (a reload keeps it).
+    const serving = configuredLogger(config);
+    const running = await start(config, serving);
+    serving.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
+    return { running, load, log: serving };
   } catch (error) {
     process.stderr.write(`edgeproxy: [emerg] bind() failed: ${(error as Error).message}\n`);
     return 1;

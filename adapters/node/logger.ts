@@ -1,12 +1,37 @@
-import type { Logger } from "../../core/index.ts";
+import { createWriteStream } from "node:fs";
+import type { Config, Logger } from "../../core/index.ts";
 
 /** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message`. */
 export function stderrLogger(): Logger {
-  const line = (level: string, message: string) => {
-    const d = new Date();
-    const p = (n: number) => String(n).padStart(2, "0");
-    const stamp = `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-    process.stderr.write(`${stamp} [${level}] ${process.pid}#0: ${message}\n`);
+  const line = (level: string, message: string) => process.stderr.write(formatLine(level, message));
+  return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
+}
+
+function formatLine(level: string, message: string): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${stamp} [${level}] ${process.pid}#0: ${message}\n`;
+}
+
+const RANK = { debug: 0, info: 1, notice: 2, warn: 3, error: 4, crit: 5, alert: 6, emerg: 7 } as const;
+
+/**
+ * The config's `error_log`: lines at or above its level, to its file (appended) or stderr.
+ * Without one: stderr, from `info` on, so a foreground process says what it does.
+ */
+export function configuredLogger(config: Config): Logger {
+  const target = config.errorLog;
+  const min = RANK[target?.level ?? "info"];
+  const toStderr = !target || target.path === "stderr" || target.path === "/dev/stderr";
+  // Appended through a stream: a slow disk delays log lines, never requests.
+  const file = toStderr
+    ? process.stderr
+    : createWriteStream(target.path, { flags: "a" }).on("error", (e) =>
+        process.stderr.write(`edgeproxy: error_log ${target.path}: ${e.message}\n`),
+      );
+  const line = (level: "info" | "warn" | "error", message: string) => {
+    if (RANK[level] >= min) file.write(formatLine(level, message));
   };
   return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
 }

@@ -78,6 +78,7 @@ class Compiler {
 
   main(tree: readonly Directive[]): Config {
     let workerProcesses: number | "auto" = 1;
+    let errorLog: Config["errorLog"] = null;
     let servers: Server[] = [];
     let hasEvents = false;
     for (const d of this.#walk(tree, "main")) {
@@ -86,6 +87,9 @@ class Compiler {
         for (const _ of this.#walk(d.block ?? [], "events"));
       } else if (d.name === "http") {
         servers = this.#http(d.block ?? []);
+      } else if (d.name === "error_log") {
+        // The first main-level error_log is the process's log, as in nginx.
+        errorLog ??= compileErrorLog(d);
       } else if (d.name === "worker_processes") {
         const v = d.args[0] as string;
         workerProcesses = v === "auto" ? "auto" : (parseNumber(v) ?? invalid(d, `invalid value "${v}" in "worker_processes" directive`));
@@ -98,6 +102,7 @@ class Compiler {
       listens: bindList(servers),
       upstreams: this.allUpstreams(),
       workerProcesses,
+      errorLog,
       mergeSlashes: this.#mergeSlashes,
       clientHeaderTimeoutMs: this.#clientHeaderTimeoutMs,
       keepaliveTimeoutMs: this.#keepaliveTimeoutMs,
@@ -119,8 +124,11 @@ class Compiler {
         seen.add(d.name);
       }
       if (d.name === "types") continue;
-      if (spec.isIgnored && !(ctx === "upstream" && d.name.startsWith("keepalive")) && !(ctx === "http" && HTTP_LEVEL.has(d.name)))
-        continue;
+      const honoured =
+        (ctx === "upstream" && d.name.startsWith("keepalive")) ||
+        (ctx === "http" && HTTP_LEVEL.has(d.name)) ||
+        (ctx === "main" && d.name === "error_log");
+      if (spec.isIgnored && !honoured) continue;
       yield d;
     }
   }
@@ -308,6 +316,15 @@ function check(d: Directive, ctx: Context): DirectiveSpec {
 
 function invalid(d: Directive, reason: string): never {
   throw new ConfigError("invalid-value", reason, d.at);
+}
+
+const LOG_LEVELS = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"] as const;
+
+/** `error_log FILE [LEVEL]`; `stderr` and `/dev/stderr` write to the process's stderr. */
+function compileErrorLog(d: Directive): NonNullable<Config["errorLog"]> {
+  const [path, level = "error"] = d.args as [string, string | undefined];
+  if (d.args.length > 2 || !(LOG_LEVELS as readonly string[]).includes(level)) invalid(d, `invalid log level "${d.args[1]}"`);
+  return { path, level: level as (typeof LOG_LEVELS)[number] };
 }
 
 function time(d: Directive): number {

@@ -15,6 +15,11 @@ export interface Config {
   readonly upstreams: readonly Upstream[];
   /** `worker_processes`; the Node adapter reads it, the others ignore it. Default 1. */
   readonly workerProcesses: number | "auto";
+  /** The main-level `error_log`: where and from which level; null = stderr at `error`. */
+  readonly errorLog: {
+    readonly path: string;
+    readonly level: "debug" | "info" | "notice" | "warn" | "error" | "crit" | "alert" | "emerg";
+  } | null;
   /** `merge_slashes` (http/server level in nginx; edgeproxy reads the http value). Default on. */
   readonly mergeSlashes: boolean;
   /** `client_header_timeout` (http level): a head must arrive within it, or the connection closes silently. Default 60s. */

@@ -129,7 +129,15 @@ export async function startEdgeproxy(
   child.stdout?.on("data", collect);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   await waitForPort(port, child, () => stderr, isWrangler ? `Ready on http://127.0.0.1:${port}` : undefined);
-  return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log: () => stderr, stop: () => stopChild(child, dir) };
+  // The config's error_log (wrapConfig names one) gets the process's lines once it serves.
+  const log = () => {
+    try {
+      return stderr + readFileSync(join(dir, "error.log"), "utf8");
+    } catch {
+      return stderr;
+    }
+  };
+  return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log, stop: () => stopChild(child, dir) };
 }
 
 /** Which adapter the conformance files run against (`EDGEPROXY_ADAPTER`): node, bun or workers. */

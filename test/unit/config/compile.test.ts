@@ -166,6 +166,14 @@ describe("compileConfig", () => {
     expect(error).toMatchObject({ code: "include-failed", location: { file: "/c/main.conf", line: 3 } });
   });
 
+  test("takes the first main-level error_log and its level, and refuses an unknown level", async () => {
+    const config = await compile("error_log /var/log/ep.log warn;\nerror_log stderr;\nevents {}\n");
+    expect(config.errorLog).toEqual({ path: "/var/log/ep.log", level: "warn" });
+    expect((await compile("events {}")).errorLog).toBeNull();
+    const e = await compileError("error_log /x loud;\nevents {}");
+    expect(e.message).toBe('edgeproxy.conf:1: invalid log level "loud"');
+  });
+
   test("resolves host names once, at load, one peer per address", async () => {
     const config = await compileConfig(
       parseConfigText(http("upstream u { server app.internal:8080 weight=2; } server { location / { proxy_pass http://u; } }")),
