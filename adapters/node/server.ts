@@ -172,7 +172,11 @@ async function writeResponse(
   }
   try {
     const flat: string[] = [];
-    for (const [name, value] of result.headers) flat.push(name, value);
+    let length = -1;
+    for (const [name, value] of result.headers) {
+      flat.push(name, value);
+      if (name.length === 14 && name.toLowerCase() === "content-length") length = Number(value);
+    }
     if (result.closeConnection || noKeepalive) flat.push("Connection", "close");
     res.writeHead(result.status, result.reason, flat);
     const body = result.body;
@@ -181,12 +185,21 @@ async function writeResponse(
     } else if (body instanceof Uint8Array) {
       res.end(body);
     } else {
-      for await (const chunk of body) {
-        if (res.destroyed) break;
-        // Backpressure: a client that stops reading holds the upstream back, for send_timeout at most.
-        if (!res.write(chunk)) await drained(res, limits.sendTimeoutMs);
+      const it = body[Symbol.asyncIterator]();
+      const first = await it.next();
+      // A body that came whole in one chunk goes out with the head in one write.
+      if (!first.done && first.value.byteLength === length) {
+        res.end(first.value);
+        // Let the body finish where its framing ends, so the upstream connection can be kept.
+        await it.next();
+      } else {
+        for (let next = first; !next.done; next = await it.next()) {
+          if (res.destroyed) break;
+          // Backpressure: a client that stops reading holds the upstream back, for send_timeout at most.
+          if (!res.write(next.value)) await drained(res, limits.sendTimeoutMs);
+        }
+        res.end();
       }
-      res.end();
     }
   } catch {
     // The upstream failed mid-body (or the client left): cut the connection so the client sees it.
