@@ -1,4 +1,4 @@
-import type { FailureState, Logger, PeerHealth } from "../../core/index.ts";
+import { type FailureState, type Logger, MemoryFailureState, type PeerHealth } from "../../core/index.ts";
 
 /** The two KV calls this store makes; a binding that lacks them is treated as absent. */
 export interface KvLike {
@@ -41,7 +41,8 @@ const RECORD_TTL_SECONDS = 86400;
  * proxy carries on with its isolate's own view.
  */
 export class KvFailureState implements FailureState {
-  readonly #records = new Map<string, PeerHealth>();
+  /** The isolate's own records: KV only carries what changes between them. */
+  readonly #local = new MemoryFailureState();
   readonly #pending = new Map<string, StoredHealth>();
   readonly #lastWriteMs = new Map<string, number>();
   /** When this isolate last changed a record, or took one from KV: older remote news loses. */
@@ -75,12 +76,7 @@ export class KvFailureState implements FailureState {
   }
 
   peer(key: string): PeerHealth {
-    let record = this.#records.get(key);
-    if (!record) {
-      record = { fails: 0, accessed: 0, checked: 0 };
-      this.#records.set(key, record);
-    }
-    return record;
+    return this.#local.peer(key);
   }
 
   changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void {
@@ -137,7 +133,7 @@ export class KvFailureState implements FailureState {
     const stored = metadata as Partial<StoredHealth> | undefined;
     if (stored?.v !== 1 || typeof stored.at !== "number") return;
     if (stored.at <= (this.#knownAtMs.get(key) ?? 0)) return;
-    const record = this.#records.get(key);
+    const record = this.#local.find(key);
     if (!record) return;
     if (stored.event === "unavailable") {
       record.fails = Math.max(record.fails, stored.fails ?? 0);

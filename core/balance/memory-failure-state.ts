@@ -16,6 +16,11 @@ export class MemoryFailureState implements FailureState {
     return record;
   }
 
+  /** The record for a peer if one was made; never creates one. */
+  find(key: string): PeerHealth | undefined {
+    return this.#records.get(key);
+  }
+
   changed(): void {
     // The records are the state; nothing else to tell.
   }

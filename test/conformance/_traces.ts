@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { expect } from "vitest";
 import { type Backend, type Reply, type SeenRequest, startBackend } from "../support/backend.ts";
 import { rawRequest } from "../support/client.ts";
 import type { RunningProxy } from "../support/proxies.ts";
@@ -107,4 +108,22 @@ function tagOf(backends: Record<string, Backend>, s: SeenRequest): string {
 /** `n` copies of a step. */
 export function times(n: number, step: Step = {}): Step[] {
   return Array.from({ length: n }, () => step);
+}
+
+/**
+ * Runs the same steps through nginx, then edgeproxy (proxies in that order), from the same
+ * backend behaviour, and expects the same trace; returns nginx's.
+ */
+export async function compareTraces(
+  proxies: readonly RunningProxy[],
+  backends: Record<string, Backend>,
+  steps: readonly Step[],
+  initial: Record<string, () => Reply> = {},
+  options: { align?: boolean } = {},
+): Promise<string[]> {
+  const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
+  const expected = await trace(nginx, backends, steps, initial, options);
+  const actual = await trace(edge, backends, steps, initial, options);
+  expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
+  return expected;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Backend, Reply } from "../support/backend.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
-import { reset, type Step, slow, startBackends, times, trace } from "./_traces.ts";
+import { compareTraces, reset, type Step, slow, startBackends, times } from "./_traces.ts";
 
 // nginx-semantics 3, 4.1-4.3: ip_hash from real loopback sources, hash, least_conn, random.
 describe("ip_hash, hash, least_conn and random", () => {
@@ -42,13 +42,7 @@ describe("ip_hash, hash, least_conn and random", () => {
     await Promise.all(Object.values(b).map((x) => x.close()));
   });
 
-  const compare = async (steps: Step[], initial: Record<string, () => Reply> = {}) => {
-    const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
-    const expected = await trace(nginx, b, steps, initial);
-    const actual = await trace(edge, b, steps, initial);
-    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
-    return expected;
-  };
+  const compare = (steps: Step[], initial: Record<string, () => Reply> = {}) => compareTraces(proxies, b, steps, initial);
   // As t/upstream_ip_hash.t: 127.0.i.2 spreads over three peers.
   const sources = Array.from({ length: 12 }, (_, i) => `127.0.${i + 1}.2`);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Backend, Reply } from "../support/backend.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
-import { ok, reset, type Step, startBackends, status, times, trace } from "./_traces.ts";
+import { compareTraces, ok, reset, type Step, startBackends, status, times } from "./_traces.ts";
 
 // nginx-semantics 2.5: max_fails, fail_timeout, the single probe, and no reset, in whole seconds.
 describe("passive health: max_fails and fail_timeout", () => {
@@ -35,13 +35,7 @@ describe("passive health: max_fails and fail_timeout", () => {
     await Promise.all(Object.values(b).map((x) => x.close()));
   });
 
-  const compare = async (steps: Step[], initial: Record<string, () => Reply> = {}) => {
-    const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
-    const expected = await trace(nginx, b, steps, initial, { align: true });
-    const actual = await trace(edge, b, steps, initial, { align: true });
-    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
-    return expected;
-  };
+  const compare = (steps: Step[], initial: Record<string, () => Reply> = {}) => compareTraces(proxies, b, steps, initial, { align: true });
 
   test("skips a failed peer for fail_timeout, then probes it once and takes it back", async () => {
     const heal = () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
-import { type Step, trace } from "./_traces.ts";
+import { compareTraces, type Step } from "./_traces.ts";
 
 /**
  * A port that takes no more connections: listening with a full accept queue (nothing accepts),
@@ -88,13 +88,7 @@ describe("proxy_connect_timeout and proxy_send_timeout", () => {
     await good.close();
   });
 
-  const compare = async (steps: Step[]) => {
-    const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
-    const expected = await trace(nginx, { good }, steps, {});
-    const actual = await trace(edge, { good }, steps, {});
-    expect(actual, `edgeproxy log:\n${edge.log().slice(-2000)}`).toEqual(expected);
-    return expected;
-  };
+  const compare = (steps: Step[]) => compareTraces(proxies, { good }, steps, {});
 
   check("answers 504 when the connection cannot be made in time, or moves on", async () => {
     const seen = await compare([{ path: "/connect" }, { path: "/connect-next" }, { path: "/connect-next" }]);
