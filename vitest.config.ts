@@ -7,7 +7,7 @@ export default defineConfig({
       {
         // The whole conformance suite again, against the Bun adapter.
         extends: true,
-        test: { name: "bun", include: ["test/conformance/**/*.test.ts"], env: { EDGEPROXY_ADAPTER: "bun" } },
+        test: { name: "bun", include: ["test/conformance/**/*.test.ts", "test/security/**/*.test.ts"], env: { EDGEPROXY_ADAPTER: "bun" } },
       },
       {
         // The trace-based conformance scenarios again, against the Workers adapter in workerd.
