@@ -64,13 +64,13 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   async function handle(rawHead: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     // Headers nginx ignores while reading the request never exist for it (5.6).
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
-    const limit = headLimitStatus(head);
+    const facts = scanHeaders(head.headers);
+    const limit = headLimitStatus(head, facts);
     if (limit) return statusResponse(limit);
     const target = parseTarget(head.target, config.mergeSlashes);
     if (!target) return statusResponse(400);
     // nginx refuses TRACE outright, and CONNECT (1.22 has no tunnels).
     if (head.method === "TRACE" || head.method === "CONNECT") return statusResponse(405);
-    const facts = scanHeaders(head.headers);
     if (facts.hostCount > 1) return statusResponse(400);
     const hostValue = target.host ?? facts.host;
     if (hostValue === undefined && head.httpVersion === "1.1") return statusResponse(400);
@@ -227,6 +227,8 @@ interface HeaderFacts {
   readonly contentLengthCount: number;
   readonly transferEncoding: string | undefined;
   readonly transferEncodingCount: number;
+  /** The longest `Name: value` line in bytes, CRLF included. */
+  readonly longestHeaderLine: number;
 }
 
 /** One `large_client_header_buffers` buffer (nginx's default 4 x 8k). */
@@ -237,13 +239,10 @@ const LARGE_HEADER_BUFFER_BYTES = 8192;
  * 505, a request line longer than one large header buffer is 414, a header line longer than
  * one buffer is 494 (sent as 400). Returns the status, or null.
  */
-function headLimitStatus(head: RequestHead): number | null {
+function headLimitStatus(head: RequestHead, facts: HeaderFacts): number | null {
   if (!head.httpVersion.startsWith("1.") && head.httpVersion !== "0.9") return 505;
   if (head.method.length + head.target.length + 12 > LARGE_HEADER_BUFFER_BYTES) return 414;
-  for (const [name, value] of head.headers) {
-    if (name.length + value.length + 4 > LARGE_HEADER_BUFFER_BYTES) return 494;
-  }
-  return null;
+  return facts.longestHeaderLine > LARGE_HEADER_BUFFER_BYTES ? 494 : null;
 }
 
 /**
@@ -260,7 +259,7 @@ function framingError(head: RequestHead, facts: HeaderFacts): number | null {
   return facts.contentLength !== null ? 400 : null;
 }
 
-/** One pass over the headers for the few nginx interprets itself. */
+/** One pass over the headers: the few nginx interprets itself, and their size. */
 function scanHeaders(headers: HeaderPairs): HeaderFacts {
   let host: string | undefined;
   let hostCount = 0;
@@ -268,7 +267,10 @@ function scanHeaders(headers: HeaderPairs): HeaderFacts {
   let contentLengthCount = 0;
   let transferEncoding: string | undefined;
   let transferEncodingCount = 0;
+  let longestHeaderLine = 0;
   for (const [name, value] of headers) {
+    const line = name.length + value.length + 4;
+    if (line > longestHeaderLine) longestHeaderLine = line;
     if (name.length === 4 && name.toLowerCase() === "host") {
       host ??= value;
       hostCount++;
@@ -280,7 +282,7 @@ function scanHeaders(headers: HeaderPairs): HeaderFacts {
       transferEncodingCount++;
     }
   }
-  return { host, hostCount, contentLength, contentLengthCount, transferEncoding, transferEncodingCount };
+  return { host, hostCount, contentLength, contentLengthCount, transferEncoding, transferEncodingCount, longestHeaderLine };
 }
 
 function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {
