@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
+import { type LoopbackServer, serveLoopback } from "../support/tcp-server.ts";
 import { compareTraces, type Step } from "./_traces.ts";
 
 /**
@@ -31,20 +32,8 @@ async function blackhole(): Promise<{ port: number; close: () => void }> {
 }
 
 /** A backend that accepts and never reads, so a large request body stalls in the socket buffers. */
-async function deaf(): Promise<{ port: number; close: () => void }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    s.pause();
-    sockets.add(s);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
+function deaf(): Promise<LoopbackServer> {
+  return serveLoopback((socket) => socket.pause());
 }
 
 const check = conformance({

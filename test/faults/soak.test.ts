@@ -1,28 +1,24 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { openSpoolFiles } from "../adapters/_suite.ts";
 import { rawRequest } from "../support/client.ts";
 import { ADAPTER_COMMANDS, freePort, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { type LoopbackServer, serveLoopback } from "../support/tcp-server.ts";
 
 /** How a faulty upstream may misbehave on one request. */
 type Fault = "none" | "reset" | "garbage" | "status500" | "midbody" | "hang";
 const FAULTS: readonly Fault[] = ["none", "none", "reset", "garbage", "status500", "midbody", "hang"];
 
 /** A backend that answers `sha1(request id + body)`, or misbehaves when `faulty` (seeded). */
-async function upstream(faulty: boolean, seed: number, tally: Map<Fault, number>): Promise<{ port: number; close: () => void }> {
+function upstream(faulty: boolean, seed: number, tally: Map<Fault, number>): Promise<LoopbackServer> {
   let state = seed;
   const random = () => {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
     return state / 0x7fffffff;
   };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
+  return serveLoopback((socket) => {
     let buf = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
@@ -57,14 +53,6 @@ async function upstream(faulty: boolean, seed: number, tally: Map<Fault, number>
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
 }
 
 /** Open descriptors of the proxy: sockets (idle pooled connections are not leaks) and the rest. */
