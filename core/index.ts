@@ -1,4 +1,5 @@
 export { MemoryFailureState } from "./balance/memory-failure-state.ts";
+export { SharedFailureState } from "./balance/shared-failure-state.ts";
 export type {
   BodySpool,
   Capabilities,

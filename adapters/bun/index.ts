@@ -5,12 +5,9 @@
  */
 import { type Capabilities, type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
-import { type Running, runCommandLine, runUntilSignalled, type Started } from "../node/command-line.ts";
+import { type Running, runCommandLine, runUntilSignalled, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { BunServer } from "./server.ts";
 import { BunFileSpool } from "./spool.ts";
-
-/** How long SIGTERM/SIGINT waits for requests in flight before cutting them. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves a config with Bun.serve, upstreams through Bun's fetch (keep-alive pooled by Bun). */
 async function startBun(config: Config, log: Logger): Promise<Running> {
@@ -34,6 +31,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     log,
     accessLog: new FileAccessLog(),
   };
+  let current = config;
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log);
   server.listen(config.listens, largestBodyLimit(config));
@@ -42,8 +40,9 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       const replacement = createProxy(next, caps);
       server.update(next.listens, largestBodyLimit(next));
       proxy = replacement;
+      current = next;
     },
-    stop: () => server.close(SHUTDOWN_GRACE_MS),
+    stop: () => server.close(shutdownGraceMs(current)),
   };
 }
 

@@ -6,6 +6,11 @@ import { configuredLogger, stderrLogger } from "./logger.ts";
 /** Where the config is read from when `-c` is not given, like nginx's /etc/nginx/nginx.conf. */
 export const DEFAULT_CONFIG_PATH = "/etc/edgeproxy/edgeproxy.conf";
 
+/** How long a graceful stop waits for requests in flight: `worker_shutdown_timeout`, else 10 s. */
+export function shutdownGraceMs(config: Config): number {
+  return config.workerShutdownTimeoutMs ?? 10_000;
+}
+
 /** A started proxy: how to reload it and how to stop it gracefully. */
 export interface Running {
   /** Serves a new config: new connections use it, requests in flight finish on the old one. */
@@ -13,8 +18,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** How a runtime starts serving a loaded config (Node's node:http, Bun's Bun.serve). */
-export type Start = (config: Config, log: Logger) => Promise<Running>;
+/**
+ * How a runtime starts serving a loaded config (Node's node:http, Bun's Bun.serve). `file` is
+ * where it came from, for threads that load it themselves.
+ */
+export type Start = (config: Config, log: Logger, file: string) => Promise<Running>;
 
 /** A running proxy and how to read its config file again. */
 export interface Started {
@@ -64,7 +72,7 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
   try {
     // From here on the config's error_log decides where lines go (a reload keeps it).
     const serving = configuredLogger(config);
-    const running = await start(config, serving);
+    const running = await start(config, serving, file);
     serving.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
     return { running, load, log: serving };
   } catch (error) {

@@ -1,7 +1,8 @@
 import { createWriteStream } from "node:fs";
+import { threadId } from "node:worker_threads";
 import type { Config, Logger } from "../../core/index.ts";
 
-/** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message`. */
+/** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message` (pid#thread, as nginx's pid#tid). */
 export function stderrLogger(): Logger {
   const line = (level: string, message: string) => process.stderr.write(formatLine(level, message));
   return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
@@ -11,7 +12,7 @@ function formatLine(level: string, message: string): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, "0");
   const stamp = `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  return `${stamp} [${level}] ${process.pid}#0: ${message}\n`;
+  return `${stamp} [${level}] ${process.pid}#${threadId}: ${message}\n`;
 }
 
 const RANK = { debug: 0, info: 1, notice: 2, warn: 3, error: 4, crit: 5, alert: 6, emerg: 7 } as const;

@@ -5,7 +5,6 @@ import type { AddressInfo, Socket } from "node:net";
 import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyResponse } from "../../core/index.ts";
 import { answerAndClose, statusForParseError } from "./parse-errors.ts";
 
-/** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
 /** The client-connection limits of a config (http level), for node:http's own timers. */
 export interface ClientLimits {
   readonly clientHeaderTimeoutMs: number;
@@ -14,18 +13,31 @@ export interface ClientLimits {
   readonly sendTimeoutMs: number;
 }
 
+/** How a server shares its addresses with other threads (`worker_processes`). */
+export interface Sharing {
+  /** Bind TCP addresses with SO_REUSEPORT, so that the kernel spreads connections over threads. */
+  readonly reusePort: boolean;
+  /** Bind unix sockets here; a path can have one listener only, so one thread takes them. */
+  readonly bindUnix: boolean;
+}
+
+const ALONE: Sharing = { reusePort: false, bindUnix: true };
+
+/** The listening side: node:http servers for every `listen` address, handing plain data to the core. */
 export class NodeServer {
   readonly #proxy: () => EdgeProxy;
   readonly #log: Logger;
   #limits: ClientLimits;
   readonly #servers = new Map<string, http.Server>();
+  readonly #sharing: Sharing;
   #inFlight = 0;
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits) {
+  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits, sharing: Sharing = ALONE) {
     this.#proxy = proxy;
     this.#log = log;
     this.#limits = limits;
+    this.#sharing = sharing;
   }
 
   /** Binds every address; rejects with the first bind error (nothing is left listening). */
@@ -67,6 +79,7 @@ export class NodeServer {
   }
 
   async #listenOne(l: Listen): Promise<void> {
+    if (l.kind === "unix" && !this.#sharing.bindUnix) return;
     const server = http.createServer(
       {
         // The core answers a missing Host with nginx's 400 page itself.
@@ -92,7 +105,12 @@ export class NodeServer {
       } catch {}
       server.listen(l.path);
     } else {
-      server.listen({ host: l.host ?? "0.0.0.0", port: l.port, ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false) });
+      server.listen({
+        host: l.host ?? "0.0.0.0",
+        port: l.port,
+        ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false),
+        reusePort: this.#sharing.reusePort,
+      });
     }
     await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
     this.#servers.set(l.key, server);

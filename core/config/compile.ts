@@ -78,6 +78,7 @@ class Compiler {
 
   main(tree: readonly Directive[]): Config {
     let workerProcesses: number | "auto" = 1;
+    let workerShutdownTimeoutMs: number | null = null;
     let errorLog: Config["errorLog"] = null;
     let servers: Server[] = [];
     let hasEvents = false;
@@ -93,6 +94,8 @@ class Compiler {
       } else if (d.name === "worker_processes") {
         const v = d.args[0] as string;
         workerProcesses = v === "auto" ? "auto" : (parseNumber(v) ?? invalid(d, `invalid value "${v}" in "worker_processes" directive`));
+      } else if (d.name === "worker_shutdown_timeout") {
+        workerShutdownTimeoutMs = time(d);
       }
     }
     const first = tree[0]?.at.file ?? "edgeproxy.conf";
@@ -102,6 +105,7 @@ class Compiler {
       listens: bindList(servers),
       upstreams: this.allUpstreams(),
       workerProcesses,
+      workerShutdownTimeoutMs,
       errorLog,
       mergeSlashes: this.#mergeSlashes,
       clientHeaderTimeoutMs: this.#clientHeaderTimeoutMs,

@@ -48,7 +48,7 @@ export const DIRECTIVES = {
   worker_cpu_affinity: ignored(["main"], 1, ANY),
   worker_rlimit_nofile: ignored(["main"], 1, 1),
   worker_rlimit_core: ignored(["main"], 1, 1),
-  worker_shutdown_timeout: ignored(["main"], 1, 1),
+  worker_shutdown_timeout: single(["main"]),
   working_directory: ignored(["main"], 1, 1),
   env: ignored(["main"], 1, 1, false),
   load_module: ignored(["main"], 1, 1, false),

@@ -15,6 +15,11 @@ export interface Config {
   readonly upstreams: readonly Upstream[];
   /** `worker_processes`; the Node adapter reads it, the others ignore it. Default 1. */
   readonly workerProcesses: number | "auto";
+  /**
+   * `worker_shutdown_timeout`: how long a graceful stop waits for requests in flight. null when
+   * not set: nginx then waits without bound, edgeproxy's adapters for 10 s.
+   */
+  readonly workerShutdownTimeoutMs: number | null;
   /** The main-level `error_log`: where and from which level; null = stderr at `error`. */
   readonly errorLog: {
     readonly path: string;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
-import { freePort, ROOT, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
+import { freePort, ROOT, startEdgeproxy, startEdgeproxyMain, tempDir, wrapConfig } from "../support/proxies.ts";
 
 /** What every socket-owning adapter's command line does: -t, refusing bad configs, SIGTERM. */
 export function processSuite(name: string, command: string[]): void {
@@ -57,6 +57,30 @@ export function processSuite(name: string, command: string[]): void {
         expect(res.status).toBe(200);
         expect(res.body.toString()).toBe("finished\n");
         expect(await proxy.exited).toBe(0);
+      } finally {
+        await proxy.stop();
+        await backend.close();
+      }
+    });
+
+    test("worker_shutdown_timeout bounds the wait for requests in flight", async () => {
+      const backend = await startBackend("stuck");
+      backend.reply = () => ({ body: "too late\n", delayMs: 20_000 });
+      const proxy = await startEdgeproxyMain(
+        "worker_shutdown_timeout 1s;",
+        (port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`,
+        command,
+      );
+      try {
+        const inFlight = get(proxy.port, "/stuck");
+        await waitFor(async () => backend.seen.length === 1);
+        const signalled = performance.now();
+        process.kill(proxy.pid, "SIGTERM");
+        expect(await proxy.exited).toBe(0);
+        const waited = performance.now() - signalled;
+        expect(waited).toBeGreaterThan(900);
+        expect(waited).toBeLessThan(5000);
+        expect((await inFlight).status).not.toBe(200);
       } finally {
         await proxy.stop();
         await backend.close();

@@ -140,6 +140,49 @@ export async function startEdgeproxy(
   return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log, stop: () => stopChild(child, dir) };
 }
 
+/** Starts another proxy (a benchmark contender) from a command line given its port. */
+export async function startCommand(name: string, command: (port: number) => string[]): Promise<RunningProxy> {
+  const port = await freePort();
+  const dir = tempDir("peer");
+  const [cmd, ...args] = command(port) as [string, ...string[]];
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stderr?.on("data", collect);
+  child.stdout?.on("data", collect);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await waitForPort(port, child, () => output);
+  return { name, port, dir, pid: child.pid as number, exited, log: () => output, stop: () => stopChild(child, dir) };
+}
+
+/**
+ * Starts an edgeproxy adapter on a config with main-level lines (`worker_processes`,
+ * `worker_shutdown_timeout`) before wrapConfig's own; resolves once it says it listens, which
+ * with several threads is after the last one does.
+ */
+export async function startEdgeproxyMain(
+  main: string,
+  http: (port: number) => string,
+  adapter: string[] = ADAPTER_COMMANDS.node,
+): Promise<RunningProxy & { readonly file: string }> {
+  const dir = tempDir("edge");
+  const file = join(dir, "edgeproxy.conf");
+  const started = await startCommand("edgeproxy", (port) => {
+    writeFileSync(file, `${main}\n${wrapConfig(dir, http(port))}`);
+    return [...adapter, "-c", file];
+  });
+  // The config's error_log gets the process's lines once it serves.
+  const log = () => started.log() + readFileSync(join(dir, "error.log"), { encoding: "utf8", flag: "a+" });
+  const deadline = Date.now() + 10_000;
+  while (!log().includes("edgeproxy listening on")) {
+    if (Date.now() > deadline) throw new Error(`never said it listens:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { ...started, dir, file, log, stop: () => started.stop().then(() => rmSync(dir, { recursive: true, force: true })) };
+}
+
 /** Which adapter the conformance files run against (`EDGEPROXY_ADAPTER`): node, bun or workers. */
 export const ADAPTER: "node" | "bun" | "workers" =
   process.env.EDGEPROXY_ADAPTER === "workers" ? "workers" : process.env.EDGEPROXY_ADAPTER === "bun" ? "bun" : "node";

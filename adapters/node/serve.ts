@@ -1,0 +1,33 @@
+import { type Config, createProxy, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { nodeCapabilities } from "./capabilities.ts";
+import { type Running, shutdownGraceMs } from "./command-line.ts";
+import { NodeServer, type Sharing } from "./server.ts";
+
+/**
+ * Serves a config in this thread: node:http in, the node:net/node:tls transport out. One set of
+ * capabilities for the thread's life, so a reload keeps peer health and idle connections.
+ */
+export async function serve(
+  config: Config,
+  log: Logger,
+  failures: FailureState = new MemoryFailureState(),
+  sharing?: Sharing,
+): Promise<Running> {
+  const caps = nodeCapabilities(log, failures);
+  let current = config;
+  let proxy = createProxy(config, caps);
+  const server = new NodeServer(() => proxy, log, config, sharing);
+  await server.listen(config.listens);
+  return {
+    reload: async (next) => {
+      const replacement = createProxy(next, caps);
+      await server.update(next.listens, next);
+      proxy = replacement;
+      current = next;
+    },
+    stop: async () => {
+      await server.close(shutdownGraceMs(current));
+      caps.transport.close();
+    },
+  };
+}

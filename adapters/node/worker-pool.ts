@@ -1,0 +1,89 @@
+import { Worker } from "node:worker_threads";
+import { type Logger, SharedFailureState } from "../../core/index.ts";
+import type { Running } from "./command-line.ts";
+
+/** What the main thread tells a worker. */
+export type ToWorker = { readonly type: "reload" } | { readonly type: "stop" };
+
+/** What a worker answers. */
+export type FromWorker =
+  | { readonly type: "ready" }
+  | { readonly type: "failed"; readonly message: string }
+  | { readonly type: "reloaded"; readonly error: string | null };
+
+/** What each worker gets at start: the config file, the shared peer table, its index. */
+export interface WorkerStart {
+  readonly file: string;
+  readonly table: SharedArrayBuffer;
+  readonly index: number;
+}
+
+const ENTRY = new URL("./worker-entry.ts", import.meta.url);
+
+/**
+ * `worker_processes N`: N threads, each serving the config on the same sockets (SO_REUSEPORT:
+ * the kernel spreads connections), sharing peer health through one SharedArrayBuffer as
+ * nginx's workers share a `zone`. This thread only starts, reloads, stops and replaces them,
+ * as nginx's master process does.
+ */
+export async function startWorkerThreads(file: string, count: number, log: Logger): Promise<Running> {
+  const table = SharedFailureState.allocate();
+  const workers: Worker[] = [];
+  let stopping = false;
+
+  const start = (index: number): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(ENTRY, { workerData: { file, table, index } satisfies WorkerStart });
+      const onStart = (message: FromWorker) => {
+        if (message.type === "ready") resolve(worker);
+        else if (message.type === "failed") {
+          reject(new Error(message.message));
+          void worker.terminate();
+        }
+      };
+      worker.once("message", onStart);
+      worker.once("error", reject);
+      worker.once("exit", (code) => {
+        reject(new Error(`worker ${index} exited with ${code} while starting`));
+        if (stopping || workers[index] !== worker) return;
+        // A worker that died is replaced, as nginx's master replaces a crashed worker process.
+        log.error(`worker ${index} exited with code ${code}; starting a new one`);
+        start(index).then(
+          (next) => {
+            workers[index] = next;
+          },
+          (error: Error) => log.error(`worker ${index} could not restart: ${error.message}`),
+        );
+      });
+    });
+
+  try {
+    for (let i = 0; i < count; i++) workers.push(await start(i));
+  } catch (error) {
+    stopping = true;
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw error;
+  }
+
+  const ask = (worker: Worker, message: ToWorker) =>
+    new Promise<FromWorker | null>((resolve) => {
+      worker.once("message", resolve);
+      worker.once("exit", () => resolve(null));
+      worker.postMessage(message);
+    });
+
+  return {
+    // The main thread has checked the new file; each worker loads it for itself.
+    reload: async (next) => {
+      const wanted = next.workerProcesses === "auto" ? count : next.workerProcesses;
+      if (wanted !== count) log.warn(`worker_processes changed to ${next.workerProcesses}: takes effect on restart`);
+      const answers = await Promise.all(workers.map((w) => ask(w, { type: "reload" })));
+      const failed = answers.find((a) => a?.type === "reloaded" && a.error !== null);
+      if (failed?.type === "reloaded") throw new Error(failed.error ?? "");
+    },
+    stop: async () => {
+      stopping = true;
+      await Promise.all(workers.map((w) => ask(w, { type: "stop" })));
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { writeFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { startBackend } from "../support/backend.ts";
+import { get } from "../support/client.ts";
+import { startEdgeproxyMain, wrapConfig } from "../support/proxies.ts";
+import { serveLoopback } from "../support/tcp-server.ts";
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in 10 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("worker_processes on Node", () => {
+  test("two threads accept on one port, and max_fails counts across both, as nginx's zone shares it", async () => {
+    const healthy = await startBackend("healthy", undefined, { keepAlive: true });
+    let deadAttempts = 0;
+    const dead = await serveLoopback((socket) => {
+      deadAttempts++;
+      socket.resetAndDestroy();
+    });
+    const proxy = await startEdgeproxyMain(
+      "worker_processes 2;",
+      (port) => `
+        upstream u {
+            server 127.0.0.1:${healthy.port} max_fails=1 fail_timeout=60s;
+            server 127.0.0.1:${dead.port} max_fails=1 fail_timeout=60s;
+            keepalive 4;
+        }
+        server {
+            listen 127.0.0.1:${port};
+            location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; }
+        }`,
+    );
+    try {
+      // One client connection per request: SO_REUSEPORT hands each to either thread.
+      for (let i = 0; i < 40; i++) expect((await get(proxy.port, `/${i}`)).status).toBe(200);
+      // Each thread keeps its own idle upstream connections: more than one means both served.
+      expect(new Set(healthy.seen.map((s) => s.connection)).size).toBeGreaterThan(1);
+      // The first failure disabled the peer for every thread: nobody tried it again.
+      expect(deadAttempts).toBe(1);
+      expect(proxy.log()).toMatch(/\d+#[12]: upstream server temporarily disabled/);
+    } finally {
+      await proxy.stop();
+      dead.close();
+      await healthy.close();
+    }
+  });
+
+  test("SIGHUP reloads every thread; a bad file keeps them all serving; SIGTERM ends the process", async () => {
+    const http = (text: string) => (port: number) => `server { listen 127.0.0.1:${port}; location / { return 200 "${text}\\n"; } }`;
+    const proxy = await startEdgeproxyMain("worker_processes auto;", http("v1"));
+    try {
+      const answers = async (n: number) => {
+        const bodies = new Set<string>();
+        for (let i = 0; i < n; i++) bodies.add((await get(proxy.port, "/")).body.toString());
+        return [...bodies];
+      };
+      expect(await answers(10)).toEqual(["v1\n"]);
+      writeFileSync(proxy.file, `worker_processes auto;\n${wrapConfig(proxy.dir, http("v2")(proxy.port))}`);
+      process.kill(proxy.pid, "SIGHUP");
+      await waitFor(async () => proxy.log().includes("reloaded its configuration"));
+      expect(await answers(20)).toEqual(["v2\n"]);
+      writeFileSync(proxy.file, `worker_processes auto;\n${wrapConfig(proxy.dir, "server { listen 1.2.3.4:x; }")}`);
+      process.kill(proxy.pid, "SIGHUP");
+      await waitFor(async () => proxy.log().includes("reload failed"));
+      expect(proxy.log()).toMatch(/edgeproxy\.conf:\d+: invalid port/);
+      expect(await answers(20)).toEqual(["v2\n"]);
+      process.kill(proxy.pid, "SIGTERM");
+      expect(await proxy.exited).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
