@@ -1,0 +1,41 @@
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { ROOT } from "../support/proxies.ts";
+
+interface Results {
+  load: { scenario: string; contender: string; rps: number; ratio: number; cpuUsPerRequest: number; errors: number }[];
+  uploads: { contender: string; status: string; tempFilesLeft: number | null; tempFilesLeftAfterAbort: number | null }[];
+}
+
+/** `npm run bench -- --smoke`: every contender starts, answers right, and is measured, so the bench cannot rot. */
+test("the benchmark runs end to end: every proxy measured, edgeproxy without errors or leftover files", async () => {
+  const json = join(tmpdir(), `edgeproxy-bench-${process.pid}.json`);
+  const child = spawn(process.execPath, ["bench/run.ts", "--smoke", "--json", json], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const code = await new Promise((r) => child.once("exit", r));
+  expect(code, output).toBe(0);
+  const results = JSON.parse(readFileSync(json, "utf8")) as Results;
+  rmSync(json);
+  const contenders = [...new Set(results.load.map((r) => r.contender))];
+  expect(contenders).toHaveLength(7);
+  expect(new Set(results.load.map((r) => r.scenario))).toEqual(new Set(["small GET", "64 KiB GET", "POST 256 KiB"]));
+  for (const row of results.load) {
+    expect(row.rps, `${row.contender}, ${row.scenario}`).toBeGreaterThan(0);
+    expect(row.cpuUsPerRequest, `${row.contender}, ${row.scenario}`).toBeGreaterThan(0);
+    if (/nginx|edgeproxy/.test(row.contender)) expect(row.errors, `${row.contender}, ${row.scenario}`).toBe(0);
+  }
+  expect(results.uploads.map((u) => u.contender)).toEqual(contenders);
+  for (const u of results.uploads.filter((row) => /nginx|edgeproxy/.test(row.contender))) {
+    expect([u.contender, u.status, u.tempFilesLeft, u.tempFilesLeftAfterAbort]).toEqual([u.contender, "HTTP/1.1 200 OK", 0, 0]);
+  }
+  expect(output).toContain("| edgeproxy node |");
+}, 180_000);
