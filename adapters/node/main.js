@@ -1,0 +1,9 @@
+// `node adapters/node`: plain JavaScript, so that Node's compile cache is on before any
+// TypeScript is read. Warm starts then take the stripped sources from the cache and never load
+// the type stripper, which keeps its ~15 MB for the life of the process (measured: 82 MB idle
+// RSS with a TypeScript entry file, 67-72 MB with this one).
+import { enableCompileCache } from "node:module";
+
+enableCompileCache();
+const { run } = await import("./cli.ts");
+await run(process.argv.slice(2));
