@@ -30,6 +30,11 @@ export interface UpstreamRequest {
   readonly headers: HeaderPairs;
   /** The body to send: whole bytes, a stream (a spooled file read from its start), or none. */
   readonly body: Uint8Array | BodyStream | null;
+  /**
+   * `proxy_buffering`: the transport may read a response body ahead of the client, and hand a
+   * small one on whole (one write to the client, as nginx's buffers make it).
+   */
+  readonly buffering: boolean;
   /** `proxy_buffer_size`: a longer response head is `invalid_header`. */
   readonly maxHeaderBytes: number;
   /** Cache the connection for reuse afterwards (upstream `keepalive`); null closes it. */
@@ -67,8 +72,11 @@ export type UpstreamResult =
       /** The upstream sent no status line: nginx passes such a reply on as HTTP/0.9. */
       readonly isHttp09: boolean;
       readonly headers: HeaderPairs;
-      /** The body bytes; errors while reading it (a reset, a read timeout) end the stream with an error. */
-      readonly body: BodyStream;
+      /**
+       * The body: a stream, whose errors (a reset, a read timeout) end it with an error, or the
+       * whole bytes when the transport read them ahead (`buffering`).
+       */
+      readonly body: BodyStream | Uint8Array;
       /** Drops the response and its connection (the body will not be read). */
       readonly discard: () => void;
     }

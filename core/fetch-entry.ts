@@ -8,26 +8,53 @@ export type Handle = (head: RequestHead, body: ClientBody, connection: Connectio
  * the same `handle`. Header order and case are what the platform's `Headers` keeps.
  */
 export async function fetchThroughHandle(handle: Handle, request: Request, connection: ConnectionInfo): Promise<Response> {
-  const url = new URL(request.url);
+  // `scheme://authority/path?query`: the target starts at the first slash after the authority.
+  const url = request.url;
+  const authorityStart = url.indexOf("//") + 2;
+  const pathStart = url.indexOf("/", authorityStart);
   const headers: HeaderPairs = [];
   request.headers.forEach((value, name) => {
     headers.push([name, value]);
   });
-  if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.host]);
+  if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.slice(authorityStart, pathStart < 0 ? url.length : pathStart)]);
   // A body whose length the platform did not pass on is read as a chunked one would be.
   if (request.body !== null && !headers.some(([n]) => n === "content-length" || n === "transfer-encoding")) {
     headers.push(["transfer-encoding", "chunked"]);
   }
-  const head: RequestHead = { method: request.method, target: url.pathname + url.search, httpVersion: "1.1", headers };
+  const target = pathStart < 0 ? "/" : url.slice(pathStart).split("#", 1)[0] || "/";
+  const head: RequestHead = { method: request.method, target, httpVersion: "1.1", headers };
   const body: BodyStream = request.body ?? emptyBody();
   const res = await handle(head, body, connection);
   if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
-  const out = new Headers();
-  for (const [name, value] of res.headers) out.append(name, value);
   const noBody = res.status === 204 || res.status === 304 || request.method === "HEAD";
-  const payload = noBody || res.body === null ? null : res.body instanceof Uint8Array ? res.body : toReadableStream(res.body, res.done);
-  if (!(payload instanceof ReadableStream)) res.done?.();
-  return new Response(payload as ConstructorParameters<typeof Response>[0], { status: res.status, statusText: res.reason, headers: out });
+  const payload =
+    noBody || res.body === null
+      ? null
+      : res.body instanceof Uint8Array
+        ? wholeBody(res.body, res.headers)
+        : toReadableStream(res.body, res.done);
+  if (!(payload instanceof ReadableStream) || res.body instanceof Uint8Array) res.done?.();
+  // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
+  const headersInit = res.headers as [string, string][];
+  return new Response(payload as ConstructorParameters<typeof Response>[0], {
+    status: res.status,
+    statusText: res.reason,
+    headers: headersInit,
+  });
+}
+
+/**
+ * Bytes as a body. Bun types a byte body `application/octet-stream` when no `Content-Type`
+ * came with it (the Fetch standard adds none); a one-chunk stream is typed by the headers alone.
+ */
+function wholeBody(bytes: Uint8Array, headers: HeaderPairs): Uint8Array | ReadableStream<Uint8Array> {
+  if (headers.some(([n]) => n.length === 12 && n.toLowerCase() === "content-type")) return bytes;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -14,6 +14,13 @@ export interface FetchTransportOptions {
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
 
 /**
+ * Bodies up to this size, with a `Content-Length`, are read whole under `proxy_buffering`: the
+ * platform answers with one buffer instead of piping a stream through JavaScript chunk by
+ * chunk (on Bun, 4x the small-GET rate).
+ */
+const WHOLE_BODY_LIMIT = 1024 * 1024;
+
+/**
  * Upstream requests over a platform's `fetch` (Workers, Bun). `fetch` hides the phases nginx
  * times separately, so the response head must come within `proxy_connect_timeout` plus
  * `proxy_read_timeout`; a fetch that fails before any answer counts as `error`, sent unless
@@ -33,8 +40,8 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         timedOut = true;
         controller.abort();
       }, req.connectTimeoutMs + req.readTimeoutMs);
-      const headers = new Headers();
-      for (const [name, value] of req.headers) headers.append(name, value);
+      // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
+      const headers = req.headers as [string, string][];
       const body = req.body === null ? null : req.body instanceof Uint8Array ? req.body : toReadableStream(req.body);
       try {
         // Typed loosely: the platforms' RequestInit types differ (duplex, unix, tls).
@@ -50,16 +57,22 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         const res = await options.fetch(url, init as RequestInit);
         clearTimeout(timer);
         const pairs: HeaderPairs = [];
+        let length = -1;
+        let buffering = req.buffering;
         res.headers.forEach((value, name) => {
           pairs.push([name, value]);
+          if (name === "content-length") length = Number(value);
+          // As nginx: the upstream can turn buffering off for its response.
+          else if (name === "x-accel-buffering") buffering = value.toLowerCase() !== "no";
         });
+        const whole = buffering && res.body !== null && length >= 0 && length <= WHOLE_BODY_LIMIT;
         return {
           kind: "response",
           status: res.status,
           reason: res.statusText,
           isHttp09: false,
           headers: pairs,
-          body: readBody(res.body),
+          body: whole ? await readWhole(res, controller, req.readTimeoutMs) : readBody(res.body),
           discard: () => controller.abort(),
         };
       } catch (error) {
@@ -74,6 +87,26 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
 
 function failed(reason: Failed["reason"], detail: string, requestSent: boolean): Failed {
   return { kind: "failed", reason, detail, requestSent };
+}
+
+/**
+ * The whole body, within `proxy_read_timeout`. A body that fails or stalls half way is passed on
+ * as a stream that fails, so the client sees the truncation as it would when streamed.
+ */
+async function readWhole(res: Response, controller: AbortController, timeoutMs: number): Promise<Uint8Array | BodyStream> {
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (error) {
+    return failing(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// biome-ignore lint/correctness/useYield: a body that fails before its first byte.
+async function* failing(error: unknown): AsyncGenerator<Uint8Array> {
+  throw error;
 }
 
 async function* readBody(stream: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {

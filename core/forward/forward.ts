@@ -122,6 +122,7 @@ function upstreamRequest(settings: Settings, group: PeerGroup, peer: Peer, tls: 
     httpVersion: settings.proxyHttpVersion,
     headers: out.headers,
     body: bodyFor(out),
+    buffering: settings.proxyBuffering,
     maxHeaderBytes: settings.proxyBufferSize,
     keepalive: group.keepalive,
     connectTimeoutMs: settings.proxyConnectTimeoutMs,
