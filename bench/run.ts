@@ -25,6 +25,7 @@ import {
   startNginx,
 } from "../test/support/proxies.ts";
 import { cpuSeconds, deletedFilesHeld, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
+import { checkAnswers, LOAD_CPU, PROXY_CPU, pinned, proxyConfig, SCENARIOS, type Scenario, startUpstream } from "./setup.ts";
 import { tempFilesIn, upload } from "./upload.ts";
 import { wrk } from "./wrk.ts";
 
@@ -49,41 +50,6 @@ const warmupSeconds = Math.round(Number(options.warmup ?? (smoke ? 0 : 1)));
 const rounds = Number(options.rounds ?? (smoke ? 1 : 3));
 const connections = Number(options.connections);
 const uploadMiB = Number(options["upload-mib"] ?? (smoke ? 16 : 1024));
-// Pinning needs two cores: one for the contender, one for the load and the upstream.
-const pinned = availableParallelism() >= 2;
-const PROXY_CPU = 0;
-const LOAD_CPU = 1;
-
-interface Scenario {
-  readonly name: string;
-  readonly path: string;
-  readonly bodyBytes: number;
-  /** The body every contender must answer with, checked once before timing. */
-  readonly expected: string;
-}
-
-const SIXTY_FOUR_KIB = "e".repeat(64 * 1024);
-const SCENARIOS: Scenario[] = [
-  { name: "small GET", path: "/", bodyBytes: 0, expected: "hello world\n" },
-  { name: "64 KiB GET", path: "/64k", bodyBytes: 0, expected: SIXTY_FOUR_KIB },
-  { name: "POST 256 KiB", path: "/post", bodyBytes: 256 * 1024, expected: `${256 * 1024}\n` },
-];
-
-/** nginx and edgeproxy read the same file: the default buffering, upstream keepalive. */
-const proxyConfig = (upstreamPort: number) => (port: number) =>
-  `
-    client_max_body_size 0;
-    upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-    server {
-        listen 127.0.0.1:${port};
-        location / {
-            proxy_pass http://backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 300s;
-        }
-    }`;
-
 interface Contender {
   readonly name: string;
   /** Pinned to CPU 0 like the others, or (several threads) free to use both cores. */
@@ -150,45 +116,6 @@ const median = (xs: number[]) => {
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
-
-/** nginx serves the GETs; POSTs go on, streamed, to a process that reads them to the end first. */
-async function startUpstream(): Promise<RunningProxy[]> {
-  const drain = await startCommand("drain", (port) => [process.execPath, "bench/drain-upstream.ts", String(port)]);
-  const upstream = await startNginx(
-    (port) => `
-    upstream drain { server 127.0.0.1:${drain.port}; keepalive 64; }
-    server {
-        listen 127.0.0.1:${port};
-        keepalive_requests 10000000;
-        location = / { return 200 "hello world\\n"; }
-        location = /64k { root {{dir}}; }
-        location = /post {
-            client_max_body_size 0;
-            proxy_pass http://drain;
-            proxy_request_buffering off;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }`,
-  );
-  writeFileSync(join(upstream.dir, "64k"), SIXTY_FOUR_KIB);
-  if (pinned) for (const p of [drain, upstream]) pinToCpu(p.pid, LOAD_CPU);
-  return [upstream, drain];
-}
-
-/** One request per scenario: a contender that answers wrongly is not timed. */
-async function checkAnswers(proxy: RunningProxy, name: string): Promise<void> {
-  for (const s of SCENARIOS) {
-    const response = await fetch(`http://127.0.0.1:${proxy.port}${s.path}`, {
-      method: s.bodyBytes ? "POST" : "GET",
-      ...(s.bodyBytes ? { body: new Uint8Array(s.bodyBytes) } : {}),
-    });
-    const body = await response.text();
-    if (response.status !== 200 || body !== s.expected) {
-      throw new Error(`${name} answered ${s.name} with ${response.status} and ${body.length} bytes:\n${proxy.log()}`);
-    }
-  }
-}
 
 async function measure(proxy: RunningProxy, s: Scenario, runSeconds: number): Promise<Omit<Sample, "ratio">> {
   resetPeakRss(proxy.pid);

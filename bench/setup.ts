@@ -1,0 +1,80 @@
+/** What every benchmark here shares: the scenarios, the upstream, the proxies' config. */
+import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { type RunningProxy, startCommand, startNginx } from "../test/support/proxies.ts";
+import { pinToCpu } from "./process-stats.ts";
+
+// Pinning needs two cores: one for the contender, one for the load and the upstream.
+export const pinned = availableParallelism() >= 2;
+export const PROXY_CPU = 0;
+export const LOAD_CPU = 1;
+
+export interface Scenario {
+  readonly name: string;
+  readonly path: string;
+  readonly bodyBytes: number;
+  /** The body every contender must answer with, checked once before timing. */
+  readonly expected: string;
+}
+
+export const SIXTY_FOUR_KIB = "e".repeat(64 * 1024);
+export const SCENARIOS: Scenario[] = [
+  { name: "small GET", path: "/", bodyBytes: 0, expected: "hello world\n" },
+  { name: "64 KiB GET", path: "/64k", bodyBytes: 0, expected: SIXTY_FOUR_KIB },
+  { name: "POST 256 KiB", path: "/post", bodyBytes: 256 * 1024, expected: `${256 * 1024}\n` },
+];
+
+/** nginx and edgeproxy read the same file: the default buffering, upstream keepalive. */
+export const proxyConfig = (upstreamPort: number) => (port: number) =>
+  `
+    client_max_body_size 0;
+    upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+    server {
+        listen 127.0.0.1:${port};
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 300s;
+        }
+    }`;
+
+/** nginx serves the GETs; POSTs go on, streamed, to a process that reads them to the end first. */
+export async function startUpstream(): Promise<RunningProxy[]> {
+  const drain = await startCommand("drain", (port) => [process.execPath, "bench/drain-upstream.ts", String(port)]);
+  const upstream = await startNginx(
+    (port) => `
+    upstream drain { server 127.0.0.1:${drain.port}; keepalive 64; }
+    server {
+        listen 127.0.0.1:${port};
+        keepalive_requests 10000000;
+        location = / { return 200 "hello world\\n"; }
+        location = /64k { root {{dir}}; }
+        location = /post {
+            client_max_body_size 0;
+            proxy_pass http://drain;
+            proxy_request_buffering off;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }`,
+  );
+  writeFileSync(join(upstream.dir, "64k"), SIXTY_FOUR_KIB);
+  if (pinned) for (const p of [drain, upstream]) pinToCpu(p.pid, LOAD_CPU);
+  return [upstream, drain];
+}
+
+/** One request per scenario: a contender that answers wrongly is not timed. */
+export async function checkAnswers(proxy: RunningProxy, name: string): Promise<void> {
+  for (const s of SCENARIOS) {
+    const response = await fetch(`http://127.0.0.1:${proxy.port}${s.path}`, {
+      method: s.bodyBytes ? "POST" : "GET",
+      ...(s.bodyBytes ? { body: new Uint8Array(s.bodyBytes) } : {}),
+    });
+    const body = await response.text();
+    if (response.status !== 200 || body !== s.expected) {
+      throw new Error(`${name} answered ${s.name} with ${response.status} and ${body.length} bytes:\n${proxy.log()}`);
+    }
+  }
+}
