@@ -6,7 +6,7 @@ import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
 let counter = 0;
 
 /** Bytes written between two flushes of the file sink: the spool's backpressure. */
-const FLUSH_EVERY_BYTES = 1024 * 1024;
+const FLUSH_EVERY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Bodies above `client_body_buffer_size` in temp files, through Bun's file API: a FileSink
@@ -42,11 +42,20 @@ class BunTempFile implements SpoolFile {
   }
 
   async *read(): BodyStream {
-    if (!this.#isEnded) {
-      this.#isEnded = true;
-      await this.#sink.end();
-    }
+    await this.#end();
     yield* Bun.file(this.#path).stream() as unknown as AsyncIterable<Uint8Array>;
+  }
+
+  /** The file itself: Bun's fetch sends it from disk, with no JavaScript per chunk. */
+  async blob(): Promise<Blob> {
+    await this.#end();
+    return Bun.file(this.#path);
+  }
+
+  async #end(): Promise<void> {
+    if (this.#isEnded) return;
+    this.#isEnded = true;
+    await this.#sink.end();
   }
 
   async discard(): Promise<void> {

@@ -138,7 +138,8 @@ function connect(req: UpstreamRequest, key: string): Promise<UpstreamConnection 
 
 async function sendRequest(socket: net.Socket, req: UpstreamRequest): Promise<void> {
   const head = Buffer.from(serializeRequestHead(req.method, req.target, req.httpVersion, req.headers), "latin1");
-  const body = req.body;
+  // Node's spool gives streams; a Blob (another platform's spool) is read as one.
+  const body = req.body instanceof Blob ? (req.body.stream() as unknown as AsyncIterable<Uint8Array>) : req.body;
   if (body === null) return write(socket, head);
   if (body instanceof Uint8Array) {
     if (body.byteLength <= WRITE_TOGETHER_BYTES) return write(socket, Buffer.concat([head, body]));

@@ -4,7 +4,7 @@ import type { BodyStream } from "../exchange.ts";
 /** A request body read in full, ready to be sent (and sent again on a retry). */
 export type BufferedBody =
   | { readonly kind: "memory"; readonly bytes: Uint8Array }
-  | { readonly kind: "file"; readonly file: SpoolFile; readonly size: number };
+  | { readonly kind: "file"; readonly file: SpoolFile; readonly size: number; readonly blob: Blob | null };
 
 /** Why a body could not be read: nginx's 413, 408 (silent close) and 400 (client went away). */
 export type BodyReadFailure = { readonly kind: "too-large" } | { readonly kind: "timeout" } | { readonly kind: "aborted" };
@@ -69,7 +69,7 @@ export async function readBody(
   }
   // A body shorter than its Content-Length means the client went away mid-upload.
   if (limits.contentLength !== null && size !== limits.contentLength) return await fail({ kind: "aborted" });
-  if (file) return { ok: { kind: "file", file, size } };
+  if (file) return { ok: { kind: "file", file, size, blob: file.blob ? await file.blob() : null } };
   return { ok: { kind: "memory", bytes: concat(chunks, size) } };
 }
 

@@ -42,7 +42,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       }, req.connectTimeoutMs + req.readTimeoutMs);
       // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
       const headers = req.headers as [string, string][];
-      const body = req.body === null ? null : req.body instanceof Uint8Array ? req.body : toReadableStream(req.body);
+      const body = fetchBody(req);
       try {
         // Typed loosely: the platforms' RequestInit types differ (duplex, unix, tls).
         const init: Record<string, unknown> = {
@@ -83,6 +83,17 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       }
     },
   };
+}
+
+/**
+ * The body as `fetch` takes it. A Blob goes as its own stream: sent as a Blob, `fetch` would
+ * add the Blob's type as a Content-Type the client never sent.
+ */
+function fetchBody(req: UpstreamRequest): Uint8Array | ReadableStream<Uint8Array> | null {
+  const body = req.body;
+  if (body === null || body instanceof Uint8Array) return body;
+  if (body instanceof Blob) return body.stream();
+  return toReadableStream(body);
 }
 
 function failed(reason: Failed["reason"], detail: string, requestSent: boolean): Failed {
