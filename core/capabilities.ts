@@ -1,4 +1,4 @@
-import type { PeerAddress } from "./config/model.ts";
+import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
 import type { BodyStream, HeaderPairs } from "./exchange.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 
@@ -11,7 +11,13 @@ export interface Capabilities {
   /** Large request bodies; null where the platform has no files (bodies then stay in memory). */
   readonly spool: BodySpool | null;
   readonly clock: Clock;
+  /** The main `error_log`. */
   readonly log: Logger;
+  /**
+   * A logger for an `error_log` set in http, server or location, opened at load (not per
+   * request); without it, those lines go to `log`.
+   */
+  readonly openLog?: (target: ErrorLogTarget) => Logger;
   /** Where `access_log` lines go; without it, access logging is off. */
   readonly accessLog?: AccessLogSink;
   /** Most upstream attempts one request may make (a platform's subrequest limit); none by default. */

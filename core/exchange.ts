@@ -14,6 +14,8 @@ export interface RequestHead {
   /** `"1.0"` or `"1.1"`. */
   readonly httpVersion: string;
   readonly headers: HeaderPairs;
+  /** The request line as received, when the adapter could not split it (logged as `$request`). */
+  readonly requestLine?: string;
 }
 
 /** Facts about the client connection, supplied by the adapter. */

@@ -1,8 +1,8 @@
 import { type Balancer, createBalancer } from "./balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
-import type { Capabilities } from "./capabilities.ts";
-import type { Action, Config, Location, Server, Settings } from "./config/model.ts";
+import type { Capabilities, Logger } from "./capabilities.ts";
+import type { Action, Config, ErrorLogTarget, Location, Server, Settings } from "./config/model.ts";
 import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
@@ -25,6 +25,11 @@ export interface EdgeProxy {
   handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse>;
   /** For Fetch-native platforms and for mounting inside a Hono app. */
   fetch(request: Request, connection: ConnectionInfo): Promise<Response>;
+  /**
+   * Logs a request the adapter's own parser refused and answered with nginx's page for
+   * `status` (`head` as far as it could be read), as nginx logs it.
+   */
+  refused(head: RequestHead, status: number, connection: ConnectionInfo): void;
   readonly config: Config;
 }
 
@@ -33,6 +38,8 @@ interface LocationPlan {
   readonly headers: HeaderPlan;
   readonly response: ResponseHeaderPlan;
   readonly upstream: { readonly group: PeerGroup; readonly balancer: Balancer } | null;
+  /** The location's `error_log` (or the main one). */
+  readonly log: Logger;
 }
 
 const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
@@ -48,6 +55,18 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
     }),
   );
+  // One logger per error_log target, opened here at load.
+  const logs = new Map<string, Logger>();
+  const logFor = (target: ErrorLogTarget | null): Logger => {
+    if (!target || !caps.openLog) return caps.log;
+    const key = `${target.level} ${target.path}`;
+    let log = logs.get(key);
+    if (!log) {
+      log = caps.openLog(target);
+      logs.set(key, log);
+    }
+    return log;
+  };
   const plans = new Map<Location, LocationPlan>();
   const visit = (loc: Location) => {
     const redirect = planRedirect(loc.settings.proxyRedirect, loc);
@@ -55,6 +74,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       headers: planHeaders(loc.settings),
       response: planResponseHeaders(loc.settings, redirect),
       upstream: loc.action?.kind === "proxy" ? (upstreams.get(loc.action.pass.upstream) ?? null) : null,
+      log: logFor(loc.settings.errorLog),
     });
     loc.children.forEach(visit);
   };
@@ -66,22 +86,19 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
     const facts = scanHeaders(head.headers);
     const limit = headLimitStatus(head, facts);
-    if (limit) return statusResponse(limit);
+    if (limit) return refuse(limit, head, connection);
     const target = parseTarget(head.target, config.mergeSlashes);
-    if (!target) return statusResponse(400);
+    if (!target) return refuse(400, head, connection);
     // nginx refuses TRACE outright, and CONNECT (1.22 has no tunnels).
-    if (head.method === "TRACE" || head.method === "CONNECT") return statusResponse(405);
-    if (facts.hostCount > 1) return statusResponse(400);
+    if (head.method === "TRACE" || head.method === "CONNECT") return refuse(405, head, connection);
+    if (facts.hostCount > 1) return refuse(400, head, connection);
     const hostValue = target.host ?? facts.host;
-    if (hostValue === undefined && head.httpVersion === "1.1") return statusResponse(400);
+    if (hostValue === undefined && head.httpVersion === "1.1") return refuse(400, head, connection);
     const host = hostValue === undefined ? null : validateHost(hostValue);
-    if (hostValue !== undefined && host === null) return statusResponse(400);
+    if (hostValue !== undefined && host === null) return refuse(400, head, connection);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return statusResponse(400);
-    const framingStatus = framingError(head, facts);
-    if (framingStatus) return statusResponse(framingStatus);
 
-    const exchange: Exchange = { startedMs: caps.clock.now(), endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] };
     const base: RequestContext = {
       head,
       connection,
@@ -91,8 +108,10 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       requestUri: target.requestUri,
       host: host ?? server.names[0] ?? "",
       pass: null,
-      exchange,
+      exchange: newExchange(),
     };
+    const framingStatus = framingError(head, facts);
+    if (framingStatus) return logged(server.settings, base, statusResponse(framingStatus));
     if (server.action) return logged(server.settings, base, respond(server.action, base, server.settings, host !== null));
     const match = (matchers.get(server) as LocationMatcher).match(target.uri);
     if (match.kind === "none") return logged(server.settings, base, statusResponse(404));
@@ -108,6 +127,36 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     if (action.kind === "return") return logged(settings, base, respond(action, base, settings, host !== null));
     const ctx: RequestContext = { ...base, pass: action.pass };
     return logged(settings, ctx, await proxy(location, plans.get(location) as LocationPlan, ctx, target, facts, body, host !== null));
+  }
+
+  /**
+   * A request refused before its server was chosen: nginx's error page, logged by the server
+   * its Host names (the first Host, when valid) or else the default one of its address, with
+   * the URI when the request line could be read, as nginx logs it.
+   */
+  function refuse(status: number, head: RequestHead, connection: ConnectionInfo): ProxyResponse {
+    const response = statusResponse(status);
+    const target = parseTarget(head.target, config.mergeSlashes);
+    const hostValue = target?.host ?? scanHeaders(head.headers).host;
+    const host = hostValue === undefined ? null : validateHost(hostValue);
+    const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+    if (!server) return response;
+    const ctx: RequestContext = {
+      head,
+      connection,
+      server,
+      uri: target?.uri ?? "",
+      args: target?.args ?? "",
+      requestUri: target?.requestUri ?? head.target,
+      host: host ?? server.names[0] ?? "",
+      pass: null,
+      exchange: newExchange(),
+    };
+    return logged(server.settings, ctx, response);
+  }
+
+  function newExchange(): Exchange {
+    return { startedMs: caps.clock.now(), endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] };
   }
 
   /** The response, written to the location's access logs once it is done. */
@@ -174,7 +223,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const upstream = plan.upstream as NonNullable<LocationPlan["upstream"]>;
     let forwarded: Forwarded;
     try {
-      forwarded = await forward(caps, upstream.group, upstream.balancer, settings, ctx, outgoing);
+      forwarded = await forward(caps, upstream.group, upstream.balancer, settings, ctx, outgoing, plan.log);
     } catch (error) {
       releaseBody(buffered);
       throw error;
@@ -216,6 +265,10 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     config,
     handle,
     fetch: (request, connection) => fetchThroughHandle(handle, request, connection),
+    refused: (head, status, connection) => {
+      const response = refuse(status, head, connection);
+      if (response.kind === "response") response.done?.();
+    },
   };
 }
 

@@ -6,7 +6,8 @@
 import { type Capabilities, type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
 import { type Running, runCommandLine, runUntilSignalled, type Started, shutdownGraceMs } from "../node/command-line.ts";
-import { BunServer } from "./server.ts";
+import { errorLogger } from "../node/logger.ts";
+import { BunServer, type ServeLimits } from "./server.ts";
 import { BunFileSpool } from "./spool.ts";
 
 /** Serves a config with Bun.serve, upstreams through Bun's fetch (keep-alive pooled by Bun). */
@@ -29,20 +30,30 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     spool: new BunFileSpool(),
     clock: { now: () => Date.now() },
     log,
+    openLog: errorLogger,
     accessLog: new FileAccessLog(),
   };
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log);
-  server.listen(config.listens, largestBodyLimit(config));
+  server.listen(config.listens, serveLimits(config));
   return {
     reload: async (next) => {
       const replacement = createProxy(next, caps);
-      server.update(next.listens, largestBodyLimit(next));
+      server.update(next.listens, serveLimits(next));
       proxy = replacement;
       current = next;
     },
     stop: () => server.close(shutdownGraceMs(current)),
+  };
+}
+
+/** The client limits Bun.serve applies itself. */
+function serveLimits(config: Config): ServeLimits {
+  return {
+    maxBodyBytes: largestBodyLimit(config),
+    idleTimeoutSec: Math.min(255, Math.max(1, Math.ceil(config.keepaliveTimeoutMs / 1000))),
+    closeAfterEach: config.keepaliveTimeoutMs === 0,
   };
 }
 

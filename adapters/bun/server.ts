@@ -1,5 +1,18 @@
 import type { ConnectionInfo, EdgeProxy, Listen, Logger } from "../../core/index.ts";
 
+/** What Bun.serve is told of a config's client limits. */
+export interface ServeLimits {
+  /** The largest `client_max_body_size` (Bun refuses above it before the core could). */
+  readonly maxBodyBytes: number;
+  /**
+   * Bun keeps one idle timer per connection, in whole seconds (1-255), for a head in progress
+   * and for keep-alive alike: `keepalive_timeout`, rounded up.
+   */
+  readonly idleTimeoutSec: number;
+  /** `keepalive_timeout 0`: every response closes its connection. */
+  readonly closeAfterEach: boolean;
+}
+
 /**
  * The listening side on Bun: one `Bun.serve` per `listen` address, each request handed to
  * the core's Fetch entry with the connection's facts.
@@ -17,9 +30,9 @@ export class BunServer {
   }
 
   /** Binds every address; on a bind error nothing is left listening. */
-  listen(listens: readonly Listen[], maxBodyBytes: number): void {
+  listen(listens: readonly Listen[], limits: ServeLimits): void {
     try {
-      for (const l of listens) this.#servers.set(l.key, this.#serve(l, maxBodyBytes));
+      for (const l of listens) this.#servers.set(l.key, this.#serve(l, limits));
     } catch (error) {
       for (const s of this.#servers.values()) void s.stop(true);
       throw error;
@@ -27,9 +40,9 @@ export class BunServer {
   }
 
   /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
-  update(listens: readonly Listen[], maxBodyBytes: number): void {
+  update(listens: readonly Listen[], limits: ServeLimits): void {
     const wanted = new Set(listens.map((l) => l.key));
-    for (const l of listens) if (!this.#servers.has(l.key)) this.#servers.set(l.key, this.#serve(l, maxBodyBytes));
+    for (const l of listens) if (!this.#servers.has(l.key)) this.#servers.set(l.key, this.#serve(l, limits));
     for (const [key, server] of this.#servers) {
       if (wanted.has(key)) continue;
       void server.stop(false);
@@ -45,13 +58,17 @@ export class BunServer {
     for (const s of this.#servers.values()) void s.stop(true);
   }
 
-  #serve(l: Listen, maxBodyBytes: number): Bun.Server<undefined> {
-    const fetch = (request: Request, server: Bun.Server<undefined>) => this.#handle(l, request, server);
+  #serve(l: Listen, limits: ServeLimits): Bun.Server<undefined> {
+    const fetch = async (request: Request, server: Bun.Server<undefined>) => {
+      const response = await this.#handle(l, request, server);
+      if (limits.closeAfterEach) response.headers.set("Connection", "close");
+      return response;
+    };
     // Bun answers 413 above maxRequestBodySize itself: let client_max_body_size decide instead.
-    const common = { maxRequestBodySize: maxBodyBytes, fetch };
+    const common = { maxRequestBodySize: limits.maxBodyBytes, fetch };
     if (l.kind === "unix") return Bun.serve({ ...common, unix: l.path });
     const ipv6Only = l.ipv6Only && (l.host?.includes(":") ?? false);
-    return Bun.serve({ ...common, idleTimeout: 75, hostname: l.host ?? "0.0.0.0", port: l.port, ipv6Only });
+    return Bun.serve({ ...common, idleTimeout: limits.idleTimeoutSec, hostname: l.host ?? "0.0.0.0", port: l.port, ipv6Only });
   }
 
   async #handle(l: Listen, request: Request, server: Bun.Server<undefined>): Promise<Response> {

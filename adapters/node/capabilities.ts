@@ -3,6 +3,7 @@ import { type Capabilities, type FailureState, type Logger, MemoryFailureState }
 export { stderrLogger } from "./logger.ts";
 
 import { FileAccessLog } from "./access-log.ts";
+import { errorLogger } from "./logger.ts";
 import { FileSpool } from "./spool.ts";
 import { NodeTransport } from "./transport.ts";
 
@@ -20,6 +21,7 @@ export function nodeCapabilities(
     spool: new FileSpool(),
     clock: { now: () => Date.now() },
     log,
+    openLog: errorLogger,
     accessLog: new FileAccessLog(),
   };
 }

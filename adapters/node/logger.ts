@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { threadId } from "node:worker_threads";
-import type { Config, Logger } from "../../core/index.ts";
+import type { Config, ErrorLogTarget, Logger } from "../../core/index.ts";
 
 /** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message` (pid#thread, as nginx's pid#tid). */
 export function stderrLogger(): Logger {
@@ -18,21 +18,31 @@ function formatLine(level: string, message: string): string {
 const RANK = { debug: 0, info: 1, notice: 2, warn: 3, error: 4, crit: 5, alert: 6, emerg: 7 } as const;
 
 /**
- * The config's `error_log`: lines at or above its level, to its file (appended) or stderr.
- * Without one: stderr, from `info` on, so a foreground process says what it does.
+ * The config's main `error_log`. Without one: stderr, from `info` on, so a foreground process
+ * says what it does.
  */
 export function configuredLogger(config: Config): Logger {
-  const target = config.errorLog;
-  const min = RANK[target?.level ?? "info"];
-  const toStderr = !target || target.path === "stderr" || target.path === "/dev/stderr";
-  // Appended through a stream: a slow disk delays log lines, never requests.
-  const file = toStderr
-    ? process.stderr
-    : createWriteStream(target.path, { flags: "a" }).on("error", (e) =>
-        process.stderr.write(`edgeproxy: error_log ${target.path}: ${e.message}\n`),
-      );
+  return errorLogger(config.errorLog ?? { path: "stderr", level: "info" });
+}
+
+/** Open error_log files by path: a reload, or two blocks naming one file, share one stream. */
+const files = new Map<string, NodeJS.WritableStream>();
+
+/** An `error_log`: lines at or above its level, appended to its file, or to stderr. */
+export function errorLogger(target: ErrorLogTarget): Logger {
+  const min = RANK[target.level];
+  const toStderr = target.path === "stderr" || target.path === "/dev/stderr";
+  let file = toStderr ? process.stderr : files.get(target.path);
+  if (!file) {
+    // Appended through a stream: a slow disk delays log lines, never requests.
+    file = createWriteStream(target.path, { flags: "a" }).on("error", (e) =>
+      process.stderr.write(`edgeproxy: error_log ${target.path}: ${e.message}\n`),
+    );
+    files.set(target.path, file);
+  }
+  const out = file;
   const line = (level: "info" | "warn" | "error", message: string) => {
-    if (RANK[level] >= min) file.write(formatLine(level, message));
+    if (RANK[level] >= min) out.write(formatLine(level, message));
   };
   return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
 }

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { unlinkSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyResponse } from "../../core/index.ts";
+import type { ConnectionInfo, EdgeProxy, HeaderPairs, Listen, Logger, ProxyResponse, RequestHead } from "../../core/index.ts";
 import { answerAndClose, statusForParseError } from "./parse-errors.ts";
 
 /** The client-connection limits of a config (http level), for node:http's own timers. */
@@ -92,10 +92,20 @@ export class NodeServer {
       (req, res) => void this.#onRequest(l, req, res),
     );
     applyLimits(server, this.#limits);
-    server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-      // client_header_timeout: nginx logs 408 and closes without a word.
-      if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") socket.destroy();
-      else answerAndClose(socket as Socket, statusForParseError(error));
+    server.on("clientError", (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+      // client_header_timeout: nginx closes without a word, and logs 408 if a byte had come.
+      const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+      const status = timedOut ? 408 : statusForParseError(error);
+      // Only a head that came and was refused is a request to log (not a reset, nor silence).
+      if ((timedOut || error.code?.startsWith("HPE_")) && error.rawPacket?.length) {
+        try {
+          this.#proxy().refused(headFromRaw(error.rawPacket), status, connectionOf(l, socket));
+        } catch (failure) {
+          this.#log.error(`logging a refused request failed: ${(failure as Error).message}`);
+        }
+      }
+      if (timedOut) socket.destroy();
+      else answerAndClose(socket, status);
     });
     // CONNECT host:port is not a request-target nginx takes (400): never a tunnel.
     server.on("connect", (_req, socket) => answerAndClose(socket as Socket, 400));
@@ -119,16 +129,7 @@ export class NodeServer {
   async #onRequest(l: Listen, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.#inFlight++;
     try {
-      const socket = req.socket;
-      const local = l.kind === "unix" ? null : (socket.address() as AddressInfo);
-      const connection: ConnectionInfo = {
-        remoteAddress: l.kind === "unix" ? "unix:" : unmapped(socket.remoteAddress ?? ""),
-        remotePort: socket.remotePort ?? 0,
-        listenKey: l.key,
-        localAddress: local ? unmapped(local.address) : "",
-        localPort: local ? local.port : 0,
-        isTls: false,
-      };
+      const connection = connectionOf(l, req.socket);
       const raw = req.rawHeaders;
       const headers: HeaderPairs = [];
       for (let i = 0; i < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
@@ -152,6 +153,34 @@ export class NodeServer {
       this.#inFlight--;
     }
   }
+}
+
+/** What the core knows of a client connection. */
+function connectionOf(l: Listen, socket: Socket): ConnectionInfo {
+  // A socket already closed has no addresses left ({} and undefined).
+  const local = l.kind === "unix" ? null : (socket.address() as Partial<AddressInfo>);
+  return {
+    remoteAddress: l.kind === "unix" ? "unix:" : unmapped(socket.remoteAddress ?? ""),
+    remotePort: socket.remotePort ?? 0,
+    listenKey: l.key,
+    localAddress: local?.address ? unmapped(local.address) : "",
+    localPort: local?.port ?? 0,
+    isTls: false,
+  };
+}
+
+/** The head node:http refused, as far as it came, for the access log (its Host picks the server). */
+function headFromRaw(raw: Buffer | undefined): RequestHead {
+  const text = raw ? raw.subarray(0, 32 * 1024).toString("latin1") : "";
+  const end = text.indexOf("\r\n\r\n");
+  const [line = "", ...rest] = (end < 0 ? text : text.slice(0, end)).split(/\r?\n/);
+  const headers: [string, string][] = [];
+  for (const l of rest) {
+    const colon = l.indexOf(":");
+    if (colon > 0) headers.push([l.slice(0, colon), l.slice(colon + 1).trim()]);
+  }
+  const [method = "", target = "", version = ""] = line.split(" ");
+  return { method, target, httpVersion: version.replace("HTTP/", ""), headers, requestLine: line };
 }
 
 /** Whether node:http parsed the whole body along with the head (it does so on the next turn). */

@@ -1,7 +1,7 @@
 import { compileTemplate, type Template } from "../shape/template.ts";
 import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
-import type { AccessLog, Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import type { AccessLog, Action, Config, ErrorLogTarget, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
@@ -129,9 +129,7 @@ class Compiler {
       }
       if (d.name === "types") continue;
       const honoured =
-        (ctx === "upstream" && d.name.startsWith("keepalive")) ||
-        (ctx === "http" && HTTP_LEVEL.has(d.name)) ||
-        (ctx === "main" && d.name === "error_log");
+        (ctx === "upstream" && d.name.startsWith("keepalive")) || (ctx === "http" && HTTP_LEVEL.has(d.name)) || d.name === "error_log";
       if (spec.isIgnored && !honoured) continue;
       yield d;
     }
@@ -169,6 +167,11 @@ class Compiler {
   #setting(own: OwnSettings, d: Directive): void {
     if (d.name === "access_log") {
       this.#accessLog(own, d);
+      return;
+    }
+    if (d.name === "error_log") {
+      // Several in one block all write in nginx; edgeproxy keeps the first.
+      own.errorLog ??= compileErrorLog(d);
       return;
     }
     const setter = SETTERS[d.name];
@@ -325,7 +328,7 @@ function invalid(d: Directive, reason: string): never {
 const LOG_LEVELS = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"] as const;
 
 /** `error_log FILE [LEVEL]`; `stderr` and `/dev/stderr` write to the process's stderr. */
-function compileErrorLog(d: Directive): NonNullable<Config["errorLog"]> {
+function compileErrorLog(d: Directive): ErrorLogTarget {
   const [path, level = "error"] = d.args as [string, string | undefined];
   if (d.args.length > 2 || !(LOG_LEVELS as readonly string[]).includes(level)) invalid(d, `invalid log level "${d.args[1]}"`);
   return { path, level: level as (typeof LOG_LEVELS)[number] };

@@ -21,10 +21,7 @@ export interface Config {
    */
   readonly workerShutdownTimeoutMs: number | null;
   /** The main-level `error_log`: where and from which level; null = stderr at `error`. */
-  readonly errorLog: {
-    readonly path: string;
-    readonly level: "debug" | "info" | "notice" | "warn" | "error" | "crit" | "alert" | "emerg";
-  } | null;
+  readonly errorLog: ErrorLogTarget | null;
   /** `merge_slashes` (http/server level in nginx; edgeproxy reads the http value). Default on. */
   readonly mergeSlashes: boolean;
   /** `client_header_timeout` (http level): a head must arrive within it, or the connection closes silently. Default 60s. */
@@ -39,6 +36,12 @@ export interface Config {
   readonly underscoresInHeaders: boolean;
   /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */
   readonly ignoreInvalidHeaders: boolean;
+}
+
+/** Where an `error_log` writes, and from which level up. */
+export interface ErrorLogTarget {
+  readonly path: string;
+  readonly level: "debug" | "info" | "notice" | "warn" | "error" | "crit" | "alert" | "emerg";
 }
 
 /** A socket to listen on; `key` identifies it (`127.0.0.1:8080`, `*:8080`, `[::]:80`, `unix:/p`). */
@@ -183,6 +186,8 @@ export interface AccessLog {
 export interface Settings {
   /** `access_log` lines of this level (all or nothing, like nginx); empty = off (the default here). */
   readonly accessLogs: readonly AccessLog[];
+  /** `error_log` of this block or the nearest enclosing one below main; null = the main one. */
+  readonly errorLog: ErrorLogTarget | null;
   /** `default_type`: the Content-Type of `return` bodies. nginx's built-in default is text/plain. */
   readonly defaultType: string;
   /** Bytes; 0 disables the check. Default 1m. */

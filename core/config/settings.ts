@@ -10,6 +10,7 @@ export type OwnSettings = { -readonly [K in keyof Settings]?: Settings[K] };
 /** nginx 1.22's defaults (docs/nginx-semantics.md 6.1). */
 export const DEFAULT_SETTINGS: Settings = {
   accessLogs: [],
+  errorLog: null,
   defaultType: "text/plain",
   clientMaxBodySize: 1024 * 1024,
   clientBodyBufferSize: 8 * 1024,

@@ -2,7 +2,7 @@ import type { Balancer } from "../balance/balancer.ts";
 import { release } from "../balance/health.ts";
 import type { Peer, PeerGroup } from "../balance/peer-group.ts";
 import type { BufferedBody } from "../buffer/read-body.ts";
-import type { Capabilities, FailureReason, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
+import type { Capabilities, FailureReason, Logger, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
@@ -50,6 +50,7 @@ export async function forward(
   settings: Settings,
   ctx: RequestContext,
   out: Outgoing,
+  log: Logger,
 ): Promise<Forwarded> {
   const next = settings.proxyNextUpstream;
   const startedAt = caps.clock.now();
@@ -57,7 +58,7 @@ export async function forward(
   const isNonIdempotent = NON_IDEMPOTENT.has(ctx.head.method);
   const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;
   const nowSec = () => Math.floor(caps.clock.now() / 1000);
-  const warn = (m: string) => caps.log.warn(m);
+  const warn = (m: string) => log.warn(m);
   let tries = settings.proxyNextUpstreamTries > 0 ? Math.min(group.maxTries, settings.proxyNextUpstreamTries) : group.maxTries;
   tries = Math.min(tries, caps.maxAttemptsPerRequest ?? tries);
 
@@ -71,7 +72,7 @@ export async function forward(
   for (;;) {
     const peer = balancer.pick(state, nowSec());
     if (!peer) {
-      caps.log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
+      log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
       ctx.exchange.upstreams.push({ addr: group.upstream.name, status: 502, timeMs: 0 });
       return { kind: "answer", response: statusResponse(502) };
     }
@@ -87,7 +88,7 @@ export async function forward(
     attempted(result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502);
 
     if (result.kind === "failed") {
-      caps.log.error(
+      log.error(
         `upstream ${result.reason === "timeout" ? "timed out" : "failed"} (${result.detail}) while talking to upstream "${peer.server.text}"`,
       );
       release(group, peer, "failed", nowSec(), caps.failures, warn);

@@ -21,8 +21,13 @@ function hold(port: number, text: string, ms: number): Promise<{ closedAfterMs: 
   });
 }
 
-/** Bun.serve keeps its own client timers (idleTimeout): these directives are applied on Node. */
-const NODE_TIMERS = "Bun.serve keeps its own client timeouts; client_header_timeout, keepalive_* and send_timeout are applied on Node";
+/**
+ * Bun.serve has one timer of its own, idleTimeout (edgeproxy sets it from keepalive_timeout): it
+ * closes an idle keep-alive connection seconds late (2 s: after 4 s), never a head in progress,
+ * and it counts no requests per connection nor a stalled send.
+ */
+const NODE_TIMERS =
+  "Bun.serve's only client timer is its idleTimeout (set from keepalive_timeout): no client_header_timeout, keepalive_requests or send_timeout";
 const check = conformance({
   bun: {
     "closes a head that does not finish within client_header_timeout, without a word": NODE_TIMERS,
