@@ -10,7 +10,8 @@ export default defineConfig({
         test: { name: "bun", include: ["test/conformance/**/*.test.ts", "test/security/**/*.test.ts"], env: { EDGEPROXY_ADAPTER: "bun" } },
       },
       {
-        // The trace-based conformance scenarios again, against the Workers adapter in workerd.
+        // The trace-based conformance scenarios and the security suite again, against the
+        // Workers adapter in workerd.
         extends: true,
         test: {
           name: "workers",
@@ -18,6 +19,7 @@ export default defineConfig({
             "test/conformance/round-robin.test.ts",
             "test/conformance/passive-health.test.ts",
             "test/conformance/next-upstream.test.ts",
+            "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },
         },

@@ -10,6 +10,11 @@ const check = conformance({
     "keeps /public/./../../admin where nginx keeps it": `${BECAUSE.parsedUrl}; Bun clamps it to /admin, which answers 403`,
     "keeps /public/\\..\\admin where nginx keeps it": `${BECAUSE.parsedUrl}; Bun reads backslashes as slashes: /admin, which answers 403`,
   },
+  workers: {
+    "keeps /public//../admin/secret where nginx keeps it": `${BECAUSE.parsedUrl}; workerd resolves it to /public/admin/secret, still inside /public`,
+    "keeps /public/./../../admin where nginx keeps it": `${BECAUSE.parsedUrl}; workerd clamps it to /admin, which answers 403`,
+    "keeps /public/\\..\\admin where nginx keeps it": `${BECAUSE.parsedUrl}; workerd reads backslashes as slashes: /admin, which answers 403`,
+  },
 });
 
 // Normalisation tricks must not carry a request out of a location (nginx-semantics 5.2, 7.1, 7.4).

@@ -3,7 +3,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
-import { conformance } from "../support/gaps.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
 /** Opens a connection, sends `text`, and resolves with what came back once the server closed. */
@@ -33,6 +33,11 @@ const check = conformance({
     "closes a head that does not finish within client_header_timeout, without a word": NODE_TIMERS,
     "closes a connection after keepalive_requests answers, and an idle one after keepalive_timeout": NODE_TIMERS,
     "holds the upstream back instead of buffering, and closes after send_timeout": NODE_TIMERS,
+  },
+  workers: {
+    "closes a head that does not finish within client_header_timeout, without a word": BECAUSE.edgeConnections,
+    "closes a connection after keepalive_requests answers, and an idle one after keepalive_timeout": BECAUSE.edgeConnections,
+    "holds the upstream back instead of buffering, and closes after send_timeout": BECAUSE.edgeConnections,
   },
 });
 

@@ -32,4 +32,7 @@ export const BECAUSE = {
   serverValidates: "the platform's server validates the request line and Host before edgeproxy sees them",
   noSilentClose: "a Fetch handler cannot close a connection without answering",
   postLength: "Bun's fetch adds Content-Length: 0 to a POST without a body",
+  edgeFrames:
+    "workerd frames the request before the Worker sees it (Transfer-Encoding over Content-Length, equal duplicates merged, RFC 9112 6.3): the upstream gets one well-framed request, not nginx's 400",
+  edgeConnections: "the platform owns client connections and their timers (wrangler dev's proxy locally, Cloudflare's edge deployed)",
 } as const;
