@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { threadId } from "node:worker_threads";
 import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
 
 let counter = 0;
@@ -56,7 +57,8 @@ export class FileSpool implements BodySpool {
       await mkdir(dir, { recursive: true });
       madeDirs.add(dir);
     }
-    const path = join(where, `edgeproxy-body-${process.pid}-${++counter}`);
+    // pid and thread: the threads of worker_processes share the directory and the pid.
+    const path = join(where, `edgeproxy-body-${process.pid}-${threadId}-${++counter}`);
     const handle = await open(path, "wx+", 0o600);
     await unlink(path);
     FileSpool.open++;

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
-import { get } from "../support/client.ts";
+import { get, rawRequest } from "../support/client.ts";
 import { startEdgeproxyMain, wrapConfig } from "../support/proxies.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
 
@@ -46,6 +46,31 @@ describe("worker_processes on Node", () => {
       await proxy.stop();
       dead.close();
       await healthy.close();
+    }
+  });
+
+  test("both threads spool request bodies at once without stepping on each other's files", async () => {
+    const backend = await startBackend("sink");
+    const proxy = await startEdgeproxyMain(
+      "worker_processes 2;",
+      (port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`,
+    );
+    try {
+      const body = (i: number) => Buffer.alloc(64 * 1024, 97 + (i % 26)).toString("latin1");
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          rawRequest(proxy.port, `POST /${i} HTTP/1.1\r\nHost: a\r\nContent-Length: ${64 * 1024}\r\nConnection: close\r\n\r\n${body(i)}`),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+      for (const seen of backend.seen) {
+        const i = Number(seen.requestLine.split(" ")[1]?.slice(1));
+        expect(seen.body.toString("latin1")).toBe(body(i));
+      }
+      expect(backend.seen).toHaveLength(40);
+    } finally {
+      await proxy.stop();
+      await backend.close();
     }
   });
 
