@@ -33,12 +33,16 @@ export function pinToCpu(pid: number, cpu: number): void {
   if (result.status !== 0) throw new Error(`taskset failed for ${pid}: ${result.stderr || result.error}`);
 }
 
-/** Files the process still holds open after deleting them (a spool file it forgot to close). */
-export function deletedFilesHeld(pid: number): number {
+/**
+ * Files under `dir` the process still holds open after deleting them (a spool file it forgot
+ * to close). Only `dir`: V8 and Node hold deleted files of their own (memfd and the like).
+ */
+export function deletedFilesHeld(pid: number, dir: string): number {
   let held = 0;
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith(" (deleted)")) held++;
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith(`${dir}/`) && link.endsWith(" (deleted)")) held++;
     } catch {
       // Closed while we looked.
     }

@@ -177,7 +177,8 @@ async function uploads(contenders: Contender[], proxies: RunningProxy[]): Promis
     const left = async () => {
       // A proxy removes its file when it notices the end; give it a moment to notice.
       await new Promise((r) => setTimeout(r, 300));
-      return c.spools ? tempFilesIn(join(proxy.dir, "body")) + deletedFilesHeld(proxy.pid) : null;
+      const spoolDir = join(proxy.dir, "body");
+      return c.spools ? tempFilesIn(spoolDir) + deletedFilesHeld(proxy.pid, spoolDir) : null;
     };
     resetPeakRss(proxy.pid);
     const whole = await upload(proxy.port, "/post", size);
