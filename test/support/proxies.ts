@@ -119,6 +119,10 @@ export async function startEdgeproxy(
   const isWrangler = args.some((a) => a.includes("scripts/workers.ts"));
   // Concurrent `wrangler dev`s race for the default inspector port: give each its own.
   if (isWrangler) args.push("--inspector-port", String(await freePort()));
+  // Each test's Worker starts with an empty KV store of its own, unless the test shares one:
+  // the default store outlives runs, and a peer record from an earlier run whose backend had
+  // the same port would carry its failures into this one.
+  if (isWrangler && !args.includes("--persist-to")) args.push("--persist-to", join(dir, "state"));
   const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   // Both streams: wrangler prints the Worker's console.log on stdout.
   let stderr = "";
