@@ -73,7 +73,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           reason: res.statusText,
           isHttp09: false,
           headers: pairs,
-          body: whole ? await readWhole(res, controller, req.readTimeoutMs) : readBody(res.body),
+          body: whole ? await readWhole(res.body as ReadableStream<Uint8Array>, controller, req.readTimeoutMs) : readBody(res.body),
           discard: () => controller.abort(),
         };
       } catch (error) {
@@ -103,21 +103,45 @@ function failed(reason: Failed["reason"], detail: string, requestSent: boolean):
 
 /**
  * The whole body, within `proxy_read_timeout`. A body that fails or stalls half way is passed on
- * as a stream that fails, so the client sees the truncation as it would when streamed.
+ * as what came, then a failure, so the client sees the head and the truncation as it would
+ * have streamed.
  */
-async function readWhole(res: Response, controller: AbortController, timeoutMs: number): Promise<Uint8Array | BodyStream> {
+async function readWhole(
+  body: ReadableStream<Uint8Array>,
+  controller: AbortController,
+  timeoutMs: number,
+): Promise<Uint8Array | BodyStream> {
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    return new Uint8Array(await res.arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
   } catch (error) {
-    return failing(error);
+    return cutShort(chunks, error);
   } finally {
     clearTimeout(timer);
   }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    whole.set(c, at);
+    at += c.byteLength;
+  }
+  return whole;
 }
 
-// biome-ignore lint/correctness/useYield: a body that fails before its first byte.
-async function* failing(error: unknown): AsyncGenerator<Uint8Array> {
+async function* cutShort(chunks: readonly Uint8Array[], error: unknown): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+  // A server that sees the stream fail at once drops what it holds unsent (Bun does): give it
+  // a turn to write what came, as it would have had while the upstream was still sending.
+  await new Promise((resolve) => setTimeout(resolve, 10));
   throw error;
 }
 
