@@ -88,16 +88,8 @@ interface Sample {
   readonly errors: number;
 }
 
-interface Row {
-  readonly scenario: string;
-  readonly contender: string;
-  readonly rps: number;
-  readonly ratio: number;
-  readonly cpuUsPerRequest: number;
-  readonly p99Ms: number;
-  readonly peakRssMiB: number;
-  readonly errors: number;
-}
+/** One contender in one scenario: the medians of its samples, its errors summed. */
+type Row = Sample & { readonly scenario: string; readonly contender: string };
 
 interface UploadRow {
   readonly contender: string;

@@ -1,5 +1,6 @@
 import type { BodySpool, SpoolFile } from "../capabilities.ts";
 import type { BodyStream } from "../exchange.ts";
+import { concatBytes } from "./concat.ts";
 
 /** A request body read in full, ready to be sent (and sent again on a retry). */
 export type BufferedBody =
@@ -70,7 +71,7 @@ export async function readBody(
   // A body shorter than its Content-Length means the client went away mid-upload.
   if (limits.contentLength !== null && size !== limits.contentLength) return await fail({ kind: "aborted" });
   if (file) return { ok: { kind: "file", file, size, blob: file.blob ? await file.blob() : null } };
-  return { ok: { kind: "memory", bytes: concat(chunks, size) } };
+  return { ok: { kind: "memory", bytes: concatBytes(chunks, size) } };
 }
 
 /** The buffered body's size in bytes. */
@@ -81,17 +82,6 @@ export function bodySize(body: BufferedBody): number {
 /** Releases the spool file, if any. */
 export function releaseBody(body: BufferedBody | null): void {
   if (body?.kind === "file") void body.file.discard();
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /**

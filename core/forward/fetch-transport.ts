@@ -1,3 +1,4 @@
+import { concatBytes } from "../buffer/concat.ts";
 import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream, HeaderPairs } from "../exchange.ts";
 
@@ -127,14 +128,7 @@ async function readWhole(
   } finally {
     clearTimeout(timer);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    whole.set(c, at);
-    at += c.byteLength;
-  }
-  return whole;
+  return concatBytes(chunks, size);
 }
 
 async function* cutShort(chunks: readonly Uint8Array[], error: unknown): AsyncGenerator<Uint8Array> {
