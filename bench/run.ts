@@ -68,6 +68,7 @@ const CONTENDERS: Contender[] = [
   { name: "fastify + @fastify/http-proxy", pinned: true, spools: false, start: peer("bench/peers/fastify.ts", process.execPath) },
   { name: "hono proxy helper (node)", pinned: true, spools: false, start: peer("bench/peers/hono.ts", process.execPath) },
   { name: "Bun.serve + fetch", pinned: true, spools: false, start: peer("bench/peers/bun-fetch.ts", BUN) },
+  { name: "node:http + undici Pool (the floor)", pinned: true, spools: false, start: peer("bench/peers/node-undici.ts", process.execPath) },
   { name: "edgeproxy node", pinned: true, spools: true, start: (up) => startEdgeproxy(proxyConfig(up), ADAPTER_COMMANDS.node) },
   {
     // Two threads on two cores, which wrk and the upstream also use: compare with care.
