@@ -21,7 +21,9 @@ export async function fetchThroughHandle(handle: Handle, request: Request, conne
   if (request.body !== null && !headers.some(([n]) => n === "content-length" || n === "transfer-encoding")) {
     headers.push(["transfer-encoding", "chunked"]);
   }
-  const target = pathStart < 0 ? "/" : url.slice(pathStart).split("#", 1)[0] || "/";
+  // A client sends no fragment, but a Request built in code (a Hono app) may carry one.
+  const fragment = url.indexOf("#");
+  const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
   const head: RequestHead = { method: request.method, target, httpVersion: "1.1", headers };
   const body: BodyStream = request.body ?? emptyBody();
   const res = await handle(head, body, connection);

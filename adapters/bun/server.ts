@@ -59,11 +59,15 @@ export class BunServer {
   }
 
   #serve(l: Listen, limits: ServeLimits): Bun.Server<undefined> {
-    const fetch = async (request: Request, server: Bun.Server<undefined>) => {
-      const response = await this.#handle(l, request, server);
-      if (limits.closeAfterEach) response.headers.set("Connection", "close");
-      return response;
-    };
+    const handle = (request: Request, server: Bun.Server<undefined>) => this.#handle(l, request, server);
+    // keepalive_timeout 0: every response closes its connection (decided here, not per request).
+    const fetch = limits.closeAfterEach
+      ? async (request: Request, server: Bun.Server<undefined>) => {
+          const response = await handle(request, server);
+          response.headers.set("Connection", "close");
+          return response;
+        }
+      : handle;
     // Bun answers 413 above maxRequestBodySize itself: let client_max_body_size decide instead.
     const common = { maxRequestBodySize: limits.maxBodyBytes, fetch };
     if (l.kind === "unix") return Bun.serve({ ...common, unix: l.path });

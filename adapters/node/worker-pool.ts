@@ -65,10 +65,18 @@ export async function startWorkerThreads(file: string, count: number, log: Logge
     throw error;
   }
 
+  /** One answer (null if the worker exits first); its listeners go with it, reload after reload. */
   const ask = (worker: Worker, message: ToWorker) =>
     new Promise<FromWorker | null>((resolve) => {
-      worker.once("message", resolve);
-      worker.once("exit", () => resolve(null));
+      const onMessage = (answer: FromWorker) => settle(answer);
+      const onExit = () => settle(null);
+      const settle = (answer: FromWorker | null) => {
+        worker.off("message", onMessage);
+        worker.off("exit", onExit);
+        resolve(answer);
+      };
+      worker.on("message", onMessage);
+      worker.on("exit", onExit);
       worker.postMessage(message);
     });
 

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
 import { freePort, ROOT, startEdgeproxy, startEdgeproxyMain, tempDir, wrapConfig } from "../support/proxies.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** What every socket-owning adapter's command line does: -t, refusing bad configs, SIGTERM. */
 export function processSuite(name: string, command: string[]): void {
@@ -111,13 +112,4 @@ export function processSuite(name: string, command: string[]): void {
       }
     });
   });
-}
-
-/** Polls `check` until it holds (5 s at most). */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

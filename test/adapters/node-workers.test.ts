@@ -4,14 +4,7 @@ import { startBackend } from "../support/backend.ts";
 import { get, rawRequest } from "../support/client.ts";
 import { startEdgeproxyMain, wrapConfig } from "../support/proxies.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in 10 s");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from "../support/wait.ts";
 
 describe("worker_processes on Node", () => {
   test("two threads accept on one port, and max_fails counts across both, as nginx's zone shares it", async () => {

@@ -123,42 +123,16 @@ export async function startEdgeproxy(
   // the default store outlives runs, and a peer record from an earlier run whose backend had
   // the same port would carry its failures into this one.
   if (isWrangler && !args.includes("--persist-to")) args.push("--persist-to", join(dir, "state"));
-  const child = spawn(cmd, [...args, "-c", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  // Both streams: wrangler prints the Worker's console.log on stdout.
-  let stderr = "";
-  const collect = (d: Buffer) => {
-    stderr += d;
-  };
-  child.stderr?.on("data", collect);
-  child.stdout?.on("data", collect);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitForPort(port, child, () => stderr, isWrangler ? `Ready on http://127.0.0.1:${port}` : undefined);
-  // The config's error_log (wrapConfig names one) gets the process's lines once it serves.
-  const log = () => {
-    try {
-      return stderr + readFileSync(join(dir, "error.log"), "utf8");
-    } catch {
-      return stderr;
-    }
-  };
-  return { name: "edgeproxy", port, dir, pid: child.pid as number, exited, log, stop: () => stopChild(child, dir) };
+  return launch("edgeproxy", port, dir, [cmd, ...args, "-c", file], {
+    env,
+    readyText: isWrangler ? `Ready on http://127.0.0.1:${port}` : undefined,
+  });
 }
 
 /** Starts another proxy (a benchmark contender) from a command line given its port. */
 export async function startCommand(name: string, command: (port: number) => string[]): Promise<RunningProxy> {
   const port = await freePort();
-  const dir = tempDir("peer");
-  const [cmd, ...args] = command(port) as [string, ...string[]];
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const collect = (d: Buffer) => {
-    output += d;
-  };
-  child.stderr?.on("data", collect);
-  child.stdout?.on("data", collect);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitForPort(port, child, () => output);
-  return { name, port, dir, pid: child.pid as number, exited, log: () => output, stop: () => stopChild(child, dir) };
+  return launch(name, port, tempDir("peer"), command(port));
 }
 
 /**
@@ -171,20 +145,39 @@ export async function startEdgeproxyMain(
   http: (port: number) => string,
   adapter: string[] = ADAPTER_COMMANDS.node,
 ): Promise<RunningProxy & { readonly file: string }> {
+  const port = await freePort();
   const dir = tempDir("edge");
   const file = join(dir, "edgeproxy.conf");
-  const started = await startCommand("edgeproxy", (port) => {
-    writeFileSync(file, `${main}\n${wrapConfig(dir, http(port))}`);
-    return [...adapter, "-c", file];
-  });
-  // The config's error_log gets the process's lines once it serves.
-  const log = () => started.log() + readFileSync(join(dir, "error.log"), { encoding: "utf8", flag: "a+" });
-  const deadline = Date.now() + 10_000;
-  while (!log().includes("edgeproxy listening on")) {
-    if (Date.now() > deadline) throw new Error(`never said it listens:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { ...started, dir, file, log, stop: () => started.stop().then(() => rmSync(dir, { recursive: true, force: true })) };
+  writeFileSync(file, `${main}\n${wrapConfig(dir, http(port))}`);
+  const proxy = await launch("edgeproxy", port, dir, [...adapter, "-c", file], { readyText: "edgeproxy listening on" });
+  return { ...proxy, file };
+}
+
+/**
+ * Spawns a proxy from the repository root and waits until it accepts on `port` (and, with
+ * `readyText`, until its output or error log says so). Its log is both output streams (wrangler
+ * prints the Worker's console.log on stdout) and `dir`/error.log, where wrapConfig's error_log
+ * sends the process's lines once it serves.
+ */
+async function launch(
+  name: string,
+  port: number,
+  dir: string,
+  command: string[],
+  options: { env?: Record<string, string>; readyText?: string | undefined } = {},
+): Promise<RunningProxy> {
+  const [cmd, ...args] = command as [string, ...string[]];
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+  let output = "";
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stderr?.on("data", collect);
+  child.stdout?.on("data", collect);
+  const log = () => output + readFileSync(join(dir, "error.log"), { encoding: "utf8", flag: "a+" });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await waitForPort(port, child, log, options.readyText);
+  return { name, port, dir, pid: child.pid as number, exited, log, stop: () => stopChild(child, dir) };
 }
 
 /** Which adapter the conformance files run against (`EDGEPROXY_ADAPTER`): node, bun or workers. */
