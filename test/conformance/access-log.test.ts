@@ -13,6 +13,30 @@ const check = conformance({
   },
 });
 
+/** Sends `requests` to each proxy in turn, then reads each of its `files` (NAME.log) by line. */
+async function logLinesAfter(
+  proxies: RunningProxy[],
+  requests: string[],
+  files: string[],
+  normalise: (line: string, proxy: RunningProxy) => string = (line) => line,
+): Promise<Record<string, Record<string, string[]>>> {
+  const lines: Record<string, Record<string, string[]>> = {};
+  for (const p of proxies) {
+    for (const r of requests) await rawRequest(p.port, r);
+    await new Promise((r) => setTimeout(r, 300));
+    const mine: Record<string, string[]> = {};
+    for (const f of files) {
+      const text = readFileSync(join(p.dir, `${f}.log`), { encoding: "latin1", flag: "a+" });
+      mine[f] = text
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => normalise(l, p));
+    }
+    lines[p.name] = mine;
+  }
+  return lines;
+}
+
 // ngx_http_log_module: the combined format, log_format with escaping, if=, and upstream variables.
 describe("access_log", () => {
   let a: Backend;
@@ -51,20 +75,10 @@ describe("access_log", () => {
   ];
 
   check("writes the lines nginx writes, for every format and condition", async () => {
-    const lines: Record<string, Record<string, string[]>> = {};
-    for (const p of proxies) {
-      for (const r of requests) await rawRequest(p.port, r);
-      await new Promise((r) => setTimeout(r, 300));
-      lines[p.name] = {};
-      for (const f of ["combined", "detail", "json"]) {
-        const text = readFileSync(join(p.dir, `${f}.log`), "latin1");
-        // Times and the proxy's own port differ between the two runs.
-        (lines[p.name] as Record<string, string[]>)[f] = text
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => l.replace(/\[[^\]]+\]/, "[TIME]").replaceAll(String(p.port), "PORT"));
-      }
-    }
+    // Times and the proxy's own port differ between the two runs.
+    const lines = await logLinesAfter(proxies, requests, ["combined", "detail", "json"], (l, p) =>
+      l.replace(/\[[^\]]+\]/, "[TIME]").replaceAll(String(p.port), "PORT"),
+    );
     expect(lines.nginx?.combined).toHaveLength(4);
     expect(lines.edgeproxy).toEqual(lines.nginx);
   });
@@ -108,16 +122,7 @@ describe("access_log for refused requests", () => {
 
   check("logs refused requests where nginx does: in the server their Host names, else the default one", async () => {
     // (nginx's own pages are 3 bytes longer, signed nginx/1.22.1: $body_bytes_sent is left out.)
-    const lines: Record<string, Record<string, string[]>> = {};
-    for (const p of proxies) {
-      for (const r of requests) await rawRequest(p.port, r);
-      await new Promise((r) => setTimeout(r, 300));
-      lines[p.name] = {};
-      for (const f of ["first", "second"]) {
-        const text = readFileSync(join(p.dir, `${f}.log`), { encoding: "latin1", flag: "a+" });
-        (lines[p.name] as Record<string, string[]>)[f] = text.split("\n").filter(Boolean);
-      }
-    }
+    const lines = await logLinesAfter(proxies, requests, ["first", "second"]);
     expect(lines.nginx?.second).toHaveLength(5);
     expect(lines.edgeproxy).toEqual(lines.nginx);
   });
