@@ -8,13 +8,17 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
+import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
 import { cpuSeconds, pinToCpu } from "./process-stats.ts";
 import { checkAnswers, LOAD_CPU, PROXY_CPU, pinned, proxyConfig, SCENARIOS, startUpstream } from "./setup.ts";
 import { wrk } from "./wrk.ts";
 
 const { values: options } = parseArgs({
-  options: { scenario: { type: "string", default: "small GET" }, seconds: { type: "string", default: "5" } },
+  options: {
+    scenario: { type: "string", default: "small GET" },
+    seconds: { type: "string", default: "5" },
+    adapter: { type: "string", default: "node" },
+  },
 });
 const scenario = SCENARIOS.find((s) => s.name === options.scenario);
 if (!scenario) throw new Error(`no scenario "${options.scenario}": ${SCENARIOS.map((s) => s.name).join(", ")}`);
@@ -40,20 +44,22 @@ function kindOf(frame: ProfileNode["callFrame"]): string | null {
   }
   if (url.includes("/core/")) return "edgeproxy core (routing, shaping, balancing)";
   if (url.includes("/adapters/node/")) return "edgeproxy Node adapter (server glue, upstream client)";
+  if (url.includes("/adapters/bun/")) return "edgeproxy Bun adapter (server glue)";
   if (/node:(_http|internal\/http)/.test(url)) return "node:http (parser glue, IncomingMessage, ServerResponse)";
   if (url.startsWith("node:")) return "Node streams, events, timers, buffers";
   return "V8 and native glue (program, microtasks, other)";
 }
 
+const BUN = ADAPTER_COMMANDS.bun[0] as string;
 const upstream = await startUpstream();
 const dir = mkdtempSync(join(tmpdir(), "edgeproxy-prof-"));
-const proxy: RunningProxy = await startEdgeproxy(proxyConfig((upstream[0] as RunningProxy).port), [
-  process.execPath,
-  "--cpu-prof",
-  "--cpu-prof-dir",
-  dir,
-  "adapters/node",
-]);
+const profiled: Record<string, string[]> = {
+  node: [process.execPath, "--cpu-prof", "--cpu-prof-dir", dir, "adapters/node"],
+  bun: [BUN, "--cpu-prof", "--cpu-prof-dir", dir, "adapters/bun"],
+};
+const command = profiled[options.adapter];
+if (!command) throw new Error(`no adapter "${options.adapter}": node, bun`);
+const proxy: RunningProxy = await startEdgeproxy(proxyConfig((upstream[0] as RunningProxy).port), command);
 let requests = 0;
 let cpuUs = 0;
 try {

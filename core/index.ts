@@ -21,6 +21,8 @@ export { type ConfigSource, type Directive, parseConfig, parseConfigText } from 
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
+export { Http1Transport } from "./http1/client.ts";
+export { type Dialer, type DialFailure, type Http1Connection, IdleTimeoutError, type TlsOptions } from "./http1/connection.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

@@ -1,11 +1,11 @@
-import { type Capabilities, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
 
 export { stderrLogger } from "./logger.ts";
 
 import { FileAccessLog } from "./access-log.ts";
+import { nodeDialer } from "./dialer.ts";
 import { errorLogger } from "./logger.ts";
 import { FileSpool } from "./spool.ts";
-import { NodeTransport } from "./transport.ts";
 
 /**
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
@@ -14,9 +14,9 @@ import { NodeTransport } from "./transport.ts";
 export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
-): Capabilities & { transport: NodeTransport } {
+): Capabilities & { transport: Http1Transport } {
   return {
-    transport: new NodeTransport(),
+    transport: new Http1Transport(nodeDialer),
     failures,
     spool: new FileSpool(),
     clock: { now: () => Date.now() },

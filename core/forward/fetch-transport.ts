@@ -1,4 +1,5 @@
 import { concatBytes } from "../buffer/concat.ts";
+import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream, HeaderPairs } from "../exchange.ts";
 
@@ -13,14 +14,6 @@ export interface FetchTransportOptions {
 }
 
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
-
-/**
- * Bodies up to this size, with a `Content-Length`, are read whole under `proxy_buffering`: the
- * platform answers with one buffer instead of piping a stream through JavaScript chunk by chunk
- * (on Bun, small GETs 2.5x faster). Larger ones stream: read whole, a 64 KiB body was slower on
- * Bun than streamed. 32 KiB is nginx's default `proxy_buffers` (8 x 4k).
- */
-const WHOLE_BODY_LIMIT = 32 * 1024;
 
 /**
  * Upstream requests over a platform's `fetch` (Workers, Bun). `fetch` hides the phases nginx
@@ -129,14 +122,6 @@ async function readWhole(
     clearTimeout(timer);
   }
   return concatBytes(chunks, size);
-}
-
-async function* cutShort(chunks: readonly Uint8Array[], error: unknown): AsyncGenerator<Uint8Array> {
-  yield* chunks;
-  // A server that sees the stream fail at once drops what it holds unsent (Bun does): give it
-  // a turn to write what came, as it would have had while the upstream was still sending.
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  throw error;
 }
 
 async function* readBody(stream: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {

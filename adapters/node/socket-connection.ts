@@ -1,18 +1,12 @@
 import type { Socket } from "node:net";
-
-/** Raised when a socket stays idle past its timeout; the transport reports it as `timeout`. */
-export class IdleTimeoutError extends Error {
-  constructor() {
-    super("upstream timed out");
-    this.name = "IdleTimeoutError";
-  }
-}
+import { type Http1Connection, IdleTimeoutError } from "../../core/index.ts";
 
 /**
- * Pull-style reads from a socket that outlives one request (upstream keepalive): one reader
- * per socket, chunks queued with backpressure, errors and end surfaced to the next read.
+ * A node:net or node:tls socket as the core's HTTP/1 client uses it, for a connection that
+ * outlives one request (upstream keepalive): pull-style reads queued with backpressure, errors
+ * and end surfaced to the next read, writes held back by a full socket.
  */
-export class SocketReader {
+export class SocketConnection implements Http1Connection {
   readonly socket: Socket;
   #queue: Buffer[] = [];
   #waiter: { resolve: (b: Buffer | null) => void; reject: (e: Error) => void } | null = null;
@@ -37,12 +31,10 @@ export class SocketReader {
     socket.on("timeout", () => socket.destroy(new IdleTimeoutError()));
   }
 
-  /** True when the peer closed or the socket failed. */
   get isClosed(): boolean {
     return this.#ended || this.socket.destroyed;
   }
 
-  /** The next chunk; null at end of stream; rejects with the socket's error. */
   read(): Promise<Buffer | null> {
     const next = this.#queue.shift();
     if (next) {
@@ -57,9 +49,36 @@ export class SocketReader {
     });
   }
 
-  /** Bytes read too far (the start of a body after a head) go back to the front. */
-  unshift(chunk: Buffer): void {
-    if (chunk.length > 0) this.#queue.unshift(chunk);
+  unshift(chunk: Uint8Array): void {
+    if (chunk.byteLength > 0) this.#queue.unshift(chunk as Buffer);
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const socket = this.socket;
+    if (socket.destroyed) return Promise.reject(this.#error ?? new Error("upstream connection closed"));
+    if (socket.write(data)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        socket.off("drain", onDrain);
+        socket.off("close", onClose);
+        socket.off("error", onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = (e?: unknown) => done(e instanceof Error ? e : (this.#error ?? new Error("upstream connection closed")));
+      socket.on("drain", onDrain);
+      socket.on("close", onClose);
+      socket.on("error", onClose);
+    });
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.socket.setTimeout(ms);
+  }
+
+  close(): void {
+    this.socket.destroy();
   }
 
   #finish(error: Error | null): void {

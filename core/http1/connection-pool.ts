@@ -1,9 +1,9 @@
-import type { KeepalivePolicy } from "../../core/index.ts";
-import type { SocketReader } from "./socket-reader.ts";
+import type { KeepalivePolicy } from "../capabilities.ts";
+import type { Http1Connection } from "./connection.ts";
 
 /** An upstream connection and what keepalive needs to know about it. */
-export interface UpstreamConnection {
-  readonly reader: SocketReader;
+export interface PooledConnection {
+  readonly connection: Http1Connection;
   /** Peer identity: a cached connection is only reused for the same address. */
   readonly peerKey: string;
   readonly createdAt: number;
@@ -15,28 +15,28 @@ export interface UpstreamConnection {
  * `keepalive N` idle connections, the oldest closed when full; searched by peer address.
  */
 export class ConnectionPool {
-  readonly #idle = new Map<string, UpstreamConnection[]>();
+  readonly #idle = new Map<string, PooledConnection[]>();
 
   /** An idle connection to this peer, or null. */
-  take(policy: KeepalivePolicy, peerKey: string): UpstreamConnection | null {
+  take(policy: KeepalivePolicy, peerKey: string): PooledConnection | null {
     const list = this.#idle.get(policy.poolKey);
     if (!list) return null;
     for (let i = list.length - 1; i >= 0; i--) {
-      const conn = list[i] as UpstreamConnection;
-      if (conn.peerKey !== peerKey) continue;
+      const pooled = list[i] as PooledConnection;
+      if (pooled.peerKey !== peerKey) continue;
       list.splice(i, 1);
-      if (conn.reader.isClosed) continue;
-      conn.reader.socket.setTimeout(0);
-      return conn;
+      if (pooled.connection.isClosed) continue;
+      pooled.connection.setIdleTimeout(0);
+      return pooled;
     }
     return null;
   }
 
   /** Caches a connection whose exchange completed cleanly, or closes it when limits say so. */
-  release(policy: KeepalivePolicy, conn: UpstreamConnection): void {
-    const socket = conn.reader.socket;
-    if (conn.reader.isClosed || conn.requests >= policy.maxRequests || Date.now() - conn.createdAt >= policy.maxAgeMs) {
-      socket.destroy();
+  release(policy: KeepalivePolicy, pooled: PooledConnection, now: number): void {
+    const conn = pooled.connection;
+    if (conn.isClosed || pooled.requests >= policy.maxRequests || now - pooled.createdAt >= policy.maxAgeMs) {
+      conn.close();
       return;
     }
     let list = this.#idle.get(policy.poolKey);
@@ -44,14 +44,14 @@ export class ConnectionPool {
       list = [];
       this.#idle.set(policy.poolKey, list);
     }
-    if (list.length >= policy.maxIdle) list.shift()?.reader.socket.destroy();
-    list.push(conn);
+    if (list.length >= policy.maxIdle) list.shift()?.connection.close();
+    list.push(pooled);
     // An idle connection that times out or is closed by the peer stays listed until take() skips it.
-    socket.setTimeout(policy.idleTimeoutMs);
+    conn.setIdleTimeout(policy.idleTimeoutMs);
   }
 
   /** Closes every idle connection (shutdown). */
   closeAll(): void {
-    for (const list of this.#idle.values()) for (const c of list.splice(0)) c.reader.socket.destroy();
+    for (const list of this.#idle.values()) for (const p of list.splice(0)) p.connection.close();
   }
 }

@@ -1,0 +1,56 @@
+import type { PeerAddress } from "../config/model.ts";
+
+/**
+ * An open byte connection to an upstream peer, as a platform's sockets give it (node:net,
+ * Bun.connect): what the HTTP/1 client needs and nothing more.
+ */
+export interface Http1Connection {
+  /** The next chunk read; null once the peer has closed; rejects with the connection's error. */
+  read(): Promise<Uint8Array | null>;
+  /** Bytes read too far (the start of a body after a head) go back to the front. */
+  unshift(chunk: Uint8Array): void;
+  /**
+   * Sends bytes in order. Resolves once the platform has taken them (it may still be sending),
+   * so a writer that awaits each write is held back by a slow peer; rejects if the connection fails.
+   */
+  write(data: Uint8Array): Promise<void>;
+  /**
+   * After `ms` with no byte read or written, the connection closes and a pending or later read
+   * or write fails with `IdleTimeoutError` (nginx's send and read timeouts, and the idle time of
+   * a cached connection). 0 turns the timer off.
+   */
+  setIdleTimeout(ms: number): void;
+  /** The peer closed, or the connection failed or was closed. */
+  readonly isClosed: boolean;
+  /** Closes at once; pending reads end. Safe to call twice. */
+  close(): void;
+}
+
+/** Opens connections: the platform's half of the HTTP/1 client. */
+export interface Dialer {
+  /**
+   * Connects within `timeoutMs`, with TLS when asked. Never throws: a failure is a value with
+   * nginx's reason (`timeout` or `error`) and a line for the error log.
+   */
+  dial(peer: PeerAddress, tls: TlsOptions | null, timeoutMs: number): Promise<Http1Connection | DialFailure>;
+}
+
+export interface TlsOptions {
+  /** SNI, sent only with `proxy_ssl_server_name on`. */
+  readonly servername: string | null;
+  /** `proxy_ssl_verify`. */
+  readonly verify: boolean;
+}
+
+export interface DialFailure {
+  readonly failed: "timeout" | "error";
+  readonly detail: string;
+}
+
+/** A connection stayed idle past its timeout; the client reports it as nginx's `timeout`. */
+export class IdleTimeoutError extends Error {
+  constructor() {
+    super("upstream timed out");
+    this.name = "IdleTimeoutError";
+  }
+}

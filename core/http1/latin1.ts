@@ -1,0 +1,23 @@
+/**
+ * HTTP heads are bytes, one char per byte both ways (a header value may carry obs-text, bytes
+ * 0x80-0xFF, which must go out as it came). TextDecoder cannot do this: its "latin1" is
+ * windows-1252, and TextEncoder only writes UTF-8.
+ */
+
+const SLICE = 4096;
+
+/** `bytes[start, end)` as a string of one char per byte. */
+export function latin1String(bytes: Uint8Array, start = 0, end = bytes.byteLength): string {
+  let text = "";
+  for (let at = start; at < end; at += SLICE) {
+    text += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + SLICE)) as unknown as number[]);
+  }
+  return text;
+}
+
+/** A string of chars below 256 as bytes, with `extra` spare bytes after them. */
+export function latin1Bytes(text: string, extra = 0): Uint8Array {
+  const bytes = new Uint8Array(text.length + extra);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
