@@ -1,31 +1,22 @@
 /**
- * `bun run adapters/bun -c FILE`: edgeproxy on Bun's own server and fetch (not its node:http
- * layer, whose client buffers request bodies). Config loading and the command line are the
+ * `bun run adapters/bun -c FILE`: edgeproxy on Bun's own server (not its node:http layer) and
+ * native sockets. Config loading and the command line are the
  * Node adapter's: Bun runs Node's file and DNS APIs as they are.
  */
-import { type Capabilities, type Config, createFetchTransport, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { type Capabilities, type Config, createProxy, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
 import { type Running, runCommandLine, runUntilSignalled, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { errorLogger } from "../node/logger.ts";
+import { bunDialer } from "./dialer.ts";
 import { BunServer, type ServeLimits } from "./server.ts";
 import { BunFileSpool } from "./spool.ts";
 
-/** Serves a config with Bun.serve, upstreams through Bun's fetch (keep-alive pooled by Bun). */
+/** Serves a config with Bun.serve, upstreams through the core's HTTP/1 client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
-  // One set of capabilities for the process: a reload keeps peer health.
+  // One set of capabilities for the process: a reload keeps peer health and cached connections.
+  const transport = new Http1Transport(bunDialer);
   const caps: Capabilities = {
-    transport: createFetchTransport({
-      fetch: (input, init) => fetch(input, init),
-      hasUnixSockets: true,
-      init: (req) => ({
-        ...(req.peer.kind === "unix" ? { unix: req.peer.path } : {}),
-        // As nginx: no verification and no SNI unless proxy_ssl_verify / proxy_ssl_server_name.
-        ...(req.tls
-          ? { tls: { rejectUnauthorized: req.tls.verify, ...(req.tls.servername ? { serverName: req.tls.servername } : {}) } }
-          : {}),
-        decompress: false,
-      }),
-    }),
+    transport,
     failures: new MemoryFailureState(),
     spool: new BunFileSpool(),
     clock: { now: () => Date.now() },
@@ -44,7 +35,10 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       proxy = replacement;
       current = next;
     },
-    stop: () => server.close(shutdownGraceMs(current)),
+    stop: async () => {
+      await server.close(shutdownGraceMs(current));
+      transport.close();
+    },
   };
 }
 

@@ -159,12 +159,12 @@ async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<[R
     const chunk = await conn.read();
     if (chunk === null) {
       if (buf.byteLength === 0) return null;
-      const last = parseResponseHead(latin1String(buf), isHead, req.maxHeaderBytes);
+      const last = parseResponseHead(headText(buf, req.maxHeaderBytes), isHead, req.maxHeaderBytes);
       if (last && !("detail" in last) && last.httpVersion === "0.9") return [last, buf];
       return { detail: "upstream prematurely closed connection while reading response header" };
     }
     buf = buf.byteLength === 0 ? chunk : concatBytes([buf, chunk], buf.byteLength + chunk.byteLength);
-    const parsed = parseResponseHead(latin1String(buf), isHead, req.maxHeaderBytes);
+    const parsed = parseResponseHead(headText(buf, req.maxHeaderBytes), isHead, req.maxHeaderBytes);
     if (parsed === null) continue;
     if ("detail" in parsed) return parsed;
     // Interim 1xx answers (100 Continue) are skipped; the final head follows.
@@ -174,6 +174,14 @@ async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<[R
     }
     return [parsed, buf.subarray(parsed.headLength)];
   }
+}
+
+/**
+ * The bytes a head can be in, as text: a head longer than `maxBytes` is refused anyway, so the
+ * body read along with it is never decoded.
+ */
+function headText(buf: Uint8Array, maxBytes: number): string {
+  return latin1String(buf, 0, Math.min(buf.byteLength, maxBytes + 4));
 }
 
 /**

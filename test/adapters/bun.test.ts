@@ -9,6 +9,5 @@ const command = [BUN, "run", "adapters/bun"];
 
 adapterSuite("bun", (body) => startEdgeproxy(body, command), {
   "selects the server by local address on a wildcard listen": "Bun.serve does not tell which local address a wildcard socket answered on",
-  "reuses upstream connections with keepalive": "Bun's fetch owns upstream connections and sends its own Connection header",
 });
 processSuite("bun", command);

@@ -5,11 +5,7 @@ import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
 const check = conformance({
-  bun: {
-    "sends nginx's header block for /nohost/x": "Bun's fetch always sends a Host header",
-    "sends nginx's header block for /method/x": BECAUSE.postLength,
-    "sends nginx's header block for /method/inner/x": BECAUSE.postLength,
-  },
+  bun: {},
 });
 
 // nginx-semantics 5.4-5.7, 6.2, 6.8, 6.9: headers both ways, proxy_method, proxy_redirect.
