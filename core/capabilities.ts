@@ -34,11 +34,8 @@ export interface UpstreamRequest {
   readonly httpVersion: "1.0" | "1.1";
   /** The complete header block, in order, `Host` and framing headers included. */
   readonly headers: HeaderPairs;
-  /**
-   * The body to send: whole bytes, a spooled file as a Blob (where the platform sends files
-   * itself) or as a stream read from its start, or none.
-   */
-  readonly body: Uint8Array | Blob | BodyStream | null;
+  /** The body to send: whole bytes, a stream (a spooled file is read from its first byte), or none. */
+  readonly body: Uint8Array | BodyStream | null;
   /**
    * `proxy_buffering`: the transport may read a response body ahead of the client, and hand a
    * small one on whole (one write to the client, as nginx's buffers make it).
@@ -107,11 +104,6 @@ export interface SpoolFile {
   write(chunk: Uint8Array): Promise<void>;
   /** A fresh stream over the whole body, from its first byte. */
   read(): BodyStream;
-  /**
-   * The whole file as a Blob, for platforms whose `fetch` sends a file from disk by itself (Bun),
-   * with no JavaScript per chunk. Called once, after the last write.
-   */
-  blob?(): Promise<Blob>;
   /** Removes the file; safe to call twice. */
   discard(): Promise<void>;
 }

@@ -46,12 +46,6 @@ class BunTempFile implements SpoolFile {
     yield* Bun.file(this.#path).stream() as unknown as AsyncIterable<Uint8Array>;
   }
 
-  /** The file itself: Bun's fetch sends it from disk, with no JavaScript per chunk. */
-  async blob(): Promise<Blob> {
-    await this.#end();
-    return Bun.file(this.#path);
-  }
-
   async #end(): Promise<void> {
     if (this.#isEnded) return;
     this.#isEnded = true;

@@ -5,7 +5,7 @@ import { concatBytes } from "./concat.ts";
 /** A request body read in full, ready to be sent (and sent again on a retry). */
 export type BufferedBody =
   | { readonly kind: "memory"; readonly bytes: Uint8Array }
-  | { readonly kind: "file"; readonly file: SpoolFile; readonly size: number; readonly blob: Blob | null };
+  | { readonly kind: "file"; readonly file: SpoolFile; readonly size: number };
 
 /** Why a body could not be read: nginx's 413, 408 (silent close) and 400 (client went away). */
 export type BodyReadFailure = { readonly kind: "too-large" } | { readonly kind: "timeout" } | { readonly kind: "aborted" };
@@ -70,7 +70,7 @@ export async function readBody(
   }
   // A body shorter than its Content-Length means the client went away mid-upload.
   if (limits.contentLength !== null && size !== limits.contentLength) return await fail({ kind: "aborted" });
-  if (file) return { ok: { kind: "file", file, size, blob: file.blob ? await file.blob() : null } };
+  if (file) return { ok: { kind: "file", file, size } };
   return { ok: { kind: "memory", bytes: concatBytes(chunks, size) } };
 }
 

@@ -80,14 +80,10 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
   };
 }
 
-/**
- * The body as `fetch` takes it. A Blob goes as its own stream: sent as a Blob, `fetch` would
- * add the Blob's type as a Content-Type the client never sent.
- */
+/** The body as `fetch` takes it. */
 function fetchBody(req: UpstreamRequest): Uint8Array | ReadableStream<Uint8Array> | null {
   const body = req.body;
   if (body === null || body instanceof Uint8Array) return body;
-  if (body instanceof Blob) return body.stream();
   return toReadableStream(body);
 }
 

@@ -136,7 +136,7 @@ function bodyFor(out: Outgoing): UpstreamRequest["body"] {
   if (!out.body) return null;
   if (out.body.kind === "streamed") return out.body.stream;
   const b = out.body.body;
-  return b.kind === "memory" ? b.bytes : (b.blob ?? b.file.read());
+  return b.kind === "memory" ? b.bytes : b.file.read();
 }
 
 /** SNI only when `proxy_ssl_server_name on`, and never an IP literal (5.9). */

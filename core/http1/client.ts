@@ -122,7 +122,7 @@ function turnsBufferingOff(head: ResponseHead): boolean {
 
 async function sendRequest(conn: Http1Connection, req: UpstreamRequest): Promise<void> {
   const text = serializeRequestHead(req.method, req.target, req.httpVersion, req.headers);
-  const body = req.body instanceof Blob ? (req.body.stream() as unknown as BodyStream) : req.body;
+  const body = req.body;
   if (body === null) return conn.write(latin1Bytes(text));
   if (body instanceof Uint8Array) {
     if (body.byteLength > WRITE_TOGETHER_BYTES) {

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
-const check = conformance({
-  bun: {},
-});
+const check = conformance({});
 
 // nginx-semantics 5.4-5.7, 6.2, 6.8, 6.9: headers both ways, proxy_method, proxy_redirect.
 describe("request and response headers", () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 import { type LoopbackServer, serveLoopback } from "../support/tcp-server.ts";
 import { compareTraces, type Step } from "./_traces.ts";
@@ -36,9 +36,7 @@ function deaf(): Promise<LoopbackServer> {
   return serveLoopback((socket) => socket.pause());
 }
 
-const check = conformance({
-  bun: {},
-});
+const check = conformance({});
 
 // nginx-semantics 6.6: connect and send timeouts, 504 or the next peer.
 describe("proxy_connect_timeout and proxy_send_timeout", () => {
