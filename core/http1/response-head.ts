@@ -25,12 +25,16 @@ export type ResponseFraming =
 export type HeadError = { readonly kind: "invalid"; readonly detail: string };
 
 const STATUS_LINE = /^HTTP\/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]([^\r\n]*))?$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** RFC 9110 token characters, the only ones a header name may have. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
 /**
  * Parses a response head from `buf` (a byte string: one char per byte). Returns null while the
  * head is incomplete, an error for a head nginx would call invalid, or the parsed head.
  * A reply that does not start with `HTTP/` is HTTP/0.9 (nginx: status 200, body until close).
+ * Lines are scanned by hand, not split by a regular expression: this runs for every response.
  */
 export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes: number): ResponseHead | HeadError | null {
   if (buf.length >= 5 && !buf.startsWith("HTTP/")) return http09();
@@ -46,8 +50,8 @@ export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes:
     return buf.length > maxBytes ? { kind: "invalid", detail: "upstream sent too big header" } : null;
   }
   if (end + sep > maxBytes) return { kind: "invalid", detail: "upstream sent too big header" };
-  const lines = buf.slice(0, end).split(/\r?\n/);
-  const m = STATUS_LINE.exec(lines[0] as string);
+  const firstEnd = lineEnd(buf, 0, end);
+  const m = STATUS_LINE.exec(buf.slice(0, stripCr(buf, 0, firstEnd)));
   if (!m) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header" };
   const version = `${m[1]}.${m[2]}`;
   const status = Number(m[3]);
@@ -55,13 +59,15 @@ export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes:
   let contentLength: number | null = null;
   let chunked = false;
   let close = version !== "1.1";
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(":");
-    const name = colon > 0 ? line.slice(0, colon) : "";
-    if (!HEADER_NAME.test(name)) return { kind: "invalid", detail: "upstream sent invalid header" };
-    const value = line.slice(colon + 1).trim();
-    const lower = name.toLowerCase();
+  for (let at = firstEnd + 1; at < end; ) {
+    const next = lineEnd(buf, at, end);
+    const lineStop = stripCr(buf, at, next);
+    const colon = buf.indexOf(":", at);
+    if (colon <= at || colon >= lineStop || !isToken(buf, at, colon)) return { kind: "invalid", detail: "upstream sent invalid header" };
+    const name = buf.slice(at, colon);
+    const value = trimmed(buf, colon + 1, lineStop);
+    at = next + 1;
+    const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : "";
     if (lower === "content-length") {
       // nginx 1.22 drops a Content-Length it cannot parse (1.23 made it invalid_header).
       if (!/^\d+$/.test(value)) continue;
@@ -88,6 +94,34 @@ export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes:
     isPersistent: !close && framing.kind !== "close",
     headLength: end + sep,
   };
+}
+
+/** Where the line starting at `from` ends: its LF, or `end`. */
+function lineEnd(buf: string, from: number, end: number): number {
+  const lf = buf.indexOf("\n", from);
+  return lf < 0 || lf > end ? end : lf;
+}
+
+/** A line's end without the CR before its LF. */
+function stripCr(buf: string, from: number, stop: number): number {
+  return stop > from && buf.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
+}
+
+function isToken(buf: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf.charCodeAt(i);
+    if (c > 127 || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
+}
+
+/** `buf[from, to)` without the spaces and tabs around it (nginx trims no other whitespace). */
+function trimmed(buf: string, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && (buf.charCodeAt(a) === 32 || buf.charCodeAt(a) === 9)) a++;
+  while (b > a && (buf.charCodeAt(b - 1) === 32 || buf.charCodeAt(b - 1) === 9)) b--;
+  return buf.slice(a, b);
 }
 
 function http09(): ResponseHead {
