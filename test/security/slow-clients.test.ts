@@ -100,13 +100,17 @@ describe("a client that stops reading", () => {
   let bigPort: number;
   let proxies: RunningProxy[];
   const size = 256 * 1024 * 1024;
+  /** Bytes the upstream handed to its socket, for the response in progress. */
+  let upstreamSent = 0;
   beforeAll(async () => {
     const chunk = Buffer.alloc(1024 * 1024, 120);
     big = net.createServer((socket) => {
       socket.on("error", () => {});
       socket.once("data", async () => {
+        upstreamSent = 0;
         socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`);
         for (let sent = 0; sent < size && !socket.destroyed; sent += chunk.length) {
+          upstreamSent += chunk.length;
           if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r).once("close", r));
         }
         socket.end();
@@ -124,6 +128,26 @@ describe("a client that stops reading", () => {
   afterAll(async () => {
     await Promise.all(proxies.map((p) => p.stop()));
     big.close();
+  });
+
+  check("holds the upstream back while the client does not read", async () => {
+    for (const p of proxies) {
+      const rssBefore = rssMiB(p.pid);
+      const socket = net.connect(p.port, "127.0.0.1", () => socket.write("GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      socket.on("error", () => {});
+      let received = 0;
+      socket.on("data", (d) => {
+        received += d.length;
+        if (received > 4 * 1024 * 1024) socket.pause();
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const held = { name: p.name, sentMiB: Math.round(upstreamSent / 2 ** 20), grewMiB: Math.round(rssMiB(p.pid) - rssBefore) };
+      socket.destroy();
+      // Socket buffers on three hops hold a few MiB; the other 250 stay unsent upstream.
+      expect(held.sentMiB, JSON.stringify(held)).toBeLessThan(48);
+      expect(held.grewMiB, JSON.stringify(held)).toBeLessThan(48);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   });
 
   check("holds the upstream back instead of buffering, and closes after send_timeout", async () => {
