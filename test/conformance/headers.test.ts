@@ -137,6 +137,21 @@ describe("request and response headers", () => {
     }
   });
 
+  check("passes bytes above 0x7F in header values both ways, as they came", async () => {
+    // obs-text: one byte per char, which neither UTF-8 nor windows-1252 (TextDecoder's "latin1") keeps.
+    const odd = "caf\u00e9 \u0080\u009f\u00ff";
+    backend.reply = () => ({ headers: [["X-Odd", odd]], body: "h\n" });
+    try {
+      const request = Buffer.from(`GET /plain HTTP/1.1\r\nHost: a\r\nX-Odd: ${odd}\r\nConnection: close\r\n\r\n`, "latin1");
+      const seen = await observeAll(proxies, [backend], request);
+      expect(seen.nginx?.responseHeaders).toContain(`x-odd: ${odd}`);
+      expect(seen.nginx?.upstream[0]?.headers.some(([n, v]) => n.toLowerCase() === "x-odd" && v === odd)).toBe(true);
+      expect(seen.edgeproxy).toEqual(seen.nginx);
+    } finally {
+      backend.reply = () => ({ body: "h\n" });
+    }
+  });
+
   check("relays a HEAD request as HEAD and the upstream's status line", async () => {
     backend.reply = () => ({ raw: "HTTP/1.1 203 Custom Reason\r\nContent-Length: 5\r\n\r\n" });
     try {
