@@ -12,6 +12,7 @@ export class SocketConnection implements Http1Connection {
   #waiter: { resolve: (b: Buffer | null) => void; reject: (e: Error) => void } | null = null;
   #ended = false;
   #error: Error | null = null;
+  #timeoutMs = 0;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -73,7 +74,13 @@ export class SocketConnection implements Http1Connection {
     });
   }
 
+  /**
+   * node:net allocates a timer on every setTimeout, and send, read and cache timeouts are usually
+   * one value: set only changes. The countdown still restarts with every read and write.
+   */
   setIdleTimeout(ms: number): void {
+    if (ms === this.#timeoutMs) return;
+    this.#timeoutMs = ms;
     this.socket.setTimeout(ms);
   }
 

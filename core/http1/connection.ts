@@ -17,7 +17,8 @@ export interface Http1Connection {
   /**
    * After `ms` with no byte read or written, the connection closes and a pending or later read
    * or write fails with `IdleTimeoutError` (nginx's send and read timeouts, and the idle time of
-   * a cached connection). 0 turns the timer off.
+   * a cached connection), counted from the last read or write (a platform may restart it on the
+   * call as well). 0 turns the timer off.
    */
   setIdleTimeout(ms: number): void;
   /** The peer closed, or the connection failed or was closed. */
