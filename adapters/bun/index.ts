@@ -1,15 +1,15 @@
 /**
  * `bun run adapters/bun -c FILE`: edgeproxy on Bun's own server (not its node:http layer) and
- * native sockets. Config loading and the command line are the
- * Node adapter's: Bun runs Node's file and DNS APIs as they are.
+ * native sockets. Config loading, the command line and the spool are the Node adapter's: Bun
+ * runs Node's file and DNS APIs as they are.
  */
 import { type Capabilities, type Config, createProxy, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
 import { type Running, runCommandLine, runUntilSignalled, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { errorLogger } from "../node/logger.ts";
+import { FileSpool } from "../node/spool.ts";
 import { bunDialer } from "./dialer.ts";
 import { BunServer, type ServeLimits } from "./server.ts";
-import { BunFileSpool } from "./spool.ts";
 
 /** Serves a config with Bun.serve, upstreams through the core's HTTP/1 client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
@@ -18,7 +18,8 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
   const caps: Capabilities = {
     transport,
     failures: new MemoryFailureState(),
-    spool: new BunFileSpool(),
+    // Node's spool, blocking file I/O as nginx's; Bun.gc(false) asks for a collection every 16 MiB.
+    spool: new FileSpool(() => Bun.gc(false)),
     clock: { now: () => Date.now() },
     log,
     openLog: errorLogger,

@@ -5,6 +5,7 @@ export { stderrLogger } from "./logger.ts";
 import { FileAccessLog } from "./access-log.ts";
 import { nodeDialer } from "./dialer.ts";
 import { errorLogger } from "./logger.ts";
+import { scavenger } from "./scavenge.ts";
 import { FileSpool } from "./spool.ts";
 
 /**
@@ -18,7 +19,7 @@ export function nodeCapabilities(
   return {
     transport: new Http1Transport(nodeDialer),
     failures,
-    spool: new FileSpool(),
+    spool: new FileSpool(scavenger()),
     clock: { now: () => Date.now() },
     log,
     openLog: errorLogger,

@@ -1,8 +1,6 @@
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { threadId } from "node:worker_threads";
 import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
 
@@ -11,25 +9,8 @@ let counter = 0;
 /** Bytes read back per chunk of a replay. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
-/**
- * V8 frees a dead Buffer's memory only when it collects the Buffer's small JS object, which a
- * large upload produces too slowly to trigger a collection: the socket's chunks, garbage once
- * written, piled up by tens of MiB. A minor collection (a scavenge) every 16 MiB spooled or
- * replayed bounds the pile. Measured: every 4 MiB cost a 512 MiB upload 25% of its throughput
- * for no less peak RSS; every 32 MiB or never let 50 concurrent 256 KiB POSTs grow 40 MiB more.
- */
+/** Bytes spooled or replayed between two calls of the spool's `collect`. */
 const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as (options: { type: "minor"; execution: "sync" }) => void;
-let spooledSinceCollect = 0;
-
-function countSpooled(bytes: number): void {
-  spooledSinceCollect += bytes;
-  if (spooledSinceCollect >= COLLECT_EVERY_BYTES) {
-    spooledSinceCollect = 0;
-    gc({ type: "minor", execution: "sync" });
-  }
-}
 
 /** Directories already made for `client_body_temp_path`: made once, not per request. */
 const madeDirs = new Set<string>();
@@ -44,6 +25,21 @@ const madeDirs = new Set<string>();
 export class FileSpool implements BodySpool {
   /** Spool files currently open, for leak checks in tests. */
   static open = 0;
+  readonly #collect: (() => void) | null;
+  #sinceCollect = 0;
+
+  /** `collect` runs every 16 MiB spooled or replayed (see `scavenge`); none by default. */
+  constructor(collect: (() => void) | null = null) {
+    this.#collect = collect;
+  }
+
+  /** Counts bytes through the spool, and collects every COLLECT_EVERY_BYTES. */
+  readonly count = (bytes: number): void => {
+    this.#sinceCollect += bytes;
+    if (this.#sinceCollect < COLLECT_EVERY_BYTES || !this.#collect) return;
+    this.#sinceCollect = 0;
+    this.#collect();
+  };
 
   async create(dir: string | null): Promise<SpoolFile> {
     const where = dir ?? tmpdir();
@@ -56,17 +52,19 @@ export class FileSpool implements BodySpool {
     const fd = openSync(path, "wx+", 0o600);
     unlinkSync(path);
     FileSpool.open++;
-    return new TempFile(fd);
+    return new TempFile(fd, this.count);
   }
 }
 
 class TempFile implements SpoolFile {
   readonly #fd: number;
+  readonly #count: (bytes: number) => void;
   #size = 0;
   #closed = false;
 
-  constructor(fd: number) {
+  constructor(fd: number, count: (bytes: number) => void) {
     this.#fd = fd;
+    this.#count = count;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -74,7 +72,7 @@ class TempFile implements SpoolFile {
     let at = 0;
     while (at < chunk.byteLength) at += writeSync(this.#fd, chunk, at, chunk.byteLength - at, this.#size + at);
     this.#size += chunk.byteLength;
-    countSpooled(chunk.byteLength);
+    this.#count(chunk.byteLength);
   }
 
   /** A fresh stream over the whole body from its first byte; each replay reads on its own. */
@@ -86,7 +84,7 @@ class TempFile implements SpoolFile {
       const bytesRead = readSync(this.#fd, chunk, 0, chunk.length, position);
       if (bytesRead === 0) throw new Error("spool file ended early");
       position += bytesRead;
-      countSpooled(bytesRead);
+      this.#count(bytesRead);
       yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
     }
   }
