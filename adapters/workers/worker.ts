@@ -30,7 +30,7 @@ export function createWorker(text: string, name: string, options: WorkerOptions)
   };
   const failures = new KvFailureState({ refreshMs: options.kvRefreshMs, log });
   const proxy = createProxy(loadEdgeConfig(text, name, log), {
-    transport: createFetchTransport({ fetch: (input, init) => fetch(input, init), hasUnixSockets: false }),
+    transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
     failures,
     spool: null,
     clock: { now: () => Date.now() },

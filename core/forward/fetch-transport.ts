@@ -7,16 +7,12 @@ import type { BodyStream, HeaderPairs } from "../exchange.ts";
 export interface FetchTransportOptions {
   /** The platform's `fetch`. */
   readonly fetch: (input: string, init: RequestInit) => Promise<Response>;
-  /** Extra `fetch` options for one request (Bun: `{ unix }`, `{ tls }`); none by default. */
-  readonly init?: (req: UpstreamRequest) => Record<string, unknown>;
-  /** Whether the platform can reach unix sockets (Workers cannot). */
-  readonly hasUnixSockets: boolean;
 }
 
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
 
 /**
- * Upstream requests over a platform's `fetch` (Workers, Bun). `fetch` hides the phases nginx
+ * Upstream requests over a platform's `fetch` (Workers). `fetch` hides the phases nginx
  * times separately, so the response head must come within `proxy_connect_timeout` plus
  * `proxy_read_timeout`; a fetch that fails before any answer counts as `error`, sent unless
  * the platform says the connection was refused.
@@ -25,9 +21,9 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResult> {
       const p = req.peer;
-      if (p.kind === "unix" && !options.hasUnixSockets) return failed("error", "unix sockets are not available on this platform", false);
-      const host = p.kind === "unix" ? "localhost" : p.host.includes(":") ? `[${p.host}]` : p.host;
-      const port = p.kind === "unix" ? "" : `:${p.port}`;
+      if (p.kind === "unix") return failed("error", "unix sockets are not available on this platform", false);
+      const host = p.host.includes(":") ? `[${p.host}]` : p.host;
+      const port = `:${p.port}`;
       const url = `${req.tls ? "https" : "http"}://${host}${port}${req.target}`;
       const controller = new AbortController();
       let timedOut = false;
@@ -39,7 +35,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       const headers = req.headers as [string, string][];
       const body = fetchBody(req);
       try {
-        // Typed loosely: the platforms' RequestInit types differ (duplex, unix, tls).
+        // Typed loosely: the platforms' RequestInit types differ (duplex).
         const init: Record<string, unknown> = {
           method: req.method,
           headers,
@@ -47,7 +43,6 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           redirect: "manual",
           signal: controller.signal,
           ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
-          ...options.init?.(req),
         };
         const res = await options.fetch(url, init as RequestInit);
         clearTimeout(timer);

@@ -11,7 +11,7 @@ describe("fetch transport: proxy_buffering", () => {
   });
   afterAll(() => backend.close());
 
-  const transport = createFetchTransport({ fetch: (input, init) => fetch(input, init), hasUnixSockets: false });
+  const transport = createFetchTransport({ fetch: (input, init) => fetch(input, init) });
   const request = (buffering: boolean): UpstreamRequest => ({
     peer: { kind: "tcp", host: "127.0.0.1", port: backend.port },
     tls: null,
