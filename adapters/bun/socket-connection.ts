@@ -1,10 +1,7 @@
-import { type Http1Connection, IdleTimeoutError } from "../../core/index.ts";
+import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
 
 /** Bun's TCP socket, with the flow control it has at run time but not in its types. */
 export type BunSocket = Bun.Socket<BunSocketConnection> & { pause(): void; resume(): void };
-
-/** Chunks queued unread before the socket is paused: backpressure from a slow consumer. */
-const MAX_QUEUED = 4;
 
 interface PendingWrite {
   data: Uint8Array;
@@ -14,16 +11,13 @@ interface PendingWrite {
 
 /**
  * A `Bun.connect` socket as the core's HTTP/1 client uses it. Bun calls back with data and takes
- * what it can of a write (it returns the count): reads are queued for a pull-style reader and
- * paused when the queue is full; the unwritten rest of a write waits for `drain`, in order.
+ * what it can of a write (it returns the count): reads go through the core's queue, and the
+ * unwritten rest of a write waits for `drain`, in order.
  */
 export class BunSocketConnection implements Http1Connection {
   #socket: BunSocket | null = null;
-  #queue: Uint8Array[] = [];
-  #waiter: { resolve: (b: Uint8Array | null) => void; reject: (e: Error) => void } | null = null;
+  readonly #reads = new ReadQueue({ pause: () => this.#socket?.pause(), resume: () => this.#socket?.resume() });
   #pending: PendingWrite[] = [];
-  #ended = false;
-  #error: Error | null = null;
   #idleMs = 0;
   #lastActive = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -35,29 +29,20 @@ export class BunSocketConnection implements Http1Connection {
   }
 
   get isClosed(): boolean {
-    return this.#ended;
+    return this.#reads.isEnded;
   }
 
   read(): Promise<Uint8Array | null> {
-    const next = this.#queue.shift();
-    if (next) {
-      if (this.#queue.length === 0) this.#socket?.resume();
-      return Promise.resolve(next);
-    }
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
+    return this.#reads.read();
   }
 
   unshift(chunk: Uint8Array): void {
-    if (chunk.byteLength > 0) this.#queue.unshift(chunk);
+    this.#reads.unshift(chunk);
   }
 
   write(data: Uint8Array): Promise<void> {
     const socket = this.#socket;
-    if (this.#ended || !socket) return Promise.reject(this.#error ?? new Error("upstream connection closed"));
+    if (this.#reads.isEnded || !socket) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
     this.#lastActive = Date.now();
     let rest = data;
     if (this.#pending.length === 0) {
@@ -73,7 +58,7 @@ export class BunSocketConnection implements Http1Connection {
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
     this.#lastActive = Date.now();
-    if (ms === 0 || this.#ended) return;
+    if (ms === 0 || this.#reads.isEnded) return;
     // The armed timer may stay when it fires no later than this deadline (it re-arms itself).
     if (this.#timer && this.#firesAt <= this.#lastActive + ms) return;
     if (this.#timer) clearTimeout(this.#timer);
@@ -89,14 +74,7 @@ export class BunSocketConnection implements Http1Connection {
 
   onData(chunk: Uint8Array): void {
     this.#lastActive = Date.now();
-    const w = this.#waiter;
-    if (w) {
-      this.#waiter = null;
-      w.resolve(chunk);
-      return;
-    }
-    this.#queue.push(chunk);
-    if (this.#queue.length > MAX_QUEUED) this.#socket?.pause();
+    this.#reads.push(chunk);
   }
 
   onDrain(): void {
@@ -128,7 +106,7 @@ export class BunSocketConnection implements Http1Connection {
     this.#firesAt = Date.now() + delay;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      if (this.#idleMs === 0 || this.#ended) return;
+      if (this.#idleMs === 0 || this.#reads.isEnded) return;
       const idle = Date.now() - this.#lastActive;
       if (idle < this.#idleMs) {
         this.#armTimer(this.#idleMs - idle);
@@ -141,16 +119,10 @@ export class BunSocketConnection implements Http1Connection {
   }
 
   #finish(error: Error | null): void {
-    if (error && !this.#error) this.#error = error;
-    this.#ended = true;
+    this.#reads.finish(error);
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const failure = this.#error ?? new Error("upstream connection closed");
+    const failure = this.#reads.error ?? new Error("upstream connection closed");
     for (const p of this.#pending.splice(0)) p.reject(failure);
-    const w = this.#waiter;
-    if (!w) return;
-    this.#waiter = null;
-    if (this.#error) w.reject(this.#error);
-    else w.resolve(null);
   }
 }

@@ -1,62 +1,41 @@
 import type { Socket } from "node:net";
-import { type Http1Connection, IdleTimeoutError } from "../../core/index.ts";
+import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
 
 /**
  * A node:net or node:tls socket as the core's HTTP/1 client uses it, for a connection that
- * outlives one request (upstream keepalive): pull-style reads queued with backpressure, errors
- * and end surfaced to the next read, writes held back by a full socket.
+ * outlives one request (upstream keepalive): reads through the core's queue, writes held back
+ * by a full socket.
  */
 export class SocketConnection implements Http1Connection {
   readonly socket: Socket;
-  #queue: Buffer[] = [];
-  #waiter: { resolve: (b: Buffer | null) => void; reject: (e: Error) => void } | null = null;
-  #ended = false;
-  #error: Error | null = null;
+  readonly #reads: ReadQueue;
   #timeoutMs = 0;
 
   constructor(socket: Socket) {
     this.socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      const w = this.#waiter;
-      if (w) {
-        this.#waiter = null;
-        w.resolve(chunk);
-        return;
-      }
-      this.#queue.push(chunk);
-      if (this.#queue.length > 4) socket.pause();
-    });
-    socket.on("end", () => this.#finish(null));
-    socket.on("close", () => this.#finish(null));
-    socket.on("error", (e) => this.#finish(e));
+    this.#reads = new ReadQueue(socket);
+    socket.on("data", (chunk: Buffer) => this.#reads.push(chunk));
+    socket.on("end", () => this.#reads.finish(null));
+    socket.on("close", () => this.#reads.finish(null));
+    socket.on("error", (e) => this.#reads.finish(e));
     socket.on("timeout", () => socket.destroy(new IdleTimeoutError()));
   }
 
   get isClosed(): boolean {
-    return this.#ended || this.socket.destroyed;
+    return this.#reads.isEnded || this.socket.destroyed;
   }
 
-  read(): Promise<Buffer | null> {
-    const next = this.#queue.shift();
-    if (next) {
-      if (this.#queue.length === 0) this.socket.resume();
-      return Promise.resolve(next);
-    }
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(null);
-    this.socket.resume();
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
+  read(): Promise<Uint8Array | null> {
+    return this.#reads.read();
   }
 
   unshift(chunk: Uint8Array): void {
-    if (chunk.byteLength > 0) this.#queue.unshift(chunk as Buffer);
+    this.#reads.unshift(chunk);
   }
 
   write(data: Uint8Array): Promise<void> {
     const socket = this.socket;
-    if (socket.destroyed) return Promise.reject(this.#error ?? new Error("upstream connection closed"));
+    if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
     if (socket.write(data)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {
@@ -67,7 +46,7 @@ export class SocketConnection implements Http1Connection {
         else resolve();
       };
       const onDrain = () => done();
-      const onClose = (e?: unknown) => done(e instanceof Error ? e : (this.#error ?? new Error("upstream connection closed")));
+      const onClose = (e?: unknown) => done(e instanceof Error ? e : (this.#reads.error ?? new Error("upstream connection closed")));
       socket.on("drain", onDrain);
       socket.on("close", onClose);
       socket.on("error", onClose);
@@ -86,15 +65,5 @@ export class SocketConnection implements Http1Connection {
 
   close(): void {
     this.socket.destroy();
-  }
-
-  #finish(error: Error | null): void {
-    if (error && !this.#error) this.#error = error;
-    this.#ended = true;
-    const w = this.#waiter;
-    if (!w) return;
-    this.#waiter = null;
-    if (this.#error) w.reject(this.#error);
-    else w.resolve(null);
   }
 }

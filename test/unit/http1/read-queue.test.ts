@@ -1,0 +1,57 @@
+import { describe, expect, test } from "vitest";
+import { ReadQueue } from "../../../core/index.ts";
+
+const bytes = (n: number) => new Uint8Array([n]);
+
+function queue() {
+  const calls: string[] = [];
+  const q = new ReadQueue({ pause: () => calls.push("pause"), resume: () => calls.push("resume") });
+  return { q, calls };
+}
+
+describe("ReadQueue", () => {
+  test("hands a chunk to a waiting read, and queues it otherwise", async () => {
+    const { q } = queue();
+    const waiting = q.read();
+    q.push(bytes(1));
+    expect(await waiting).toEqual(bytes(1));
+    q.push(bytes(2));
+    expect(await q.read()).toEqual(bytes(2));
+  });
+
+  test("pauses the socket past four unread chunks and resumes it once they are read", async () => {
+    const { q, calls } = queue();
+    for (let i = 0; i < 5; i++) q.push(bytes(i));
+    expect(calls).toEqual(["pause"]);
+    for (let i = 0; i < 5; i++) expect(await q.read()).toEqual(bytes(i));
+    expect(calls).toEqual(["pause", "resume"]);
+  });
+
+  test("reads what came before the end, then null", async () => {
+    const { q } = queue();
+    q.push(bytes(1));
+    q.finish(null);
+    expect(q.isEnded).toBe(true);
+    expect(await q.read()).toEqual(bytes(1));
+    expect(await q.read()).toBeNull();
+  });
+
+  test("puts bytes read too far back in front", async () => {
+    const { q } = queue();
+    q.push(bytes(2));
+    q.unshift(bytes(1));
+    q.unshift(new Uint8Array(0));
+    expect(await q.read()).toEqual(bytes(1));
+    expect(await q.read()).toEqual(bytes(2));
+  });
+
+  test("rejects a pending and a later read with the first error", async () => {
+    const { q } = queue();
+    const waiting = q.read();
+    q.finish(new Error("reset"));
+    q.finish(new Error("closed"));
+    await expect(waiting).rejects.toThrow("reset");
+    await expect(q.read()).rejects.toThrow("reset");
+    expect(q.error?.message).toBe("reset");
+  });
+});
