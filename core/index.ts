@@ -22,7 +22,14 @@ export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { Http1Transport } from "./http1/client.ts";
-export { type Dialer, type DialFailure, type Http1Connection, IdleTimeoutError, type TlsOptions } from "./http1/connection.ts";
+export {
+  type Dialer,
+  type DialFailure,
+  describeError,
+  type Http1Connection,
+  IdleTimeoutError,
+  type TlsOptions,
+} from "./http1/connection.ts";
 export { type FlowControl, ReadQueue } from "./http1/read-queue.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";

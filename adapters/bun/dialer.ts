@@ -1,4 +1,4 @@
-import type { Dialer, DialFailure, Http1Connection, PeerAddress, TlsOptions } from "../../core/index.ts";
+import { type Dialer, type DialFailure, describeError, type Http1Connection, type PeerAddress, type TlsOptions } from "../../core/index.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
 /** One set of handlers for every upstream socket (Bun's advice): each socket's `data` is its connection. */
@@ -34,8 +34,8 @@ export const bunDialer: Dialer = {
         conn.attach(socket);
         if (!settle(conn)) conn.close();
       };
-      const onFailure = (error: Error & { code?: string }) => {
-        settle({ failed: "error", detail: error.code ? `${error.code}: ${error.message}` : error.message });
+      const onFailure = (error: Error) => {
+        settle({ failed: "error", detail: describeError(error) });
       };
       const tlsOptions = tls ? { rejectUnauthorized: tls.verify, ...(tls.servername ? { serverName: tls.servername } : {}) } : undefined;
       const socket = {

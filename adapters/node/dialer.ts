@@ -1,6 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
-import type { Dialer, DialFailure, Http1Connection, PeerAddress, TlsOptions } from "../../core/index.ts";
+import { type Dialer, type DialFailure, describeError, type Http1Connection, type PeerAddress, type TlsOptions } from "../../core/index.ts";
 import { SocketConnection } from "./socket-connection.ts";
 
 /** Upstream connections over node:net and node:tls (TCP, TLS, unix sockets). */
@@ -22,9 +22,9 @@ export const nodeDialer: Dialer = {
         socket.destroy();
         resolve({ failed: "timeout", detail: "upstream timed out while connecting" });
       }, timeoutMs);
-      const onError = (e: NodeJS.ErrnoException) => {
+      const onError = (e: Error) => {
         clearTimeout(timer);
-        resolve({ failed: "error", detail: e.code ? `${e.code}: ${e.message}` : e.message });
+        resolve({ failed: "error", detail: describeError(e) });
       };
       socket.once("error", onError);
       socket.once(tlsOptions && peer.kind !== "unix" ? "secureConnect" : "connect", () => {

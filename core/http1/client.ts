@@ -3,7 +3,7 @@ import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { FailureReason, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream } from "../exchange.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { type Dialer, type Http1Connection, IdleTimeoutError } from "./connection.ts";
+import { type Dialer, describeError, type Http1Connection, IdleTimeoutError } from "./connection.ts";
 import { ConnectionPool, type PooledConnection } from "./connection-pool.ts";
 import { latin1Bytes, latin1String } from "./latin1.ts";
 import { serializeRequestHead } from "./request-head.ts";
@@ -108,8 +108,7 @@ function failed(reason: FailureReason, detail: string, requestSent: boolean): Fa
 
 function failure(error: unknown, requestSent: boolean): Failed {
   if (error instanceof IdleTimeoutError) return failed("timeout", "upstream timed out", requestSent);
-  const e = error as { code?: string; message?: string };
-  return failed("error", e.code ? `${e.code}: ${e.message}` : String(e.message ?? e), requestSent);
+  return failed("error", describeError(error), requestSent);
 }
 
 /** As nginx: `X-Accel-Buffering: no` from the upstream turns buffering off for its response. */

@@ -48,6 +48,16 @@ export interface DialFailure {
   readonly detail: string;
 }
 
+/**
+ * A socket error as one error-log detail: its code, unless the message already names it
+ * (node:net writes "connect ECONNREFUSED 127.0.0.1:1"; Bun's messages often do not).
+ */
+export function describeError(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  return typeof e?.code === "string" && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}
+
 /** A connection stayed idle past its timeout; the client reports it as nginx's `timeout`. */
 export class IdleTimeoutError extends Error {
   constructor() {
