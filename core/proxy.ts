@@ -86,16 +86,16 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
     const facts = scanHeaders(head.headers);
     const limit = headLimitStatus(head, facts);
-    if (limit) return refuse(limit, head, connection);
+    if (limit) return refuse(limit, head, connection, facts);
     const target = parseTarget(head.target, config.mergeSlashes);
-    if (!target) return refuse(400, head, connection);
+    if (!target) return refuse(400, head, connection, facts, null);
     // nginx refuses TRACE outright, and CONNECT (1.22 has no tunnels).
-    if (head.method === "TRACE" || head.method === "CONNECT") return refuse(405, head, connection);
-    if (facts.hostCount > 1) return refuse(400, head, connection);
+    if (head.method === "TRACE" || head.method === "CONNECT") return refuse(405, head, connection, facts, target);
+    if (facts.hostCount > 1) return refuse(400, head, connection, facts, target);
     const hostValue = target.host ?? facts.host;
-    if (hostValue === undefined && head.httpVersion === "1.1") return refuse(400, head, connection);
+    if (hostValue === undefined && head.httpVersion === "1.1") return refuse(400, head, connection, facts, target);
     const host = hostValue === undefined ? null : validateHost(hostValue);
-    if (hostValue !== undefined && host === null) return refuse(400, head, connection);
+    if (hostValue !== undefined && host === null) return refuse(400, head, connection, facts, target);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return statusResponse(400);
 
@@ -132,12 +132,18 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   /**
    * A request refused before its server was chosen: nginx's error page, logged by the server
    * its Host names (the first Host, when valid) or else the default one of its address, with
-   * the URI when the request line could be read, as nginx logs it.
+   * the URI when the request line could be read, as nginx logs it. What `handle` had already
+   * read of the head is passed on, so only an adapter's refusal reads it here.
    */
-  function refuse(status: number, head: RequestHead, connection: ConnectionInfo): ProxyResponse {
+  function refuse(
+    status: number,
+    head: RequestHead,
+    connection: ConnectionInfo,
+    facts: HeaderFacts = scanHeaders(head.headers),
+    target: ParsedTarget | null = parseTarget(head.target, config.mergeSlashes),
+  ): ProxyResponse {
     const response = statusResponse(status);
-    const target = parseTarget(head.target, config.mergeSlashes);
-    const hostValue = target?.host ?? scanHeaders(head.headers).host;
+    const hostValue = target?.host ?? facts.host;
     const host = hostValue === undefined ? null : validateHost(hostValue);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return response;
