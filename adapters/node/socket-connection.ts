@@ -7,12 +7,12 @@ import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/in
  * by a full socket.
  */
 export class SocketConnection implements Http1Connection {
-  readonly socket: Socket;
+  readonly #socket: Socket;
   readonly #reads: ReadQueue;
   #timeoutMs = 0;
 
   constructor(socket: Socket) {
-    this.socket = socket;
+    this.#socket = socket;
     this.#reads = new ReadQueue(socket);
     socket.on("data", (chunk: Buffer) => this.#reads.push(chunk));
     socket.on("end", () => this.#reads.finish(null));
@@ -22,7 +22,7 @@ export class SocketConnection implements Http1Connection {
   }
 
   get isClosed(): boolean {
-    return this.#reads.isEnded || this.socket.destroyed;
+    return this.#reads.isEnded || this.#socket.destroyed;
   }
 
   read(): Promise<Uint8Array | null> {
@@ -34,7 +34,7 @@ export class SocketConnection implements Http1Connection {
   }
 
   write(data: Uint8Array): Promise<void> {
-    const socket = this.socket;
+    const socket = this.#socket;
     if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
     if (socket.write(data)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -60,10 +60,10 @@ export class SocketConnection implements Http1Connection {
   setIdleTimeout(ms: number): void {
     if (ms === this.#timeoutMs) return;
     this.#timeoutMs = ms;
-    this.socket.setTimeout(ms);
+    this.#socket.setTimeout(ms);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 }
