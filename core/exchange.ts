@@ -39,6 +39,14 @@ export type BodyStream = AsyncIterable<Uint8Array>;
  */
 export type ClientBody = BodyStream & { readonly isPrereadComplete?: () => Promise<boolean> };
 
+/** A client body's framing was broken (a bad chunk): its stream ends with this, and nginx answers 400. */
+export class MalformedBodyError extends Error {
+  constructor(detail: string) {
+    super(`client sent invalid chunked body: ${detail}`);
+    this.name = "MalformedBodyError";
+  }
+}
+
 /** What the client gets: a head and a body, or a silent close (nginx's 408 and 499). */
 export type ProxyResponse =
   | {

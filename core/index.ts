@@ -19,6 +19,7 @@ export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+export { MalformedBodyError } from "./exchange.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { Http1Transport } from "./http1/client.ts";
@@ -31,6 +32,7 @@ export {
   type TlsOptions,
 } from "./http1/connection.ts";
 export { type FlowControl, ReadQueue } from "./http1/read-queue.ts";
+export { type ClientConnection, type ClientLimits, Http1Server } from "./http1/server.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

@@ -212,6 +212,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       if ("failed" in read) {
         const f = read.failed;
         if (f.kind === "too-large") return statusResponse(413);
+        if (f.kind === "malformed") return statusResponse(400);
         // nginx logs 408 / 400 here and closes without a word (6.4).
         return { kind: "close", logStatus: f.kind === "timeout" ? 408 : 400 };
       }

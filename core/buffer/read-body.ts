@@ -1,5 +1,5 @@
 import type { BodySpool, SpoolFile } from "../capabilities.ts";
-import type { BodyStream } from "../exchange.ts";
+import { type BodyStream, MalformedBodyError } from "../exchange.ts";
 import { concatBytes } from "./concat.ts";
 
 /** A request body read in full, ready to be sent (and sent again on a retry). */
@@ -7,8 +7,12 @@ export type BufferedBody =
   | { readonly kind: "memory"; readonly bytes: Uint8Array }
   | { readonly kind: "file"; readonly file: SpoolFile; readonly size: number };
 
-/** Why a body could not be read: nginx's 413, 408 (silent close) and 400 (client went away). */
-export type BodyReadFailure = { readonly kind: "too-large" } | { readonly kind: "timeout" } | { readonly kind: "aborted" };
+/** Why a body could not be read: nginx's 413, 408 (silent close), 400 (client went away) and 400 (sent). */
+export type BodyReadFailure =
+  | { readonly kind: "too-large" }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "aborted" }
+  | { readonly kind: "malformed" };
 
 /** Limits for one body, from the location's settings. */
 export interface BodyLimits {
@@ -63,8 +67,8 @@ export async function readBody(
         }
       }
     }
-  } catch {
-    return await fail({ kind: "aborted" });
+  } catch (error) {
+    return await fail({ kind: error instanceof MalformedBodyError ? "malformed" : "aborted" });
   } finally {
     idle.stop();
   }

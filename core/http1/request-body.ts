@@ -1,0 +1,138 @@
+import { concatBytes } from "../buffer/concat.ts";
+import { type ClientBody, MalformedBodyError, type RequestHead } from "../exchange.ts";
+import { ChunkedDecoder } from "./chunked.ts";
+import type { Http1Connection } from "./connection.ts";
+
+/** The client closed its connection before its body was whole. */
+export class ClientClosedError extends Error {
+  constructor() {
+    super("client prematurely closed connection");
+    this.name = "ClientClosedError";
+  }
+}
+
+const CONTINUE = new Uint8Array([...("HTTP/1.1 100 Continue\r\n\r\n" as string)].map((c) => c.charCodeAt(0)));
+
+/**
+ * A request body read off a client connection, framed as its head says (chunked wins; the
+ * core refuses the heads that could be read two ways before reading a byte). It starts with the
+ * bytes that came with the head (`preread`). Bytes after the body are the next request's:
+ * `finish()` hands them back, once the rest of this body has been read and dropped.
+ */
+export class RequestBody implements ClientBody {
+  readonly #conn: Http1Connection;
+  readonly #chunked: ChunkedDecoder | null;
+  /** Bytes still to come for a Content-Length body. */
+  #remaining: number;
+  #preread: Uint8Array | null = null;
+  /** Bytes read past the end of the body. */
+  #after: Uint8Array | null = null;
+  #done: boolean;
+  #started = false;
+  /** `Expect: 100-continue` from an HTTP/1.1 client: nginx answers it when it starts reading. */
+  #expectsContinue: boolean;
+
+  constructor(conn: Http1Connection, head: RequestHead, preread: Uint8Array) {
+    this.#conn = conn;
+    let chunked = false;
+    let length = 0;
+    let expects = false;
+    for (const [name, value] of head.headers) {
+      const n = name.length;
+      if (n === 17 && name.toLowerCase() === "transfer-encoding") chunked = true;
+      else if (n === 14 && name.toLowerCase() === "content-length") length = /^\d+$/.test(value) ? Number(value) : 0;
+      else if (n === 6 && name.toLowerCase() === "expect") expects = value.toLowerCase() === "100-continue";
+    }
+    this.#chunked = chunked ? new ChunkedDecoder() : null;
+    this.#remaining = chunked ? 0 : length;
+    this.#done = !chunked && length === 0;
+    this.#expectsContinue = expects && head.httpVersion === "1.1" && !this.#done;
+    const rest = preread.byteLength > 0 ? preread : null;
+    // A request without a body: what came after its head is the next request.
+    if (this.#done) this.#after = rest;
+    else this.#preread = rest;
+  }
+
+  /** Whether the whole body came with the head (nginx sends such a body buffered). */
+  isPrereadComplete = (): Promise<boolean> => {
+    if (this.#done || this.#started) return Promise.resolve(this.#done);
+    const preread = this.#preread;
+    if (!preread) return Promise.resolve(false);
+    if (!this.#chunked) return Promise.resolve(preread.byteLength >= this.#remaining);
+    const probe = new ChunkedDecoder();
+    try {
+      probe.feed(preread);
+    } catch {
+      return Promise.resolve(false);
+    }
+    return Promise.resolve(probe.isDone);
+  };
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    this.#started = true;
+    if (this.#expectsContinue) {
+      this.#expectsContinue = false;
+      if (!this.#preread) await this.#conn.write(CONTINUE);
+    }
+    for (;;) {
+      const data = await this.#next();
+      if (data === null) return;
+      if (data.byteLength > 0) yield data;
+    }
+  }
+
+  /**
+   * After the response: reads and drops what is left of the body, and returns the bytes that
+   * follow it (the next request's start), or null when the connection cannot be reused (the
+   * client was never told to send a body it expected to be asked for, or the body broke).
+   */
+  async finish(): Promise<Uint8Array | null> {
+    if (!this.#done && this.#expectsContinue && !this.#preread) return null;
+    try {
+      while ((await this.#next()) !== null);
+    } catch {
+      return null;
+    }
+    return this.#after ?? new Uint8Array(0);
+  }
+
+  /** The next piece of the body (maybe empty); null at its end. */
+  async #next(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    let input = this.#preread;
+    this.#preread = null;
+    if (input === null) {
+      input = await this.#conn.read();
+      if (input === null) throw new ClientClosedError();
+    }
+    const decoder = this.#chunked;
+    if (decoder === null) {
+      if (input.byteLength <= this.#remaining) {
+        this.#remaining -= input.byteLength;
+        this.#done = this.#remaining === 0;
+        return input;
+      }
+      const data = input.subarray(0, this.#remaining);
+      this.#after = input.subarray(this.#remaining);
+      this.#remaining = 0;
+      this.#done = true;
+      return data;
+    }
+    let decoded: { data: Uint8Array[]; used: number };
+    try {
+      decoded = decoder.feed(input);
+    } catch (error) {
+      throw new MalformedBodyError((error as Error).message);
+    }
+    if (decoder.isDone) {
+      this.#done = true;
+      if (decoded.used < input.byteLength) this.#after = input.subarray(decoded.used);
+    }
+    const { data } = decoded;
+    if (data.length === 1) return data[0] as Uint8Array;
+    if (data.length === 0) return new Uint8Array(0);
+    let size = 0;
+    for (const d of data) size += d.byteLength;
+    return concatBytes(data, size);
+  }
+}
