@@ -19,7 +19,7 @@ export interface Running {
 }
 
 /**
- * How a runtime starts serving a loaded config (Node's node:http, Bun's Bun.serve). `file` is
+ * How a runtime starts serving a loaded config (on node:net, or on Bun.listen). `file` is
  * where it came from, for threads that load it themselves.
  */
 export type Start = (config: Config, log: Logger, file: string) => Promise<Running>;
@@ -76,7 +76,10 @@ export async function runCommandLine(command: string, argv: string[], start: Sta
     serving.info(`edgeproxy listening on ${config.listens.map((l) => l.key).join(", ")}`);
     return { running, load, log: serving };
   } catch (error) {
-    process.stderr.write(`edgeproxy: [emerg] bind() failed: ${(error as Error).message}\n`);
+    // A log file that cannot be opened, or an address that cannot be bound, as nginx says them.
+    const e = error as NodeJS.ErrnoException;
+    const what = e.syscall === "open" ? `open() "${e.path}" failed` : "bind() failed";
+    process.stderr.write(`edgeproxy: [emerg] ${what}: ${e.message}\n`);
     return 1;
   }
 }

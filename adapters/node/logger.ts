@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, openSync } from "node:fs";
 import { threadId } from "node:worker_threads";
 import type { Config, ErrorLogTarget, Logger } from "../../core/index.ts";
 
@@ -34,8 +34,9 @@ export function errorLogger(target: ErrorLogTarget): Logger {
   const toStderr = target.path === "stderr" || target.path === "/dev/stderr";
   let file = toStderr ? process.stderr : files.get(target.path);
   if (!file) {
-    // Appended through a stream: a slow disk delays log lines, never requests.
-    file = createWriteStream(target.path, { flags: "a" }).on("error", (e) =>
+    // Opened now, as nginx opens its logs at load: a path that cannot be written fails the load,
+    // not the first error. Appended through a stream: a slow disk delays log lines, never requests.
+    file = createWriteStream(target.path, { fd: openSync(target.path, "a") }).on("error", (e) =>
       process.stderr.write(`edgeproxy: error_log ${target.path}: ${e.message}\n`),
     );
     files.set(target.path, file);

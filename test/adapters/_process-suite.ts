@@ -42,6 +42,18 @@ export function processSuite(name: string, command: string[]): void {
       expect(r.stderr).toMatch(/edgeproxy\.conf:\d+: invalid URL prefix in "ftp:\/\/x"/);
     });
 
+    test("refuses to start when an error_log cannot be opened, as nginx does, and listens on nothing", async () => {
+      const port = await freePort();
+      const dir = tempDir("badlog");
+      const file = join(dir, "edgeproxy.conf");
+      const server = `server { listen 127.0.0.1:${port}; error_log ${dir}/missing/error.log; location / { return 200; } }`;
+      writeFileSync(file, wrapConfig(dir, server));
+      const r = spawnSync(command[0] as string, [...command.slice(1), "-c", file], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`[emerg] open() "${dir}/missing/error.log" failed`);
+      expect((await get(port, "/")).status).toBe(0);
+    });
+
     test("on SIGTERM stops accepting, finishes the request in flight and exits 0", async () => {
       const backend = await startBackend("slow");
       backend.reply = () => ({ body: "finished\n", delayMs: 800 });
