@@ -1,6 +1,6 @@
 /**
- * `bun run adapters/bun -c FILE`: edgeproxy on Bun's own server (not its node:http layer) and
- * native sockets. Config loading, the command line and the spool are the Node adapter's: Bun
+ * `bun run adapters/bun -c FILE`: edgeproxy on Bun's native sockets (Bun.listen, Bun.connect)
+ * under the core's HTTP/1 server and client. Config loading, the command line and the spool are the Node adapter's: Bun
  * runs Node's file and DNS APIs as they are.
  */
 import { type Capabilities, type Config, createProxy, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
@@ -9,9 +9,9 @@ import { type Running, runCommandLine, runUntilSignalled, type Started, shutdown
 import { errorLogger } from "../node/logger.ts";
 import { FileSpool } from "../node/spool.ts";
 import { bunDialer } from "./dialer.ts";
-import { BunServer, type ServeLimits } from "./server.ts";
+import { BunServer } from "./server.ts";
 
-/** Serves a config with Bun.serve, upstreams through the core's HTTP/1 client on Bun.connect. */
+/** Serves a config with the core's HTTP/1 server on Bun.listen, upstreams through its client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health and cached connections.
   const transport = new Http1Transport(bunDialer);
@@ -27,12 +27,12 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
   };
   let current = config;
   let proxy = createProxy(config, caps);
-  const server = new BunServer(() => proxy, log);
-  server.listen(config.listens, serveLimits(config));
+  const server = new BunServer(() => proxy, log, config);
+  server.listen(config.listens);
   return {
     reload: async (next) => {
       const replacement = createProxy(next, caps);
-      server.update(next.listens, serveLimits(next));
+      server.update(next.listens, next);
       proxy = replacement;
       current = next;
     },
@@ -41,34 +41,6 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       transport.close();
     },
   };
-}
-
-/** The client limits Bun.serve applies itself. */
-function serveLimits(config: Config): ServeLimits {
-  return {
-    maxBodyBytes: largestBodyLimit(config),
-    idleTimeoutSec: Math.min(255, Math.max(1, Math.ceil(config.keepaliveTimeoutMs / 1000))),
-    closeAfterEach: config.keepaliveTimeoutMs === 0,
-  };
-}
-
-/** The largest `client_max_body_size` anywhere (0 = unlimited), so Bun never refuses first. */
-function largestBodyLimit(config: Config): number {
-  let max = 0;
-  const visit = (limit: number) => {
-    max = limit === 0 || max === Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : Math.max(max, limit);
-  };
-  for (const server of config.servers) {
-    visit(server.settings.clientMaxBodySize);
-    const walk = (locations: Config["servers"][number]["locations"]) => {
-      for (const l of locations) {
-        visit(l.settings.clientMaxBodySize);
-        walk(l.children);
-      }
-    };
-    walk(server.locations);
-  }
-  return max || Number.MAX_SAFE_INTEGER;
 }
 
 /** Starts edgeproxy on Bun with command-line arguments; resolves once listening. */

@@ -1,100 +1,96 @@
-import type { ConnectionInfo, EdgeProxy, Listen, Logger } from "../../core/index.ts";
+import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
+import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
-/** What Bun.serve is told of a config's client limits. */
-export interface ServeLimits {
-  /** The largest `client_max_body_size` (Bun refuses above it before the core could). */
-  readonly maxBodyBytes: number;
-  /**
-   * Bun keeps one idle timer per connection, in whole seconds (1-255), for a head in progress
-   * and for keep-alive alike: `keepalive_timeout`, rounded up.
-   */
-  readonly idleTimeoutSec: number;
-  /** `keepalive_timeout 0`: every response closes its connection. */
-  readonly closeAfterEach: boolean;
-}
+type Listener = Bun.TCPSocketListener<BunSocketConnection> | Bun.UnixSocketListener<BunSocketConnection>;
 
 /**
- * The listening side on Bun: one `Bun.serve` per `listen` address, each request handed to
- * the core's Fetch entry with the connection's facts.
+ * The listening side on Bun: one `Bun.listen` per `listen` address, each accepted socket served
+ * by the core's HTTP/1 server, as on Node. (Bun.serve parsed and framed requests itself, and a
+ * Fetch handler cannot see what nginx reads: the raw target, the request line, a preread body.)
  */
 export class BunServer {
-  readonly #proxy: () => EdgeProxy;
-  readonly #log: Logger;
-  readonly #servers = new Map<string, Bun.Server<undefined>>();
-  #inFlight = 0;
+  readonly #http: Http1Server;
+  #limits: ClientLimits;
+  readonly #listeners = new Map<string, Listener>();
+  readonly #open = new Set<BunSocketConnection>();
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger) {
-    this.#proxy = proxy;
-    this.#log = log;
+  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits) {
+    this.#limits = limits;
+    this.#http = new Http1Server(proxy, () => this.#limits, log);
   }
 
   /** Binds every address; on a bind error nothing is left listening. */
-  listen(listens: readonly Listen[], limits: ServeLimits): void {
+  listen(listens: readonly Listen[]): void {
     try {
-      for (const l of listens) this.#servers.set(l.key, this.#serve(l, limits));
+      for (const l of listens) this.#listeners.set(l.key, this.#listen(l));
     } catch (error) {
-      for (const s of this.#servers.values()) void s.stop(true);
+      for (const s of this.#listeners.values()) s.stop(true);
       throw error;
     }
   }
 
   /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
-  update(listens: readonly Listen[], limits: ServeLimits): void {
+  update(listens: readonly Listen[], limits: ClientLimits): void {
+    this.#limits = limits;
     const wanted = new Set(listens.map((l) => l.key));
-    for (const l of listens) if (!this.#servers.has(l.key)) this.#servers.set(l.key, this.#serve(l, limits));
-    for (const [key, server] of this.#servers) {
+    for (const l of listens) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));
+    for (const [key, listener] of this.#listeners) {
       if (wanted.has(key)) continue;
-      void server.stop(false);
-      this.#servers.delete(key);
+      listener.stop(false);
+      this.#listeners.delete(key);
     }
   }
 
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
-    for (const s of this.#servers.values()) void s.stop(false);
+    for (const s of this.#listeners.values()) s.stop(false);
+    this.#http.stop();
     const deadline = Date.now() + graceMs;
-    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const s of this.#servers.values()) void s.stop(true);
+    while (this.#http.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const conn of this.#open) conn.close();
   }
 
-  #serve(l: Listen, limits: ServeLimits): Bun.Server<undefined> {
-    const handle = (request: Request, server: Bun.Server<undefined>) => this.#handle(l, request, server);
-    // keepalive_timeout 0: every response closes its connection (decided here, not per request).
-    const fetch = limits.closeAfterEach
-      ? async (request: Request, server: Bun.Server<undefined>) => {
-          const response = await handle(request, server);
-          response.headers.set("Connection", "close");
-          return response;
-        }
-      : handle;
-    // Bun answers 413 above maxRequestBodySize itself: let client_max_body_size decide instead.
-    const common = { maxRequestBodySize: limits.maxBodyBytes, fetch };
-    if (l.kind === "unix") return Bun.serve({ ...common, unix: l.path });
-    const ipv6Only = l.ipv6Only && (l.host?.includes(":") ?? false);
-    return Bun.serve({ ...common, idleTimeout: limits.idleTimeoutSec, hostname: l.host ?? "0.0.0.0", port: l.port, ipv6Only });
+  #listen(l: Listen): Listener {
+    const socket: Bun.SocketHandler<BunSocketConnection> = {
+      open: (s) => this.#accept(l, s as BunSocket),
+      data: (s, chunk) => s.data.onData(chunk),
+      drain: (s) => s.data.onDrain(),
+      end: (s) => s.data.onEnd(null),
+      close: (s, error) => {
+        s.data.onEnd(error ?? null);
+        this.#open.delete(s.data);
+      },
+      error: (s, error) => s.data.onEnd(error),
+    };
+    // Half-open: a client that shuts its sending side after the request still gets the answer.
+    if (l.kind === "unix") return Bun.listen<BunSocketConnection>({ unix: l.path, allowHalfOpen: true, socket });
+    // Bun.listen takes ipv6Only as Bun.connect does, though its listen types leave it out.
+    const options: Bun.TCPSocketListenOptions<BunSocketConnection> & { ipv6Only: boolean } = {
+      hostname: l.host ?? "0.0.0.0",
+      port: l.port,
+      ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false),
+      allowHalfOpen: true,
+      socket,
+    };
+    return Bun.listen<BunSocketConnection>(options);
   }
 
-  async #handle(l: Listen, request: Request, server: Bun.Server<undefined>): Promise<Response> {
-    this.#inFlight++;
-    try {
-      const ip = l.kind === "unix" ? null : server.requestIP(request);
-      const connection: ConnectionInfo = {
-        remoteAddress: l.kind === "unix" ? "unix:" : unmapped(ip?.address ?? ""),
-        remotePort: ip?.port ?? 0,
-        listenKey: l.key,
-        // Bun does not tell which local address a wildcard socket answered on.
-        localAddress: l.kind === "tcp" ? (l.host ?? "0.0.0.0") : "",
-        localPort: l.kind === "tcp" ? l.port : 0,
-        isTls: false,
-      };
-      return await this.#proxy().fetch(request, connection);
-    } catch (error) {
-      this.#log.error(`unexpected error: ${(error as Error).stack ?? error}`);
-      return new Response(null, { status: 500 });
-    } finally {
-      this.#inFlight--;
-    }
+  #accept(l: Listen, socket: BunSocket): void {
+    const conn = new BunSocketConnection();
+    conn.attach(socket);
+    socket.data = conn;
+    socket.setNoDelay(true);
+    this.#open.add(conn);
+    const info: ConnectionInfo = {
+      remoteAddress: l.kind === "unix" ? "unix:" : unmapped(socket.remoteAddress),
+      remotePort: l.kind === "unix" ? 0 : socket.remotePort,
+      listenKey: l.key,
+      localAddress: l.kind === "unix" ? "" : unmapped(socket.localAddress),
+      localPort: l.kind === "unix" ? 0 : socket.localPort,
+      isTls: false,
+    };
+    void this.#http.serve(conn, info);
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
+import { type ClientConnection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
 
 /** Bun's TCP socket, with the flow control it has at run time but not in its types. */
 export type BunSocket = Bun.Socket<BunSocketConnection> & { pause(): void; resume(): void };
@@ -9,19 +9,25 @@ interface PendingWrite {
   readonly reject: (error: Error) => void;
 }
 
+/** nginx's `lingering_timeout`: how long a closing connection keeps draining what the client still sends. */
+const LINGERING_MS = 5000;
+
 /**
- * A `Bun.connect` socket as the core's HTTP/1 client uses it. Bun calls back with data and takes
- * what it can of a write (it returns the count): reads go through the core's queue, and the
- * unwritten rest of a write waits for `drain`, in order.
+ * A Bun socket as the core's HTTP/1 client (`Bun.connect`) and server (`Bun.listen`) use it.
+ * Bun calls back with data and takes what it can of a write (it returns the count): reads go
+ * through the core's queue, and the unwritten rest of a write waits for `drain`, in order.
  */
-export class BunSocketConnection implements Http1Connection {
+export class BunSocketConnection implements ClientConnection {
   #socket: BunSocket | null = null;
   readonly #reads = new ReadQueue({ pause: () => this.#socket?.pause(), resume: () => this.#socket?.resume() });
   #pending: PendingWrite[] = [];
   #idleMs = 0;
   #lastActive = 0;
+  #deadlineMs = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #firesAt = 0;
+  /** `end()` was called: close once the pending writes are out, drop what is read. */
+  #ending = false;
 
   /** Called by the dialer once the socket is open (after the handshake for TLS). */
   attach(socket: BunSocket): void {
@@ -42,7 +48,7 @@ export class BunSocketConnection implements Http1Connection {
 
   write(data: Uint8Array): Promise<void> {
     const socket = this.#socket;
-    if (this.#reads.isEnded || !socket) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
+    if (this.#reads.isEnded || !socket) return Promise.reject(this.#reads.error ?? new Error("connection closed"));
     this.#lastActive = Date.now();
     let rest = data;
     if (this.#pending.length === 0) {
@@ -58,11 +64,12 @@ export class BunSocketConnection implements Http1Connection {
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
     this.#lastActive = Date.now();
-    if (ms === 0 || this.#reads.isEnded) return;
-    // The armed timer may stay when it fires no later than this deadline (it re-arms itself).
-    if (this.#timer && this.#firesAt <= this.#lastActive + ms) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#armTimer(ms);
+    if (ms !== 0) this.#due(this.#lastActive + ms);
+  }
+
+  setDeadline(atMs: number): void {
+    this.#deadlineMs = atMs;
+    if (atMs !== 0) this.#due(atMs);
   }
 
   close(): void {
@@ -70,11 +77,20 @@ export class BunSocketConnection implements Http1Connection {
     this.#socket?.terminate();
   }
 
+  end(): void {
+    if (this.#reads.isEnded || this.#ending) return;
+    // Lingering close: what the client still sends is read and dropped, for a while.
+    this.#ending = true;
+    this.#deadlineMs = 0;
+    this.setIdleTimeout(LINGERING_MS);
+    if (this.#pending.length === 0) this.#socket?.end();
+  }
+
   // Bun's socket handlers call these.
 
   onData(chunk: Uint8Array): void {
     this.#lastActive = Date.now();
-    this.#reads.push(chunk);
+    if (!this.#ending) this.#reads.push(chunk);
   }
 
   onDrain(): void {
@@ -91,6 +107,7 @@ export class BunSocketConnection implements Http1Connection {
       this.#pending.shift();
       next.resolve();
     }
+    if (this.#ending) socket.end();
   }
 
   onEnd(error: Error | null): void {
@@ -100,21 +117,33 @@ export class BunSocketConnection implements Http1Connection {
   /**
    * One timer per connection, moved only when it would fire too late: reads, writes and new
    * timeouts just note the time, so a request costs no timer work (measured: three timers per
-   * request were 2% of a small GET's CPU on Bun).
+   * request were 2% of a small GET's CPU on Bun). On firing it checks both limits and re-arms
+   * for the nearer one if neither has passed.
    */
-  #armTimer(delay: number): void {
-    this.#firesAt = Date.now() + delay;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (this.#idleMs === 0 || this.#reads.isEnded) return;
-      const idle = Date.now() - this.#lastActive;
-      if (idle < this.#idleMs) {
-        this.#armTimer(this.#idleMs - idle);
-        return;
-      }
-      this.#finish(new IdleTimeoutError());
-      this.#socket?.terminate();
-    }, delay);
+  #due(atMs: number): void {
+    if (this.#reads.isEnded || (this.#timer && this.#firesAt <= atMs)) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#armTimer(atMs);
+  }
+
+  #armTimer(atMs: number): void {
+    this.#firesAt = atMs;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        if (this.#reads.isEnded) return;
+        const idleDue = this.#idleMs === 0 ? Number.POSITIVE_INFINITY : this.#lastActive + this.#idleMs;
+        const due = Math.min(idleDue, this.#deadlineMs === 0 ? Number.POSITIVE_INFINITY : this.#deadlineMs);
+        if (due === Number.POSITIVE_INFINITY) return;
+        if (Date.now() < due) {
+          this.#armTimer(due);
+          return;
+        }
+        this.#finish(new IdleTimeoutError());
+        this.#socket?.terminate();
+      },
+      Math.max(0, atMs - Date.now()),
+    );
     this.#timer.unref?.();
   }
 
@@ -122,7 +151,7 @@ export class BunSocketConnection implements Http1Connection {
     this.#reads.finish(error);
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const failure = this.#reads.error ?? new Error("upstream connection closed");
+    const failure = this.#reads.error ?? new Error("connection closed");
     for (const p of this.#pending.splice(0)) p.reject(failure);
   }
 }

@@ -1,19 +1,13 @@
 import type net from "node:net";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { observe, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const check = conformance({
-  bun: {
-    "sends a chunked body with a trailer as nginx does": "Bun.serve refuses chunked trailers with 400",
-    "sends a streamed chunked body to an HTTP/1.1 upstream as nginx does": BECAUSE.noPreread,
-    "closes a stalled upload after client_body_timeout without answering or contacting the upstream": BECAUSE.noSilentClose,
-  },
-});
+const check = conformance({});
 
 // nginx-semantics 5.8 and 6.4: request bodies, buffered (the default) and streamed.
 describe("request body buffering", () => {

@@ -11,7 +11,6 @@ const timing = {
   "stops retrying after proxy_next_upstream_timeout": BECAUSE.fetchTiming,
 };
 const check = conformance({
-  bun: { "does not retry a streamed body once sent": `${BECAUSE.noPreread}: the body is not known whole, so it is not sent again` },
   workers: timing,
 });
 

@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
-const check = conformance({
-  bun: {
-    "chooses nginx's location for /ab/../a": BECAUSE.parsedUrl,
-    "chooses nginx's location for /x/%2e%2e/a.php": BECAUSE.parsedUrl,
-    "chooses nginx's server for Host: first:99999": BECAUSE.serverValidates,
-    "answers absolute-form wins over Host as nginx does": BECAUSE.serverValidates,
-    "answers HTTP/1.0 without Host as nginx does": BECAUSE.serverValidates,
-    "answers HTTP/1.1 without Host as nginx does": BECAUSE.serverValidates,
-    "answers a Host with a slash as nginx does": BECAUSE.serverValidates,
-    "answers a path above the root as nginx does": BECAUSE.parsedUrl,
-  },
-});
+const check = conformance({});
 
 // nginx-semantics 7.3 and 7.4: server blocks by address and name, then locations.
 describe("routing", () => {

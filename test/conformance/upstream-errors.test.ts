@@ -3,18 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { freePort, type RunningProxy, startBoth } from "../support/proxies.ts";
 
-const check = conformance({
-  bun: {
-    "relays a chunked upstream body": BECAUSE.serverFrames,
-    "relays a body read until the upstream closes (no Content-Length)": BECAUSE.serverFrames,
-    "truncates the response when the upstream dies mid-body": BECAUSE.serverFrames,
-    "takes a reply without a status line as HTTP/0.9": `${BECAUSE.serverFrames}: it cannot send the bare body nginx relays`,
-  },
-});
+const check = conformance({});
 
 // nginx-semantics 6.6, 6.7 and 8: what a client gets when the upstream fails.
 describe("upstream failures", () => {

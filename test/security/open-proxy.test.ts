@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { BECAUSE, conformance } from "../support/gaps.ts";
+import { conformance } from "../support/gaps.ts";
 import { observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
-const check = conformance({
-  bun: {
-    "sends the absolute-form ftp://files.example/a to the configured upstream only": `${BECAUSE.serverValidates} (Bun refuses a non-HTTP absolute-form with 400)`,
-  },
-});
+const check = conformance({});
 
 // The upstream is chosen by the config alone: never an open proxy (nginx-semantics 7.2, 7.3).
 describe("open proxy attempts", () => {

@@ -5,11 +5,6 @@ import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
 const check = conformance({
-  bun: {
-    "keeps /public//../admin/secret where nginx keeps it": `${BECAUSE.parsedUrl}; Bun resolves it to /public/admin/secret, still inside /public`,
-    "keeps /public/./../../admin where nginx keeps it": `${BECAUSE.parsedUrl}; Bun clamps it to /admin, which answers 403`,
-    "keeps /public/\\..\\admin where nginx keeps it": `${BECAUSE.parsedUrl}; Bun reads backslashes as slashes: /admin, which answers 403`,
-  },
   workers: {
     "keeps /public//../admin/secret where nginx keeps it": `${BECAUSE.parsedUrl}; workerd resolves it to /public/admin/secret, still inside /public`,
     "keeps /public/./../../admin where nginx keeps it": `${BECAUSE.parsedUrl}; workerd clamps it to /admin, which answers 403`,

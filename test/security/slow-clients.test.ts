@@ -21,19 +21,7 @@ function hold(port: number, text: string, ms: number): Promise<{ closedAfterMs: 
   });
 }
 
-/**
- * Bun.serve has one timer of its own, idleTimeout (edgeproxy sets it from keepalive_timeout): it
- * closes an idle keep-alive connection seconds late (2 s: after 4 s), never a head in progress,
- * and it counts no requests per connection nor a stalled send.
- */
-const NODE_TIMERS =
-  "Bun.serve's only client timer is its idleTimeout (set from keepalive_timeout): no client_header_timeout, keepalive_requests or send_timeout";
 const check = conformance({
-  bun: {
-    "closes a head that does not finish within client_header_timeout, without a word": NODE_TIMERS,
-    "closes a connection after keepalive_requests answers, and an idle one after keepalive_timeout": NODE_TIMERS,
-    "holds the upstream back instead of buffering, and closes after send_timeout": NODE_TIMERS,
-  },
   workers: {
     "closes a head that does not finish within client_header_timeout, without a word": BECAUSE.edgeConnections,
     "closes a connection after keepalive_requests answers, and an idle one after keepalive_timeout": BECAUSE.edgeConnections,

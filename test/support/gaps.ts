@@ -26,11 +26,7 @@ export function conformance(gaps: Gaps): (name: string, fn: Body) => void {
 /** Reasons shared by several files. */
 export const BECAUSE = {
   fetchTiming: "fetch cannot time connect, send and read apart: a head may take the connect and read timeouts added",
-  serverFrames: "the platform's server frames the client response itself",
   parsedUrl: "the platform's server hands over a parsed URL: the raw request-target (dot segments, double slashes) is gone",
-  serverValidates: "the platform's server validates the request line and Host before edgeproxy sees them",
-  noPreread: "Bun.serve does not say whether the whole body came with the head (nginx's preread)",
-  noSilentClose: "a Fetch handler cannot close a connection without answering",
   edgeFrames:
     "workerd frames the request before the Worker sees it (Transfer-Encoding over Content-Length, equal duplicates merged, RFC 9112 6.3): the upstream gets one well-framed request, not nginx's 400",
   edgeConnections: "the platform owns client connections and their timers (wrangler dev's proxy locally, Cloudflare's edge deployed)",

@@ -72,27 +72,22 @@ export async function observeAll(
 }
 
 /**
- * What a Fetch-based adapter cannot control, taken out of both sides of a comparison (the
- * README lists these differences with their reasons). Bun's fetch always writes HTTP/1.1,
- * orders the header block itself and adds `User-Agent: Bun/...` and `Accept: *\/*` when
- * absent; a `Headers` object lower-cases names and joins repeated ones with ", ". On Workers,
- * `wrangler dev` frames the client response itself, and fetch sets Host from the URL, drops the
- * hop-by-hop headers and adds its own (`CF-*`, `Accept-Encoding`).
+ * What the Workers adapter cannot control, taken out of both sides of a comparison (the README
+ * lists these differences with their reasons): `wrangler dev` frames the client response
+ * itself, and fetch writes HTTP/1.1, sets Host from the URL, drops the hop-by-hop headers and
+ * adds its own (`CF-*`, `Accept-Encoding`); a `Headers` object lower-cases names and joins
+ * repeated ones with ", ".
  */
 function platformView(o: Observation): Observation {
-  if (ADAPTER === "node") return o;
-  const workers = ADAPTER === "workers";
-  const dropped = (n: string, v: string) =>
-    workers
-      ? /^(host|connection|keep-alive|te|upgrade|accept-encoding|cf-.*|x-forwarded-proto|x-real-ip)$/i.test(n)
-      : (n.toLowerCase() === "user-agent" && v.startsWith("Bun/")) || (n.toLowerCase() === "accept" && v === "*/*");
+  if (ADAPTER !== "workers") return o;
+  const dropped = (n: string) => /^(host|connection|keep-alive|te|upgrade|accept-encoding|cf-.*|x-forwarded-proto|x-real-ip)$/i.test(n);
   return {
     ...o,
-    responseHeaders: workers ? o.responseHeaders.filter((h) => !/^(content-length|transfer-encoding):/i.test(h)) : o.responseHeaders,
+    responseHeaders: o.responseHeaders.filter((h) => !/^(content-length|transfer-encoding):/i.test(h)),
     upstream: o.upstream.map((u) => ({
       ...u,
       requestLine: u.requestLine.replace(/ HTTP\/1\.[01]$/, " HTTP/1.x"),
-      headers: asFetchHeaders(u.headers.filter(([n, v]) => !dropped(n, v))),
+      headers: asFetchHeaders(u.headers.filter(([n]) => !dropped(n))),
     })),
   };
 }
