@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { type ClientConnection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
+import { corkUntilIdle } from "./write-batch.ts";
 
 /** nginx's `lingering_timeout`: how long a closing connection keeps draining what the client still sends. */
 const LINGERING_MS = 5000;
@@ -18,7 +19,6 @@ export class ClientSocket implements ClientConnection {
   #lastActiveMs: number;
   #idleMs = 0;
   #deadlineMs = 0;
-  #corked = false;
 
   constructor(socket: Socket, nowMs: number) {
     this.#socket = socket;
@@ -51,11 +51,7 @@ export class ClientSocket implements ClientConnection {
     if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("client closed the connection"));
     this.#active = true;
     // Writes of one turn go out together (a head and its body: one writev), as node:http does.
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(uncork, this);
-    }
+    if (socket.writableCorked === 0) corkUntilIdle(socket);
     if (socket.write(data)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {
@@ -100,12 +96,6 @@ export class ClientSocket implements ClientConnection {
     this.#deadlineMs = 0;
   }
 
-  /** Sends the writes gathered this turn. */
-  uncork(): void {
-    this.#corked = false;
-    this.#socket.uncork();
-  }
-
   /** Closes the connection if its deadline passed or it was idle for its whole timeout. */
   sweep(nowMs: number): void {
     if (this.#active) {
@@ -116,8 +106,4 @@ export class ClientSocket implements ClientConnection {
     const idle = this.#idleMs > 0 && nowMs - this.#lastActiveMs >= this.#idleMs;
     if (late || idle) this.#socket.destroy(new IdleTimeoutError());
   }
-}
-
-function uncork(socket: ClientSocket): void {
-  socket.uncork();
 }

@@ -4,8 +4,9 @@ import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { NodeServer, type Sharing } from "./server.ts";
 
 /**
- * Serves a config in this thread: node:http in, the node:net/node:tls transport out. One set of
- * capabilities for the thread's life, so a reload keeps peer health and idle connections.
+ * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
+ * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
+ * health and idle connections.
  */
 export async function serve(
   config: Config,

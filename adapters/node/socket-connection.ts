@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
+import { corkUntilIdle } from "./write-batch.ts";
 
 /**
  * A node:net or node:tls socket as the core's HTTP/1 client uses it, for a connection that
@@ -36,6 +37,7 @@ export class SocketConnection implements Http1Connection {
   write(data: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
+    if (socket.writableCorked === 0) corkUntilIdle(socket);
     if (socket.write(data)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {

