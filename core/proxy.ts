@@ -7,6 +7,7 @@ import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHea
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
+import { LARGE_HEADER_BUFFER_BYTES } from "./http1/request-parser.ts";
 import { withAccessLog } from "./log/access-log.ts";
 import { validateHost } from "./route/host.ts";
 import { LocationMatcher } from "./route/location-match.ts";
@@ -290,9 +291,6 @@ interface HeaderFacts {
   /** The longest `Name: value` line in bytes, CRLF included. */
   readonly longestHeaderLine: number;
 }
-
-/** One `large_client_header_buffers` buffer (nginx's default 4 x 8k). */
-const LARGE_HEADER_BUFFER_BYTES = 8192;
 
 /**
  * nginx's limits on the head (docs/nginx-semantics.md 6.5, 7.1): HTTP major version above 1 is

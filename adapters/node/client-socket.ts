@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { type ClientConnection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
-import { corkUntilIdle } from "./write-batch.ts";
+import { writeToSocket } from "./socket-write.ts";
 
 /** nginx's `lingering_timeout`: how long a closing connection keeps draining what the client still sends. */
 const LINGERING_MS = 5000;
@@ -47,27 +47,8 @@ export class ClientSocket implements ClientConnection {
   }
 
   write(data: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("client closed the connection"));
     this.#active = true;
-    // Writes of one turn go out together (a head and its body: one writev), as node:http does.
-    if (socket.writableCorked === 0) corkUntilIdle(socket);
-    if (socket.write(data)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error) => {
-        socket.off("drain", onDrain);
-        socket.off("close", onClose);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onDrain = () => {
-        this.#active = true;
-        done();
-      };
-      const onClose = () => done(this.#reads.error ?? new Error("client closed the connection"));
-      socket.on("drain", onDrain);
-      socket.on("close", onClose);
-    });
+    return writeToSocket(this.#socket, data, () => this.#reads.error ?? new Error("client closed the connection"));
   }
 
   setIdleTimeout(ms: number): void {

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
-import { corkUntilIdle } from "./write-batch.ts";
+import { writeToSocket } from "./socket-write.ts";
 
 /**
  * A node:net or node:tls socket as the core's HTTP/1 client uses it, for a connection that
@@ -35,24 +35,7 @@ export class SocketConnection implements Http1Connection {
   }
 
   write(data: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (socket.destroyed) return Promise.reject(this.#reads.error ?? new Error("upstream connection closed"));
-    if (socket.writableCorked === 0) corkUntilIdle(socket);
-    if (socket.write(data)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error) => {
-        socket.off("drain", onDrain);
-        socket.off("close", onClose);
-        socket.off("error", onClose);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onDrain = () => done();
-      const onClose = (e?: unknown) => done(e instanceof Error ? e : (this.#reads.error ?? new Error("upstream connection closed")));
-      socket.on("drain", onDrain);
-      socket.on("close", onClose);
-      socket.on("error", onClose);
-    });
+    return writeToSocket(this.#socket, data, () => this.#reads.error ?? new Error("upstream connection closed"));
   }
 
   /**
