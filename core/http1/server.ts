@@ -77,7 +77,8 @@ export class Http1Server {
         this.#waiting.add(conn);
         const read = await this.#readHead(conn, pending, info);
         this.#waiting.delete(conn);
-        if (read === null) return conn.close();
+        // The client left or timed out: what was written still goes out before the close.
+        if (read === null) return conn.end();
         const { parse, bytes } = read;
         if (parse.kind === "refused") return await this.#refuse(conn, parse.head, parse.status, info);
         conn.setDeadline(0);
