@@ -1,5 +1,6 @@
 import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
 import type { BodyStream, HeaderPairs } from "./exchange.ts";
+import type { Cancel } from "./forward/cancel.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 
 /** What an adapter gives the core: the things only its platform has. */
@@ -50,6 +51,8 @@ export interface UpstreamRequest {
   readonly sendTimeoutMs: number;
   /** Longest pause between two successful reads, from the end of the request on. */
   readonly readTimeoutMs: number;
+  /** Set when the client left: the attempt is dropped and its connection closed (nginx's 499). */
+  readonly cancel?: Cancel;
 }
 
 /** An upstream's `keepalive` settings (docs/nginx-semantics.md 4.4). */

@@ -37,7 +37,16 @@ export type BodyStream = AsyncIterable<Uint8Array>;
  * head: nginx sends such a "preread" body buffered even when streaming was asked for
  * (docs/nginx-semantics.md 5.8).
  */
-export type ClientBody = BodyStream & { readonly isPrereadComplete?: () => Promise<boolean> };
+export type ClientBody = BodyStream & {
+  readonly isPrereadComplete?: () => Promise<boolean>;
+  /**
+   * Calls `onGone` if the client closes or resets its connection (with nothing of it left
+   * unread), until the returned function is called: while a request waits on an upstream, nginx
+   * then drops the upstream request and logs 499 (docs/nginx-semantics.md 8). An adapter whose
+   * platform cannot tell leaves this out.
+   */
+  readonly watchClient?: (onGone: () => void) => () => void;
+};
 
 /** A client body's framing was broken (a bad chunk): its stream ends with this, and nginx answers 400. */
 export class MalformedBodyError extends Error {

@@ -24,6 +24,7 @@ export { createFetchTransport, type FetchTransportOptions } from "./forward/fetc
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { Http1Transport } from "./http1/client.ts";
 export {
+  type ClientConnection,
   type Dialer,
   type DialFailure,
   describeError,
@@ -32,7 +33,7 @@ export {
   type TlsOptions,
 } from "./http1/connection.ts";
 export { type FlowControl, ReadQueue } from "./http1/read-queue.ts";
-export { type ClientConnection, type ClientLimits, Http1Server } from "./http1/server.ts";
+export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

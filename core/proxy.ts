@@ -5,6 +5,7 @@ import type { Capabilities, Logger } from "./capabilities.ts";
 import type { Action, Config, ErrorLogTarget, Location, Server, Settings } from "./config/model.ts";
 import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
+import { Cancel } from "./forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
 import { LARGE_HEADER_BUFFER_BYTES } from "./http1/request-parser.ts";
@@ -222,19 +223,25 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       if (settings.proxyPassRequestBody) outBody = { kind: "buffered", body: buffered };
     }
 
+    // Until the response head comes, a client that leaves cancels the upstream request (499).
+    const cancel = body.watchClient && !settings.proxyIgnoreClientAbort ? new Cancel() : null;
     const outgoing: Outgoing = {
       method: settings.proxyMethod ?? ctx.head.method,
       target: upstreamTarget(ctx.pass as NonNullable<RequestContext["pass"]>, location, target),
       headers: buildRequestHeaders(plan.headers, ctx, framing, ctx.head),
       body: outBody,
+      ...(cancel ? { cancel } : {}),
     };
     const upstream = plan.upstream as NonNullable<LocationPlan["upstream"]>;
+    const unwatch = cancel && body.watchClient ? body.watchClient(() => cancel.cancel()) : null;
     let forwarded: Forwarded;
     try {
       forwarded = await forward(caps, upstream.group, upstream.balancer, settings, ctx, outgoing, plan.log);
     } catch (error) {
       releaseBody(buffered);
       throw error;
+    } finally {
+      unwatch?.();
     }
     if (forwarded.kind === "answer") {
       releaseBody(buffered);

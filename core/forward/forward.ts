@@ -7,6 +7,7 @@ import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
+import type { Cancel } from "./cancel.ts";
 import { statusResponse } from "./status-page.ts";
 
 /** The request as it will go to every peer tried. */
@@ -19,6 +20,8 @@ export interface Outgoing {
     | { readonly kind: "buffered"; readonly body: BufferedBody }
     | { readonly kind: "streamed"; readonly stream: BodyStream }
     | null;
+  /** Cancelled when the client leaves (nginx's 499); none with `proxy_ignore_client_abort on`. */
+  readonly cancel?: Cancel;
 }
 
 /** An upstream answer to relay, and what to call once it has been relayed. */
@@ -78,6 +81,14 @@ export async function forward(
     }
     const attemptStart = caps.clock.now();
     const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out));
+    if (out.cancel?.isCancelled) {
+      // The client left while waiting: nginx drops the request, logs 499, and does not hold it
+      // against the peer (ngx_http_upstream_check_broken_connection()).
+      if (result.kind === "response") result.discard();
+      log.info("client prematurely closed connection, so upstream connection is closed too");
+      release(group, peer, "ok", nowSec(), caps.failures, warn);
+      return { kind: "answer", response: { kind: "close", logStatus: 499 } };
+    }
     const a = peer.server.address;
     const attempted = (status: number) =>
       ctx.exchange.upstreams.push({
@@ -129,6 +140,7 @@ function upstreamRequest(settings: Settings, group: PeerGroup, peer: Peer, tls: 
     connectTimeoutMs: settings.proxyConnectTimeoutMs,
     sendTimeoutMs: settings.proxySendTimeoutMs,
     readTimeoutMs: settings.proxyReadTimeoutMs,
+    ...(out.cancel ? { cancel: out.cancel } : {}),
   };
 }
 

@@ -11,6 +11,9 @@ import { parseResponseHead, type ResponseHead } from "./response-head.ts";
 
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
 
+/** The client left first; the caller answers 499 and does not count it against the peer. */
+const CANCELLED: Failed = { kind: "failed", reason: "error", detail: "client closed connection", requestSent: false };
+
 /** A reused connection failed before any answer: the request goes again on a fresh one. */
 const RETRY_FRESH = Symbol("retry on a fresh connection");
 
@@ -38,8 +41,13 @@ export class Http1Transport implements Transport {
       const result = await this.#exchange(cached, req, true);
       if (result !== RETRY_FRESH) return result;
     }
+    if (req.cancel?.isCancelled) return CANCELLED;
     const dialed = await this.#dialer.dial(req.peer, req.tls, req.connectTimeoutMs);
     if ("failed" in dialed) return failed(dialed.failed, dialed.detail, false);
+    if (req.cancel?.isCancelled) {
+      dialed.close();
+      return CANCELLED;
+    }
     const fresh: PooledConnection = { connection: dialed, peerKey: key, createdAt: Date.now(), requests: 0 };
     const result = await this.#exchange(fresh, req, false);
     return result === RETRY_FRESH ? failed("error", "upstream prematurely closed connection", true) : result;
@@ -51,6 +59,18 @@ export class Http1Transport implements Transport {
   }
 
   async #exchange(pooled: PooledConnection, req: UpstreamRequest, isReused: boolean): Promise<UpstreamResult | typeof RETRY_FRESH> {
+    const cancel = req.cancel;
+    if (!cancel) return this.#attempt(pooled, req, isReused);
+    // The client left before the head came: closing the connection ends the attempt where it is.
+    cancel.listen(() => pooled.connection.close());
+    try {
+      return await this.#attempt(pooled, req, isReused);
+    } finally {
+      cancel.listen(null);
+    }
+  }
+
+  async #attempt(pooled: PooledConnection, req: UpstreamRequest, isReused: boolean): Promise<UpstreamResult | typeof RETRY_FRESH> {
     const conn = pooled.connection;
     pooled.requests++;
     try {

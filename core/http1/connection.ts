@@ -27,6 +27,23 @@ export interface Http1Connection {
   close(): void;
 }
 
+/** An accepted client connection, as a platform's sockets give it. */
+export interface ClientConnection extends Http1Connection {
+  /**
+   * Closes the connection at `atMs` (a `Date.now()` time) whatever it is doing, failing a
+   * pending read with `IdleTimeoutError`: nginx's `client_header_timeout` bounds the whole head,
+   * not the pause between two reads. 0 removes it.
+   */
+  setDeadline(atMs: number): void;
+  /** Sends what was written, then closes; what the client still sends is read and dropped. */
+  end(): void;
+  /**
+   * Calls `listener` once if the client closes or resets the connection with nothing of it left
+   * unread (at once if it already has); null removes it. One listener at a time.
+   */
+  watchClose(listener: (() => void) | null): void;
+}
+
 /** Opens connections: the platform's half of the HTTP/1 client. */
 export interface Dialer {
   /**

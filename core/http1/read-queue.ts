@@ -28,6 +28,11 @@ export class ReadQueue {
     return this.#ended;
   }
 
+  /** Chunks are waiting to be read. */
+  get hasQueued(): boolean {
+    return this.#chunks.length > 0;
+  }
+
   /** Why the socket failed, if it did. */
   get error(): Error | null {
     return this.#error;

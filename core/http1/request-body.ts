@@ -1,7 +1,7 @@
 import { concatBytes } from "../buffer/concat.ts";
 import { type ClientBody, MalformedBodyError, type RequestHead } from "../exchange.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import type { Http1Connection } from "./connection.ts";
+import type { ClientConnection } from "./connection.ts";
 
 /** The client closed its connection before its body was whole. */
 export class ClientClosedError extends Error {
@@ -20,7 +20,7 @@ const CONTINUE = new Uint8Array([...("HTTP/1.1 100 Continue\r\n\r\n" as string)]
  * `finish()` hands them back, once the rest of this body has been read and dropped.
  */
 export class RequestBody implements ClientBody {
-  readonly #conn: Http1Connection;
+  readonly #conn: ClientConnection;
   readonly #chunked: ChunkedDecoder | null;
   /** Bytes still to come for a Content-Length body. */
   #remaining: number;
@@ -32,7 +32,7 @@ export class RequestBody implements ClientBody {
   /** `Expect: 100-continue` from an HTTP/1.1 client: nginx answers it when it starts reading. */
   #expectsContinue: boolean;
 
-  constructor(conn: Http1Connection, head: RequestHead, preread: Uint8Array) {
+  constructor(conn: ClientConnection, head: RequestHead, preread: Uint8Array) {
     this.#conn = conn;
     let chunked = false;
     let length = 0;
@@ -66,6 +66,11 @@ export class RequestBody implements ClientBody {
       return Promise.resolve(false);
     }
     return Promise.resolve(probe.isDone);
+  };
+
+  watchClient = (onGone: () => void): (() => void) => {
+    this.#conn.watchClose(onGone);
+    return () => this.#conn.watchClose(null);
   };
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {

@@ -2,22 +2,10 @@ import type { Logger } from "../capabilities.ts";
 import type { ConnectionInfo, ProxyResponse, RequestHead } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
-import type { Http1Connection } from "./connection.ts";
+import type { ClientConnection } from "./connection.ts";
 import { RequestBody } from "./request-body.ts";
 import { parseRequestHead, partialHead, type RequestHeadParse } from "./request-parser.ts";
 import { writeResponse } from "./response-writer.ts";
-
-/** An accepted client connection, as a platform's sockets give it. */
-export interface ClientConnection extends Http1Connection {
-  /**
-   * Closes the connection at `atMs` (a `Date.now()` time) whatever it is doing, failing a
-   * pending read with `IdleTimeoutError`: nginx's `client_header_timeout` bounds the whole head,
-   * not the pause between two reads. 0 removes it.
-   */
-  setDeadline(atMs: number): void;
-  /** Sends what was written, then closes; what the client still sends is read and dropped. */
-  end(): void;
-}
 
 /** The client-connection limits of a config (http level). */
 export interface ClientLimits {

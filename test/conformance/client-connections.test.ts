@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { conformance } from "../support/gaps.ts";
@@ -9,8 +11,11 @@ import { type RunningProxy, startBoth } from "../support/proxies.ts";
  * HTTP/1.0 keep-alive, `Expect: 100-continue` (docs/nginx-semantics.md 6.4, 8).
  */
 
-/** Opens a connection, writes `steps` in turn (a string, or a wait for some text to arrive), reads until close. */
-async function converse(port: number, steps: (string | { until: string })[], timeoutMs = 5000): Promise<string> {
+/** What a client does in turn: write, wait for some text or some time, or shut its sending side. */
+type Step = string | { until: string } | { waitMs: number } | "shutdown";
+
+/** Opens a connection, takes `steps` in turn, reads until close. */
+async function converse(port: number, steps: Step[], timeoutMs = 5000): Promise<string> {
   const socket = net.connect(port, "127.0.0.1");
   let got = "";
   const waiters: (() => void)[] = [];
@@ -23,7 +28,9 @@ async function converse(port: number, steps: (string | { until: string })[], tim
   const timer = setTimeout(() => socket.destroy(), timeoutMs);
   await new Promise((resolve) => socket.once("connect", resolve));
   for (const step of steps) {
-    if (typeof step === "string") socket.write(step);
+    if (step === "shutdown") socket.end();
+    else if (typeof step === "string") socket.write(step);
+    else if ("waitMs" in step) await new Promise((r) => setTimeout(r, step.waitMs));
     else while (!got.includes(step.until) && !socket.destroyed) await new Promise<void>((r) => waiters.push(r));
   }
   await closed;
@@ -47,8 +54,10 @@ describe("client connections", () => {
   beforeAll(async () => {
     backend = await startBackend("c");
     proxies = await startBoth(
-      (port) => `server {
+      (port) => `log_format status '$request_uri $status';
+      server {
         listen 127.0.0.1:${port};
+        access_log {{dir}}/status.log status;
         location /up { proxy_pass http://127.0.0.1:${backend.port}; }
         location / { return 200 "$request_method $request_uri\\n"; }
       }`,
@@ -59,7 +68,7 @@ describe("client connections", () => {
     await backend.close();
   });
 
-  async function both(steps: (string | { until: string })[]): Promise<{ nginx: string; edgeproxy: string }> {
+  async function both(steps: Step[]): Promise<{ nginx: string; edgeproxy: string }> {
     const [nginx = "", edgeproxy = ""] = await Promise.all(proxies.map((p) => converse(p.port, steps)));
     return { nginx: normalized(nginx), edgeproxy: normalized(edgeproxy) };
   }
@@ -104,5 +113,22 @@ describe("client connections", () => {
     const seen = await both(["POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"]);
     expect(seen.nginx).toMatch(/^HTTP\/1.1 400 /);
     expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  check("drops the upstream request and logs 499 when the client leaves while waiting for it", async () => {
+    const reply = backend.reply;
+    backend.reply = (r) => (r.requestLine.startsWith("GET /up/slow ") ? { body: "late", delayMs: 1500 } : reply(r));
+    try {
+      const started = Date.now();
+      const seen = await both(["GET /up/slow HTTP/1.1\r\nHost: x\r\n\r\n", { waitMs: 300 }, "shutdown"]);
+      // Both close at once, without a word, long before the upstream would have answered.
+      expect(seen).toEqual({ nginx: "", edgeproxy: "" });
+      expect(Date.now() - started).toBeLessThan(1400);
+      await new Promise((r) => setTimeout(r, 200));
+      const last = (p: RunningProxy) => readFileSync(join(p.dir, "status.log"), "latin1").trim().split("\n").at(-1);
+      expect(proxies.map(last)).toEqual(["/up/slow 499", "/up/slow 499"]);
+    } finally {
+      backend.reply = reply;
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { Http1Connection } from "../../../core/http1/connection.ts";
+import type { ClientConnection } from "../../../core/http1/connection.ts";
 import { RequestBody } from "../../../core/http1/request-body.ts";
 import { type HeaderPairs, MalformedBodyError, type RequestHead } from "../../../core/index.ts";
 
@@ -7,7 +7,7 @@ const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array | null) => (b === null ? null : String.fromCharCode(...b));
 
 /** A client connection that hands out scripted chunks, then its end, and records what is written. */
-function scripted(chunks: string[]): Http1Connection & { written: string[] } {
+function scripted(chunks: string[]): ClientConnection & { written: string[] } {
   const queue: Uint8Array[] = chunks.map(bytes);
   const written: string[] = [];
   return {
@@ -16,8 +16,11 @@ function scripted(chunks: string[]): Http1Connection & { written: string[] } {
     unshift: (chunk) => void queue.unshift(chunk),
     write: async (data) => void written.push(text(data) as string),
     setIdleTimeout: () => {},
+    setDeadline: () => {},
     isClosed: false,
     close: () => {},
+    end: () => {},
+    watchClose: () => {},
   };
 }
 
