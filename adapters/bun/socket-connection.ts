@@ -28,8 +28,6 @@ export class BunSocketConnection implements ClientConnection {
   #firesAt = 0;
   /** `end()` was called: close once the pending writes are out, drop what is read. */
   #ending = false;
-  #gone = false;
-  #onGone: (() => void) | null = null;
 
   /** Called by the dialer once the socket is open (after the handshake for TLS). */
   attach(socket: BunSocket): void {
@@ -114,20 +112,10 @@ export class BunSocketConnection implements ClientConnection {
 
   onEnd(error: Error | null): void {
     this.#finish(error);
-    // A pipelined request still unread is not a client that left.
-    if (error !== null || !this.#reads.hasQueued) this.#leave();
   }
 
   watchClose(listener: (() => void) | null): void {
-    this.#onGone = listener;
-    if (listener && this.#gone) this.#leave();
-  }
-
-  #leave(): void {
-    this.#gone = true;
-    const listener = this.#onGone;
-    this.#onGone = null;
-    listener?.();
+    this.#reads.watchGone(listener);
   }
 
   /**

@@ -19,8 +19,6 @@ export class ClientSocket implements ClientConnection {
   #lastActiveMs: number;
   #idleMs = 0;
   #deadlineMs = 0;
-  #gone = false;
-  #onGone: (() => void) | null = null;
 
   constructor(socket: Socket, nowMs: number) {
     this.#socket = socket;
@@ -31,31 +29,13 @@ export class ClientSocket implements ClientConnection {
       this.#active = true;
       this.#reads.push(chunk);
     });
-    socket.on("end", () => {
-      this.#reads.finish(null);
-      // A pipelined request still unread is not a client that left.
-      if (!this.#reads.hasQueued) this.#leave();
-    });
-    socket.on("close", () => {
-      this.#reads.finish(null);
-      this.#leave();
-    });
-    socket.on("error", (e) => {
-      this.#reads.finish(e);
-      this.#leave();
-    });
+    socket.on("end", () => this.#reads.finish(null));
+    socket.on("close", () => this.#reads.finish(null));
+    socket.on("error", (e) => this.#reads.finish(e));
   }
 
   watchClose(listener: (() => void) | null): void {
-    this.#onGone = listener;
-    if (listener && this.#gone) this.#leave();
-  }
-
-  #leave(): void {
-    this.#gone = true;
-    const listener = this.#onGone;
-    this.#onGone = null;
-    listener?.();
+    this.#reads.watchGone(listener);
   }
 
   get isClosed(): boolean {

@@ -18,6 +18,7 @@ export class ReadQueue {
   #waiter: { resolve: (chunk: Uint8Array | null) => void; reject: (error: Error) => void } | null = null;
   #ended = false;
   #error: Error | null = null;
+  #onGone: (() => void) | null = null;
 
   constructor(flow: FlowControl) {
     this.#flow = flow;
@@ -26,11 +27,6 @@ export class ReadQueue {
   /** The socket ended or failed (queued chunks are still read first). */
   get isEnded(): boolean {
     return this.#ended;
-  }
-
-  /** Chunks are waiting to be read. */
-  get hasQueued(): boolean {
-    return this.#chunks.length > 0;
   }
 
   /** Why the socket failed, if it did. */
@@ -70,10 +66,28 @@ export class ReadQueue {
     if (chunk.byteLength > 0) this.#chunks.unshift(chunk);
   }
 
+  /**
+   * Calls `listener` once when the peer has gone: the socket failed, or ended with nothing left
+   * unread (a pipelined request still queued is not a peer that left). At once if it has; null
+   * removes it. One listener at a time.
+   */
+  watchGone(listener: (() => void) | null): void {
+    this.#onGone = listener;
+    if (listener) this.#tellIfGone();
+  }
+
+  #tellIfGone(): void {
+    if (!this.#ended || (this.#error === null && this.#chunks.length > 0)) return;
+    const listener = this.#onGone;
+    this.#onGone = null;
+    listener?.();
+  }
+
   /** The socket ended (`null`) or failed; the first error is kept. A pending read settles. */
   finish(error: Error | null): void {
     if (error && !this.#error) this.#error = error;
     this.#ended = true;
+    this.#tellIfGone();
     const w = this.#waiter;
     if (!w) return;
     this.#waiter = null;

@@ -54,4 +54,30 @@ describe("ReadQueue", () => {
     await expect(q.read()).rejects.toThrow("reset");
     expect(q.error?.message).toBe("reset");
   });
+
+  test("tells its one watcher when the peer has gone: failed, or ended with nothing unread", () => {
+    const ended = queue().q;
+    let told = 0;
+    ended.watchGone(() => told++);
+    ended.finish(null);
+    ended.finish(null);
+    expect(told).toBe(1);
+    // Watching after the fact is told at once; a removed watcher never is.
+    ended.watchGone(() => told++);
+    expect(told).toBe(2);
+
+    const pipelined = queue().q;
+    pipelined.push(bytes(1));
+    pipelined.watchGone(() => told++);
+    pipelined.finish(null);
+    expect(told).toBe(2);
+    pipelined.finish(new Error("reset"));
+    expect(told).toBe(3);
+
+    const unwatched = queue().q;
+    unwatched.watchGone(() => told++);
+    unwatched.watchGone(null);
+    unwatched.finish(new Error("reset"));
+    expect(told).toBe(3);
+  });
 });
