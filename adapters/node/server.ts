@@ -101,7 +101,7 @@ export class NodeServer {
   }
 
   #accept(l: Listen, socket: Socket): void {
-    const client = new ClientSocket(socket, Date.now());
+    const client = new ClientSocket(socket);
     this.#sockets.add(client);
     socket.once("close", () => this.#sockets.delete(client));
     void this.#http.serve(client, connectionOf(l, socket));

@@ -3,39 +3,39 @@ import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/in
 import { writeToSocket } from "./socket-write.ts";
 
 /**
- * A node:net or node:tls socket as the core's HTTP/1 client uses it, for a connection that
- * outlives one request (upstream keepalive): reads through the core's queue, writes held back
- * by a full socket.
+ * A node:net or node:tls socket as the core's HTTP/1 client and server use it: reads through
+ * the core's queue, writes held back by a full socket. Upstream connections time out with
+ * node's socket timer; accepted client sockets (`ClientSocket`) swap it for a sweep.
  */
 export class SocketConnection implements Http1Connection {
-  readonly #socket: Socket;
-  readonly #reads: ReadQueue;
+  protected readonly socket: Socket;
+  protected readonly reads: ReadQueue;
   #timeoutMs = 0;
 
   constructor(socket: Socket) {
-    this.#socket = socket;
-    this.#reads = new ReadQueue(socket);
-    socket.on("data", (chunk: Buffer) => this.#reads.push(chunk));
-    socket.on("end", () => this.#reads.finish(null));
-    socket.on("close", () => this.#reads.finish(null));
-    socket.on("error", (e) => this.#reads.finish(e));
+    this.socket = socket;
+    this.reads = new ReadQueue(socket);
+    socket.on("data", (chunk: Buffer) => this.reads.push(chunk));
+    socket.on("end", () => this.reads.finish(null));
+    socket.on("close", () => this.reads.finish(null));
+    socket.on("error", (e) => this.reads.finish(e));
     socket.on("timeout", () => socket.destroy(new IdleTimeoutError()));
   }
 
   get isClosed(): boolean {
-    return this.#reads.isEnded || this.#socket.destroyed;
+    return this.reads.isEnded || this.socket.destroyed;
   }
 
   read(): Promise<Uint8Array | null> {
-    return this.#reads.read();
+    return this.reads.read();
   }
 
   unshift(chunk: Uint8Array): void {
-    this.#reads.unshift(chunk);
+    this.reads.unshift(chunk);
   }
 
   write(data: Uint8Array): Promise<void> {
-    return writeToSocket(this.#socket, data, () => this.#reads.error ?? new Error("upstream connection closed"));
+    return writeToSocket(this.socket, data, () => this.reads.error ?? new Error("connection closed"));
   }
 
   /**
@@ -45,10 +45,10 @@ export class SocketConnection implements Http1Connection {
   setIdleTimeout(ms: number): void {
     if (ms === this.#timeoutMs) return;
     this.#timeoutMs = ms;
-    this.#socket.setTimeout(ms);
+    this.socket.setTimeout(ms);
   }
 
   close(): void {
-    this.#socket.destroy();
+    this.socket.destroy();
   }
 }
