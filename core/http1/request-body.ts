@@ -1,7 +1,8 @@
 import { concatBytes } from "../buffer/concat.ts";
-import { type ClientBody, MalformedBodyError, type RequestHead } from "../exchange.ts";
+import { type ClientBody, MalformedBodyError } from "../exchange.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import type { ClientConnection } from "./connection.ts";
+import type { RequestFraming } from "./request-framing.ts";
 
 /** The client closed its connection before its body was whole. */
 export class ClientClosedError extends Error {
@@ -29,24 +30,15 @@ export class RequestBody implements ClientBody {
   #after: Uint8Array | null = null;
   #done: boolean;
   #started = false;
-  /** `Expect: 100-continue` from an HTTP/1.1 client: nginx answers it when it starts reading. */
+  /** Not yet answered: nginx sends 100 Continue when it starts reading. */
   #expectsContinue: boolean;
 
-  constructor(conn: ClientConnection, head: RequestHead, preread: Uint8Array) {
+  constructor(conn: ClientConnection, framing: RequestFraming, preread: Uint8Array) {
     this.#conn = conn;
-    let chunked = false;
-    let length = 0;
-    let expects = false;
-    for (const [name, value] of head.headers) {
-      const n = name.length;
-      if (n === 17 && name.toLowerCase() === "transfer-encoding") chunked = true;
-      else if (n === 14 && name.toLowerCase() === "content-length") length = /^\d+$/.test(value) ? Number(value) : 0;
-      else if (n === 6 && name.toLowerCase() === "expect") expects = value.toLowerCase() === "100-continue";
-    }
-    this.#chunked = chunked ? new ChunkedDecoder() : null;
-    this.#remaining = chunked ? 0 : length;
-    this.#done = !chunked && length === 0;
-    this.#expectsContinue = expects && head.httpVersion === "1.1" && !this.#done;
+    this.#chunked = framing.chunked ? new ChunkedDecoder() : null;
+    this.#remaining = framing.length;
+    this.#done = !framing.chunked && framing.length === 0;
+    this.#expectsContinue = framing.expectsContinue;
     const rest = preread.byteLength > 0 ? preread : null;
     // A request without a body: what came after its head is the next request.
     if (this.#done) this.#after = rest;

@@ -4,6 +4,7 @@ import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
 import type { ClientConnection } from "./connection.ts";
 import { RequestBody } from "./request-body.ts";
+import { readFraming } from "./request-framing.ts";
 import { parseRequestHead, partialHead, type RequestHeadParse } from "./request-parser.ts";
 import { writeResponse } from "./response-writer.ts";
 
@@ -72,8 +73,9 @@ export class Http1Server {
         conn.setDeadline(0);
         served++;
         const head = parse.head;
-        const body = new RequestBody(conn, head, bytes.subarray(parse.length));
-        if (!(await this.#answer(conn, head, body, info, served))) return conn.end();
+        const framing = readFraming(head);
+        const body = new RequestBody(conn, framing, bytes.subarray(parse.length));
+        if (!(await this.#answer(conn, head, framing.keepAlive, body, info, served))) return conn.end();
         const next = await body.finish();
         if (next === null) return conn.end();
         pending = next;
@@ -85,7 +87,14 @@ export class Http1Server {
   }
 
   /** One request: the core's answer, written. Resolves whether the connection goes on. */
-  async #answer(conn: ClientConnection, head: RequestHead, body: RequestBody, info: ConnectionInfo, served: number): Promise<boolean> {
+  async #answer(
+    conn: ClientConnection,
+    head: RequestHead,
+    wantsKeepAlive: boolean,
+    body: RequestBody,
+    info: ConnectionInfo,
+    served: number,
+  ): Promise<boolean> {
     this.#inFlight++;
     let result: ProxyResponse | null = null;
     try {
@@ -96,7 +105,7 @@ export class Http1Server {
       }
       const limits = this.#limits();
       conn.setIdleTimeout(limits.sendTimeoutMs);
-      const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && wantsKeepAlive(head);
+      const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && wantsKeepAlive;
       const kept = await writeResponse(conn, result, { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive });
       // Between requests, keepalive_timeout; the next head's first byte starts its own clock.
       if (kept) conn.setIdleTimeout(limits.keepaliveTimeoutMs);
@@ -169,21 +178,4 @@ export class Http1Server {
       this.#log.error(`logging a refused request failed: ${(failure as Error).message}`);
     }
   }
-}
-
-/**
- * nginx's keep-alive wish (`ngx_http_process_connection()`): HTTP/1.1 unless `Connection`
- * says close, HTTP/1.0 only if it says keep-alive; the last such header counts.
- */
-function wantsKeepAlive(head: RequestHead): boolean {
-  if (head.httpVersion === "0.9") return false;
-  let close = false;
-  let keepAlive = false;
-  for (const [name, value] of head.headers) {
-    if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
-    const v = value.toLowerCase();
-    close = v.includes("close");
-    keepAlive = !close && v.includes("keep-alive");
-  }
-  return head.httpVersion === "1.1" ? !close : keepAlive;
 }

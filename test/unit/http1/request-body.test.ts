@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { ClientConnection } from "../../../core/http1/connection.ts";
 import { RequestBody } from "../../../core/http1/request-body.ts";
+import { type RequestFraming, readFraming } from "../../../core/http1/request-framing.ts";
 import { type HeaderPairs, MalformedBodyError, type RequestHead } from "../../../core/index.ts";
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -24,7 +25,8 @@ function scripted(chunks: string[]): ClientConnection & { written: string[] } {
   };
 }
 
-const head = (headers: HeaderPairs, httpVersion = "1.1"): RequestHead => ({ method: "POST", target: "/", httpVersion, headers });
+const head = (headers: HeaderPairs, httpVersion = "1.1"): RequestFraming =>
+  readFraming({ method: "POST", target: "/", httpVersion, headers } satisfies RequestHead);
 
 async function readAll(body: RequestBody): Promise<string> {
   let out = "";
