@@ -1,5 +1,5 @@
 import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
-import type { BodyStream, HeaderPairs } from "./exchange.ts";
+import type { BodyFraming, BodyStream, HeaderPairs } from "./exchange.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 
@@ -37,6 +37,8 @@ export interface UpstreamRequest {
   readonly headers: HeaderPairs;
   /** The body to send: whole bytes, a stream (a spooled file is read from its first byte), or none. */
   readonly body: Uint8Array | BodyStream | null;
+  /** How the body goes, as the `Content-Length` or `Transfer-Encoding` in `headers` says. */
+  readonly framing: BodyFraming;
   /**
    * `proxy_buffering`: the transport may read a response body ahead of the client, and hand a
    * small one on whole (one write to the client, as nginx's buffers make it).
@@ -53,6 +55,8 @@ export interface UpstreamRequest {
   readonly readTimeoutMs: number;
   /** Set when the client left: the attempt is dropped and its connection closed (nginx's 499). */
   readonly cancel?: Cancel;
+  /** The location's error log, for what the exchange notices on the way (an upstream sending too much). */
+  readonly log?: Logger;
 }
 
 /** An upstream's `keepalive` settings (docs/nginx-semantics.md 4.4). */
@@ -80,12 +84,19 @@ export type UpstreamResult =
       readonly reason: string;
       /** The upstream sent no status line: nginx passes such a reply on as HTTP/0.9. */
       readonly isHttp09: boolean;
+      /** The upstream's headers as received (framing ones included: the core drops them). */
       readonly headers: HeaderPairs;
       /**
        * The body: a stream, whose errors (a reset, a read timeout) end it with an error, or the
        * whole bytes when the transport read them ahead (`buffering`).
        */
       readonly body: BodyStream | Uint8Array;
+      /**
+       * What the body's framing said of its length: the exact size of a length-framed body, or
+       * the size a bodiless answer (HEAD, 304) declared; null when the body is chunked, ends
+       * with the connection, or has no length (204).
+       */
+      readonly contentLength: number | null;
       /** Drops the response and its connection (the body will not be read). */
       readonly discard: () => void;
     }
@@ -95,6 +106,11 @@ export type UpstreamResult =
       readonly detail: string;
       /** Whether any byte of the request reached the connection (decides non-idempotent retries). */
       readonly requestSent: boolean;
+      /**
+       * The attempt ran on a connection from the keepalive cache: nginx does not use up a try
+       * for an `error` there (`u->peer.cached` in `ngx_http_upstream_next()`).
+       */
+      readonly cached?: boolean;
     };
 
 /** Sends requests to upstream peers. */

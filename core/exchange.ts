@@ -6,6 +6,9 @@
 /** Header fields as received or to be sent: ordered `[name, value]` pairs, case kept. */
 export type HeaderPairs = [name: string, value: string][];
 
+/** How a message body is delimited (RFC 9112 §6.3). */
+export type BodyFraming = { readonly kind: "none" } | { readonly kind: "length"; readonly length: number } | { readonly kind: "chunked" };
+
 /** A request as it arrived from the client, before any interpretation. */
 export interface RequestHead {
   readonly method: string;
@@ -16,6 +19,12 @@ export interface RequestHead {
   readonly headers: HeaderPairs;
   /** The request line as received, when the adapter could not split it (logged as `$request`). */
   readonly requestLine?: string;
+  /**
+   * How the body is framed, decided once by whoever read the head: the HTTP/1 parser
+   * (core/http1/headers-in.ts), or a Fetch platform's own. Nothing else reads `Content-Length`
+   * or `Transfer-Encoding`.
+   */
+  readonly framing: BodyFraming;
 }
 
 /** Facts about the client connection, supplied by the adapter. */
@@ -63,8 +72,19 @@ export type ProxyResponse =
       readonly status: number;
       /** The reason phrase to send; upstream's own when relayed. */
       readonly reason: string;
+      /**
+       * The headers to send, `Server` first. Never the framing ones (`Content-Length`,
+       * `Transfer-Encoding`, `Connection`): the HTTP/1 writer frames every response itself.
+       */
       readonly headers: HeaderPairs;
+      /** Bytes are sent with a `Content-Length` of their size; a stream as it comes. */
       readonly body: BodyStream | Uint8Array | null;
+      /**
+       * For a stream or no body: the `Content-Length` to send, the exact size of the stream, or
+       * for a bodiless answer (HEAD, 304) the size the full answer has; null when unknown (the
+       * stream then goes chunked, or ends with the connection).
+       */
+      readonly contentLength: number | null;
       /** Send the body alone, no status line or headers, then close (nginx relaying HTTP/0.9). */
       readonly isHttp09?: boolean;
       /** Close the client connection after this response (nginx does after 400, 413, ...). */

@@ -1,34 +1,80 @@
 import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import { HeadersIn } from "./http1/headers-in.ts";
+import { isValidHeaderName } from "./http1/request-parser.ts";
 
 /** The plain-data entry the Fetch entry wraps. */
 export type Handle = (head: RequestHead, body: ClientBody, connection: ConnectionInfo) => Promise<ProxyResponse>;
 
+/** A refusal of the read phase, answered and logged as nginx would: the proxy's own `refuse`. */
+export type Refuse = (status: number, head: RequestHead, connection: ConnectionInfo) => ProxyResponse;
+
+/** The head rules of the config (http level). */
+export interface HeadRules {
+  readonly ignoreInvalidHeaders: boolean;
+  readonly underscoresInHeaders: boolean;
+  readonly largeClientHeaderBuffers: { readonly size: number };
+}
+
+/** `max_headers` of current nginx, as the HTTP/1 parser has it. */
+const MAX_HEADERS = 1000;
+
 /**
  * The Fetch entry for Fetch-native platforms and Hono: a `Request` in, a `Response` out, over
- * the same `handle`. Header order and case are what the platform's `Headers` keeps.
+ * the same `handle`. The platform framed the request; its headers go through the same read
+ * phase as an HTTP/1 head (core/http1/headers-in.ts). Header order and case are what the
+ * platform's `Headers` keeps.
  */
-export async function fetchThroughHandle(handle: Handle, request: Request, connection: ConnectionInfo): Promise<Response> {
+export async function fetchThroughHandle(
+  handle: Handle,
+  refuse: Refuse,
+  request: Request,
+  connection: ConnectionInfo,
+  rules: HeadRules,
+): Promise<Response> {
   // `scheme://authority/path?query`: the target starts at the first slash after the authority.
   const url = request.url;
   const authorityStart = url.indexOf("//") + 2;
   const pathStart = url.indexOf("/", authorityStart);
   const headers: HeaderPairs = [];
   request.headers.forEach((value, name) => {
-    headers.push([name, value]);
+    if (!rules.ignoreInvalidHeaders || isValidHeaderName(name, rules.underscoresInHeaders)) headers.push([name, value]);
   });
   if (!headers.some(([n]) => n === "host")) headers.unshift(["host", url.slice(authorityStart, pathStart < 0 ? url.length : pathStart)]);
-  // A body whose length the platform did not pass on is read as a chunked one would be.
-  if (request.body !== null && !headers.some(([n]) => n === "content-length" || n === "transfer-encoding")) {
-    headers.push(["transfer-encoding", "chunked"]);
-  }
   // A client sends no fragment, but a Request built in code (a Hono app) may carry one.
   const fragment = url.indexOf("#");
   const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
-  const head: RequestHead = { method: request.method, target, httpVersion: "1.1", headers };
+  const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
+  const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size);
+  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method);
   const body: BodyStream = request.body ?? emptyBody();
-  const res = await handle(head, body, connection);
+  return toResponse(await handle(read, body, connection), request.method);
+}
+
+/**
+ * The read phase over headers the platform parsed: nginx's line limits (the platform read the
+ * bytes, so each line is measured as HTTP/1 would carry it), duplicates, Host, the methods
+ * nginx refuses, and the framing. A body whose length the platform did not pass on is read as a
+ * chunked one.
+ */
+function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number): RequestHead | { status: number } {
+  // `GET / HTTP/1.1` and its CRLF must fit one large buffer (414), and so must each header line (494).
+  if (line.method.length + line.target.length + 12 > largeBuffer) return { status: 414 };
+  if (line.headers.length > MAX_HEADERS) return { status: 494 };
+  const headersIn = new HeadersIn();
+  for (const [name, value] of line.headers) {
+    if (name.length + value.length + 4 > largeBuffer) return { status: 494 };
+    const refusal = headersIn.add(name, value);
+    if (refusal) return refusal;
+  }
+  const facts = headersIn.finish(line.method, line.httpVersion);
+  if ("status" in facts) return facts;
+  const framing = hasBody && facts.framing.kind === "none" ? { kind: "chunked" as const } : facts.framing;
+  return { ...line, framing };
+}
+
+function toResponse(res: ProxyResponse, method: string): Response {
   if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
-  const noBody = res.status === 204 || res.status === 304 || request.method === "HEAD";
+  const noBody = res.status === 204 || res.status === 304 || method === "HEAD";
   const payload =
     noBody || res.body === null
       ? null
@@ -37,11 +83,11 @@ export async function fetchThroughHandle(handle: Handle, request: Request, conne
         : toReadableStream(res.body, res.done);
   if (!(payload instanceof ReadableStream) || res.body instanceof Uint8Array) res.done?.();
   // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
-  const headersInit = res.headers as [string, string][];
+  const headers = res.contentLength !== null && !noBody ? [...res.headers, ["content-length", String(res.contentLength)]] : res.headers;
   return new Response(payload as ConstructorParameters<typeof Response>[0], {
     status: res.status,
     statusText: res.reason,
-    headers: headersInit,
+    headers: headers as [string, string][],
   });
 }
 

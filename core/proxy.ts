@@ -3,12 +3,11 @@ import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities, Logger } from "./capabilities.ts";
 import type { Action, Config, ErrorLogTarget, Location, Server, Settings } from "./config/model.ts";
-import type { ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyFraming, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { Cancel } from "./forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
 import { REASON_PHRASES, REDIRECT_CODES, statusResponse, textResponse } from "./forward/status-page.ts";
-import { LARGE_HEADER_BUFFER_BYTES } from "./http1/request-parser.ts";
 import { withAccessLog } from "./log/access-log.ts";
 import { validateHost } from "./route/host.ts";
 import { LocationMatcher } from "./route/location-match.ts";
@@ -16,7 +15,8 @@ import { ServerSelector } from "./route/server-select.ts";
 import { type ParsedTarget, parseTarget } from "./route/uri.ts";
 import { absoluteUrl, planRedirect } from "./shape/redirect.ts";
 import type { Exchange, RequestContext } from "./shape/request-context.ts";
-import { type BodyFraming, buildRequestHeaders, type HeaderPlan, planHeaders } from "./shape/request-headers.ts";
+import { findHeader } from "./shape/request-context.ts";
+import { buildRequestHeaders, type HeaderPlan, planHeaders } from "./shape/request-headers.ts";
 import { buildResponseHeaders, planResponseHeaders, type ResponseHeaderPlan } from "./shape/response-headers.ts";
 import { renderTemplate } from "./shape/template.ts";
 import { upstreamTarget } from "./shape/upstream-target.ts";
@@ -43,9 +43,6 @@ interface LocationPlan {
   /** The location's `error_log` (or the main one). */
   readonly log: Logger;
 }
-
-const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
-const VALID_HEADER_NAME_UNDERSCORE = /^[A-Za-z0-9_-]+$/;
 
 /** Builds the proxy: matching tables, header plans and peer groups are made here, not per request. */
 export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
@@ -81,23 +78,15 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     loc.children.forEach(visit);
   };
   for (const s of config.servers) s.locations.forEach(visit);
-  const nameFilter = !config.ignoreInvalidHeaders ? null : config.underscoresInHeaders ? VALID_HEADER_NAME_UNDERSCORE : VALID_HEADER_NAME;
 
-  async function handle(rawHead: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
-    // Headers nginx ignores while reading the request never exist for it (5.6).
-    const head = nameFilter ? dropInvalidHeaders(rawHead, nameFilter) : rawHead;
-    const facts = scanHeaders(head.headers);
-    const limit = headLimitStatus(head, facts);
-    if (limit) return refuse(limit, head, connection, facts);
+  async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
+    // The read phase (the HTTP/1 parser, or the Fetch entry) checked lengths, codings, Host and
+    // the methods nginx refuses, and decided the framing; what is left is routing.
     const target = parseTarget(head.target, config.mergeSlashes);
-    if (!target) return refuse(400, head, connection, facts, null);
-    // nginx refuses TRACE outright, and CONNECT (1.22 has no tunnels).
-    if (head.method === "TRACE" || head.method === "CONNECT") return refuse(405, head, connection, facts, target);
-    if (facts.hostCount > 1) return refuse(400, head, connection, facts, target);
-    const hostValue = target.host ?? facts.host;
-    if (hostValue === undefined && head.httpVersion === "1.1") return refuse(400, head, connection, facts, target);
+    if (!target) return refuse(400, head, connection, null);
+    const hostValue = target.host ?? findHeader(head, "host");
     const host = hostValue === undefined ? null : validateHost(hostValue);
-    if (hostValue !== undefined && host === null) return refuse(400, head, connection, facts, target);
+    if (hostValue !== undefined && host === null) return refuse(400, head, connection, target);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return statusResponse(400);
 
@@ -112,8 +101,6 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       pass: null,
       exchange: newExchange(),
     };
-    const framingStatus = framingError(head, facts);
-    if (framingStatus) return logged(server.settings, base, statusResponse(framingStatus));
     if (server.action) return logged(server.settings, base, respond(server.action, base, server.settings, host !== null));
     const match = (matchers.get(server) as LocationMatcher).match(target.uri);
     if (match.kind === "none") return logged(server.settings, base, statusResponse(404));
@@ -128,7 +115,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     if (!action) return logged(settings, base, statusResponse(404));
     if (action.kind === "return") return logged(settings, base, respond(action, base, settings, host !== null));
     const ctx: RequestContext = { ...base, pass: action.pass };
-    return logged(settings, ctx, await proxy(location, plans.get(location) as LocationPlan, ctx, target, facts, body, host !== null));
+    return logged(settings, ctx, await proxy(location, plans.get(location) as LocationPlan, ctx, target, body, host !== null));
   }
 
   /**
@@ -141,11 +128,10 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     status: number,
     head: RequestHead,
     connection: ConnectionInfo,
-    facts: HeaderFacts = scanHeaders(head.headers),
     target: ParsedTarget | null = parseTarget(head.target, config.mergeSlashes),
   ): ProxyResponse {
     const response = statusResponse(status);
-    const hostValue = target?.host ?? facts.host;
+    const hostValue = target?.host ?? findHeader(head, "host");
     const host = hostValue === undefined ? null : validateHost(hostValue);
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return response;
@@ -179,15 +165,16 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     plan: LocationPlan,
     ctx: RequestContext,
     target: ParsedTarget,
-    facts: HeaderFacts,
     body: ClientBody,
     hadHost: boolean,
   ): Promise<ProxyResponse> {
     const settings = location.settings;
-    const isChunked = facts.transferEncoding !== undefined;
-    const hasBody = facts.contentLength !== null || isChunked;
+    const inFraming = ctx.head.framing;
+    const isChunked = inFraming.kind === "chunked";
+    const hasBody = inFraming.kind !== "none";
+    const contentLength = inFraming.kind === "length" ? inFraming.length : null;
     // 413 straight from Content-Length, before a byte of the body is read (6.4).
-    if (settings.clientMaxBodySize > 0 && facts.contentLength !== null && facts.contentLength > settings.clientMaxBodySize) {
+    if (settings.clientMaxBodySize > 0 && contentLength !== null && contentLength > settings.clientMaxBodySize) {
       return statusResponse(413);
     }
     let streams =
@@ -198,7 +185,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     let framing: BodyFraming = { kind: "none" };
     if (streams) {
       outBody = { kind: "streamed", stream: body };
-      framing = isChunked ? { kind: "chunked" } : { kind: "length", length: facts.contentLength as number };
+      framing = inFraming;
     } else if (hasBody) {
       const read = await readBody(
         body,
@@ -207,7 +194,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
           bufferSize: settings.clientBodyBufferSize,
           timeoutMs: settings.clientBodyTimeoutMs,
           tempPath: settings.clientBodyTempPath,
-          contentLength: facts.contentLength,
+          contentLength,
         },
         caps.spool,
       );
@@ -229,6 +216,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       method: settings.proxyMethod ?? ctx.head.method,
       target: upstreamTarget(ctx.pass as NonNullable<RequestContext["pass"]>, location, target),
       headers: buildRequestHeaders(plan.headers, ctx, framing, ctx.head),
+      framing,
       body: outBody,
       ...(cancel ? { cancel } : {}),
     };
@@ -254,6 +242,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       reason: response.reason,
       headers: buildResponseHeaders(plan.response, response.headers, ctx, hadHost),
       body: response.body,
+      contentLength: response.contentLength,
       closeConnection: response.isHttp09,
       isHttp09: response.isHttp09,
       done: () => {
@@ -279,78 +268,10 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   return {
     config,
     handle,
-    fetch: (request, connection) => fetchThroughHandle(handle, request, connection),
+    fetch: (request, connection) => fetchThroughHandle(handle, refuse, request, connection, config),
     refused: (head, status, connection) => {
       const response = refuse(status, head, connection);
       if (response.kind === "response") response.done?.();
     },
   };
-}
-
-interface HeaderFacts {
-  readonly host: string | undefined;
-  readonly hostCount: number;
-  /** NaN when it is not a decimal number. */
-  readonly contentLength: number | null;
-  readonly contentLengthCount: number;
-  readonly transferEncoding: string | undefined;
-  readonly transferEncodingCount: number;
-  /** The longest `Name: value` line in bytes, CRLF included. */
-  readonly longestHeaderLine: number;
-}
-
-/**
- * nginx's limits on the head (docs/nginx-semantics.md 6.5, 7.1): HTTP major version above 1 is
- * 505, a request line longer than one large header buffer is 414, a header line longer than
- * one buffer is 494 (sent as 400). Returns the status, or null.
- */
-function headLimitStatus(head: RequestHead, facts: HeaderFacts): number | null {
-  if (!head.httpVersion.startsWith("1.") && head.httpVersion !== "0.9") return 505;
-  if (head.method.length + head.target.length + 12 > LARGE_HEADER_BUFFER_BYTES) return 414;
-  return facts.longestHeaderLine > LARGE_HEADER_BUFFER_BYTES ? 494 : null;
-}
-
-/**
- * nginx's checks of the body framing headers (`ngx_http_process_request_header()`,
- * docs/nginx-semantics.md 7.2), in its order: a request that could be read two ways never
- * reaches an upstream. Returns the status to answer, or null.
- */
-function framingError(head: RequestHead, facts: HeaderFacts): number | null {
-  if (facts.contentLengthCount > 1 || facts.transferEncodingCount > 1) return 400;
-  if (facts.contentLength !== null && Number.isNaN(facts.contentLength)) return 400;
-  if (facts.transferEncoding === undefined) return null;
-  if (head.httpVersion === "1.0") return 400;
-  if (facts.transferEncoding.toLowerCase() !== "chunked") return 501;
-  return facts.contentLength !== null ? 400 : null;
-}
-
-/** One pass over the headers: the few nginx interprets itself, and their size. */
-function scanHeaders(headers: HeaderPairs): HeaderFacts {
-  let host: string | undefined;
-  let hostCount = 0;
-  let contentLength: number | null = null;
-  let contentLengthCount = 0;
-  let transferEncoding: string | undefined;
-  let transferEncodingCount = 0;
-  let longestHeaderLine = 0;
-  for (const [name, value] of headers) {
-    const line = name.length + value.length + 4;
-    if (line > longestHeaderLine) longestHeaderLine = line;
-    if (name.length === 4 && name.toLowerCase() === "host") {
-      host ??= value;
-      hostCount++;
-    } else if (name.length === 14 && name.toLowerCase() === "content-length") {
-      contentLength = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-      contentLengthCount++;
-    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
-      transferEncoding = value;
-      transferEncodingCount++;
-    }
-  }
-  return { host, hostCount, contentLength, contentLengthCount, transferEncoding, transferEncodingCount, longestHeaderLine };
-}
-
-function dropInvalidHeaders(head: RequestHead, valid: RegExp): RequestHead {
-  if (head.headers.every(([name]) => valid.test(name))) return head;
-  return { ...head, headers: head.headers.filter(([name]) => valid.test(name)) };
 }

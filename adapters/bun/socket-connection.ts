@@ -42,8 +42,8 @@ export class BunSocketConnection implements ClientConnection {
     return this.#reads.read();
   }
 
-  unshift(chunk: Uint8Array): void {
-    this.#reads.unshift(chunk);
+  watchIdle(listener: (() => void) | null): void {
+    this.#reads.watchIdle(listener);
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -6,7 +6,7 @@ import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
-import { parseFlag, parseNumber, parseTimeMs } from "./values.ts";
+import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
 
 /** What compiling may need from the platform. */
 export interface CompileOptions {
@@ -19,7 +19,14 @@ export interface CompileOptions {
 const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
 
 /** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
-const HTTP_LEVEL = new Set(["client_header_timeout", "keepalive_timeout", "keepalive_requests", "send_timeout"]);
+const HTTP_LEVEL = new Set([
+  "client_header_timeout",
+  "keepalive_timeout",
+  "keepalive_requests",
+  "send_timeout",
+  "client_header_buffer_size",
+  "large_client_header_buffers",
+]);
 
 /** nginx's predefined `combined` format. */
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -65,6 +72,8 @@ class Compiler {
   #keepaliveTimeoutMs = 75_000;
   #keepaliveRequests = 1000;
   #sendTimeoutMs = 60_000;
+  #clientHeaderBufferSize = 1024;
+  #largeClientHeaderBuffers = { count: 4, size: 8192 };
   #underscores = false;
   #ignoreInvalid = true;
 
@@ -112,6 +121,8 @@ class Compiler {
       keepaliveTimeoutMs: this.#keepaliveTimeoutMs,
       keepaliveRequests: this.#keepaliveRequests,
       sendTimeoutMs: this.#sendTimeoutMs,
+      clientHeaderBufferSize: this.#clientHeaderBufferSize,
+      largeClientHeaderBuffers: this.#largeClientHeaderBuffers,
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
     };
@@ -153,6 +164,8 @@ class Compiler {
       else if (d.name === "client_header_timeout") this.#clientHeaderTimeoutMs = time(d);
       else if (d.name === "keepalive_timeout") this.#keepaliveTimeoutMs = time(d);
       else if (d.name === "send_timeout") this.#sendTimeoutMs = time(d);
+      else if (d.name === "client_header_buffer_size") this.#clientHeaderBufferSize = size(d, d.args[0] as string);
+      else if (d.name === "large_client_header_buffers") this.#largeClientHeaderBuffers = largeBuffers(d);
       else if (d.name === "keepalive_requests") {
         this.#keepaliveRequests =
           parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value "${d.args[0]}"`);
@@ -336,6 +349,19 @@ function compileErrorLog(d: Directive): ErrorLogTarget {
 
 function time(d: Directive): number {
   return parseTimeMs(d.args[0] as string) ?? invalid(d, `"${d.name}" directive invalid value "${d.args[0]}"`);
+}
+
+function size(d: Directive, text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === null || bytes === 0) invalid(d, `"${d.name}" directive invalid value "${text}"`);
+  return bytes;
+}
+
+/** `large_client_header_buffers NUMBER SIZE`: a request line or header line must fit one buffer. */
+function largeBuffers(d: Directive): { count: number; size: number } {
+  const count = parseNumber(d.args[0] as string);
+  if (count === null || count === 0) invalid(d, `invalid value "${d.args[0]}" in "${d.name}" directive`);
+  return { count, size: size(d, d.args[1] as string) };
 }
 
 function flag(d: Directive): boolean {

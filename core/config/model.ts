@@ -32,6 +32,10 @@ export interface Config {
   readonly keepaliveRequests: number;
   /** `send_timeout` (http level): longest wait for a client to take response bytes. Default 60s. */
   readonly sendTimeoutMs: number;
+  /** `client_header_buffer_size` (http level): a request head's first buffer, bytes. Default 1k. */
+  readonly clientHeaderBufferSize: number;
+  /** `large_client_header_buffers` (http level): a line must fit one, a head `count` of them. Default 4 8k. */
+  readonly largeClientHeaderBuffers: { readonly count: number; readonly size: number };
   /** `underscores_in_headers`: keep header names with `_`. Default off. */
   readonly underscoresInHeaders: boolean;
   /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */

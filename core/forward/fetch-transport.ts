@@ -51,7 +51,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         let buffering = req.buffering;
         res.headers.forEach((value, name) => {
           pairs.push([name, value]);
-          if (name === "content-length") length = Number(value);
+          if (name === "content-length") length = /^\d{1,15}$/.test(value) ? Number(value) : -1;
           // As nginx: the upstream can turn buffering off for its response.
           else if (name === "x-accel-buffering") buffering = value.toLowerCase() !== "no";
         });
@@ -62,6 +62,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           reason: res.statusText,
           isHttp09: false,
           headers: pairs,
+          contentLength: declaredLength(res.status, length),
           body: whole ? await readWhole(res.body as ReadableStream<Uint8Array>, controller, req.readTimeoutMs) : readBody(res.body),
           discard: () => controller.abort(),
         };
@@ -73,6 +74,12 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       }
     },
   };
+}
+
+/** What the client is told of the length (`UpstreamResult.contentLength`); the platform framed the body. */
+function declaredLength(status: number, length: number): number | null {
+  if (length < 0 || status === 204 || status < 200) return null;
+  return length;
 }
 
 /** The body as `fetch` takes it. */

@@ -4,7 +4,7 @@ import type { Peer, PeerGroup } from "../balance/peer-group.ts";
 import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Capabilities, FailureReason, Logger, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
-import type { BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
+import type { BodyFraming, BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
 import type { Cancel } from "./cancel.ts";
@@ -15,6 +15,8 @@ export interface Outgoing {
   readonly method: string;
   readonly target: string;
   readonly headers: HeaderPairs;
+  /** How the body goes: the `Content-Length` or `Transfer-Encoding` in `headers`. */
+  readonly framing: BodyFraming;
   /** Buffered (replayable), streamed (sent once), or none. */
   readonly body:
     | { readonly kind: "buffered"; readonly body: BufferedBody }
@@ -80,7 +82,7 @@ export async function forward(
       return { kind: "answer", response: statusResponse(502) };
     }
     const attemptStart = caps.clock.now();
-    const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out));
+    const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out, log));
     if (out.cancel?.isCancelled) {
       // The client left while waiting: nginx drops the request, logs 499, and does not hold it
       // against the peer (ngx_http_upstream_check_broken_connection()).
@@ -104,6 +106,9 @@ export async function forward(
       );
       release(group, peer, "failed", nowSec(), caps.failures, warn);
       tries = group.isSingle ? 0 : tries - 1;
+      // An error on a cached connection does not use up a try (`u->peer.cached`); the other
+      // rules still hold, so a POST that may have been sent is never sent again.
+      if (result.cached && result.reason === "error") tries++;
       if (tries > 0 && mayRetry(result.reason, result.requestSent)) continue;
       return { kind: "answer", response: statusResponse(result.reason === "timeout" ? 504 : 502) };
     }
@@ -125,7 +130,14 @@ export async function forward(
   }
 }
 
-function upstreamRequest(settings: Settings, group: PeerGroup, peer: Peer, tls: UpstreamRequest["tls"], out: Outgoing): UpstreamRequest {
+function upstreamRequest(
+  settings: Settings,
+  group: PeerGroup,
+  peer: Peer,
+  tls: UpstreamRequest["tls"],
+  out: Outgoing,
+  log: Logger,
+): UpstreamRequest {
   return {
     peer: peer.server.address,
     tls,
@@ -133,13 +145,16 @@ function upstreamRequest(settings: Settings, group: PeerGroup, peer: Peer, tls: 
     target: out.target,
     httpVersion: settings.proxyHttpVersion,
     headers: out.headers,
+    // A buffered body is read again from its first byte for every attempt.
     body: bodyFor(out),
+    framing: out.framing,
     buffering: settings.proxyBuffering,
     maxHeaderBytes: settings.proxyBufferSize,
     keepalive: group.keepalive,
     connectTimeoutMs: settings.proxyConnectTimeoutMs,
     sendTimeoutMs: settings.proxySendTimeoutMs,
     readTimeoutMs: settings.proxyReadTimeoutMs,
+    log,
     ...(out.cancel ? { cancel: out.cancel } : {}),
   };
 }

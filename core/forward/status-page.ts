@@ -77,8 +77,9 @@ export function statusResponse(status: number, extra: HeaderPairs = []): ProxyRe
     kind: "response",
     status: sent,
     reason: REASON_PHRASES[sent] ?? "",
-    headers: [["Server", "edgeproxy"], ["Content-Type", "text/html"], ["Content-Length", String(body.byteLength)], ...extra],
+    headers: [["Server", "edgeproxy"], ["Content-Type", "text/html"], ...extra],
     body,
+    contentLength: body.byteLength,
     closeConnection: CLOSING.has(status),
   };
 }
@@ -94,9 +95,9 @@ export function textResponse(status: number, text: string, contentType: string):
     headers: [
       ["Server", "edgeproxy"],
       ["Content-Type", contentType],
-      ["Content-Length", String(body.byteLength)],
     ],
     body,
+    contentLength: body.byteLength,
     closeConnection: false,
   };
 }

@@ -1,14 +1,34 @@
+type State =
+  | "start"
+  | "size"
+  | "ext"
+  | "ext-lf"
+  | "data"
+  | "data-cr"
+  | "data-lf"
+  | "last-ext"
+  | "last-ext-lf"
+  | "trailer"
+  | "trailer-lf"
+  | "trailer-line"
+  | "trailer-line-lf"
+  | "done";
+
+/** Above this a size could not be read exactly: nginx's `NGX_MAX_OFF_T_VALUE / 16` check, at 2^53. */
+const MAX_SIZE_BEFORE_DIGIT = 2 ** 49;
+
 /**
- * An incremental decoder for `Transfer-Encoding: chunked` bodies (RFC 9112 §7.1): feed it the
- * bytes as they arrive, get the data slices back; extensions and trailers are dropped, as nginx
- * drops them.
+ * An incremental decoder for `Transfer-Encoding: chunked` bodies (RFC 9112 §7.1), as current
+ * nginx reads them (`ngx_http_parse_chunked()`): every line ends in CR LF (nginx 1.22 also took
+ * a bare LF; 1.29.4 stopped, and a parser that agrees with no one on line ends is how bodies get
+ * smuggled), a CR must be followed by its LF inside extensions and trailers too; extensions and
+ * trailers are dropped. Feed it the bytes as they arrive, get the data slices back.
  */
 export class ChunkedDecoder {
-  #state: "size" | "ext" | "size-lf" | "data" | "data-cr" | "data-lf" | "trailer" | "trailer-line" | "done" = "size";
+  #state: State = "start";
   #remaining = 0;
-  #sizeDigits = 0;
 
-  /** True once the terminating chunk and trailers have been read. */
+  /** True once the last chunk and its trailers have been read. */
   get isDone(): boolean {
     return this.#state === "done";
   }
@@ -21,81 +41,96 @@ export class ChunkedDecoder {
     const data: Uint8Array[] = [];
     let i = 0;
     while (i < chunk.length && this.#state !== "done") {
-      const c = chunk[i] as number;
-      switch (this.#state) {
-        case "size": {
-          const digit = hexValue(c);
-          if (digit >= 0) {
-            if (++this.#sizeDigits > 13) throw new Error("chunk size too large");
-            this.#remaining = this.#remaining * 16 + digit;
-          } else if (this.#sizeDigits > 0 && (c === 0x3b || c === 0x20 || c === 0x09)) {
-            this.#state = "ext";
-          } else if (this.#sizeDigits > 0 && c === 0x0d) {
-            this.#state = "size-lf";
-          } else if (this.#sizeDigits > 0 && c === 0x0a) {
-            this.#endSize();
-          } else {
-            throw new Error("invalid chunk size");
-          }
-          i++;
-          break;
-        }
-        case "ext":
-          if (c === 0x0a) this.#endSize();
-          i++;
-          break;
-        case "size-lf":
-          if (c !== 0x0a) throw new Error("invalid chunk size line");
-          this.#endSize();
-          i++;
-          break;
-        case "data": {
-          const n = Math.min(this.#remaining, chunk.length - i);
-          data.push(chunk.subarray(i, i + n));
-          this.#remaining -= n;
-          i += n;
-          if (this.#remaining === 0) this.#state = "data-cr";
-          break;
-        }
-        case "data-cr":
-          if (c === 0x0d) this.#state = "data-lf";
-          else if (c === 0x0a) this.#state = "size";
-          else throw new Error("missing CRLF after chunk data");
-          i++;
-          break;
-        case "data-lf":
-          if (c !== 0x0a) throw new Error("missing CRLF after chunk data");
-          this.#state = "size";
-          i++;
-          break;
-        case "trailer":
-          // At the start of a trailer line: an empty line ends the body.
-          if (c === 0x0d) {
-            i++;
-            continue;
-          }
-          this.#state = c === 0x0a ? "done" : "trailer-line";
-          i++;
-          break;
-        case "trailer-line":
-          if (c === 0x0a) this.#state = "trailer";
-          i++;
-          break;
+      if (this.#state === "data") {
+        const n = Math.min(this.#remaining, chunk.length - i);
+        data.push(chunk.subarray(i, i + n));
+        this.#remaining -= n;
+        i += n;
+        if (this.#remaining === 0) this.#state = "data-cr";
+        continue;
       }
+      this.#step(chunk[i] as number);
+      i++;
     }
     return { data, used: i };
   }
 
-  #endSize(): void {
-    const last = this.#remaining === 0;
-    this.#sizeDigits = 0;
-    this.#state = last ? "trailer" : "data";
+  #step(c: number): void {
+    switch (this.#state) {
+      case "start":
+        this.#remaining = hexValue(c);
+        if (this.#remaining < 0) invalid("invalid chunk size");
+        this.#state = "size";
+        return;
+      case "size": {
+        const digit = hexValue(c);
+        if (digit >= 0) {
+          if (this.#remaining > MAX_SIZE_BEFORE_DIGIT) invalid("chunk size too large");
+          this.#remaining = this.#remaining * 16 + digit;
+          return;
+        }
+        const last = this.#remaining === 0;
+        if (c === 0x0d) this.#state = last ? "last-ext-lf" : "ext-lf";
+        else if (c === 0x3b || c === 0x20 || c === 0x09) this.#state = last ? "last-ext" : "ext";
+        else invalid("invalid chunk size");
+        return;
+      }
+      case "ext":
+      case "last-ext":
+        if (c === 0x0d) this.#state = this.#state === "ext" ? "ext-lf" : "last-ext-lf";
+        else if (c === 0x0a) invalid("bare LF in chunk extension");
+        return;
+      case "ext-lf":
+        expectLf(c);
+        this.#state = "data";
+        return;
+      case "data-cr":
+        if (c !== 0x0d) invalid("missing CRLF after chunk data");
+        this.#state = "data-lf";
+        return;
+      case "data-lf":
+        expectLf(c);
+        this.#state = "start";
+        return;
+      case "last-ext-lf":
+        expectLf(c);
+        this.#state = "trailer";
+        return;
+      case "trailer":
+        if (c === 0x0d) this.#state = "trailer-lf";
+        else if (c === 0x0a) invalid("bare LF in trailer");
+        else this.#state = "trailer-line";
+        return;
+      case "trailer-lf":
+        expectLf(c);
+        this.#state = "done";
+        return;
+      case "trailer-line":
+        if (c === 0x0d) this.#state = "trailer-line-lf";
+        else if (c === 0x0a) invalid("bare LF in trailer");
+        return;
+      case "trailer-line-lf":
+        expectLf(c);
+        this.#state = "trailer";
+        return;
+      case "data":
+      case "done":
+        return;
+    }
   }
+}
+
+function expectLf(c: number): void {
+  if (c !== 0x0a) invalid("CR without LF");
+}
+
+function invalid(reason: string): never {
+  throw new Error(reason);
 }
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x57;
   return -1;
 }

@@ -1,30 +1,34 @@
 import { concatBytes } from "../buffer/concat.ts";
 import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
-import type { FailureReason, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
+import type { FailureReason, Logger, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream } from "../exchange.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { type Dialer, describeError, type Http1Connection, IdleTimeoutError } from "./connection.ts";
 import { ConnectionPool, type PooledConnection } from "./connection-pool.ts";
-import { latin1Bytes, latin1String } from "./latin1.ts";
+import { latin1Bytes } from "./latin1.ts";
 import { serializeRequestHead } from "./request-head.ts";
-import { parseResponseHead, type ResponseHead } from "./response-head.ts";
+import { type ResponseFraming, type ResponseHead, ResponseHeadParser, type ResponseHeadRead } from "./response-head.ts";
 
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
 
 /** The client left first; the caller answers 499 and does not count it against the peer. */
 const CANCELLED: Failed = { kind: "failed", reason: "error", detail: "client closed connection", requestSent: false };
 
-/** A reused connection failed before any answer: the request goes again on a fresh one. */
-const RETRY_FRESH = Symbol("retry on a fresh connection");
-
 /** A body up to this size goes out in one write with its head. */
 const WRITE_TOGETHER_BYTES = 64 * 1024;
+
+const NO_LOG: Logger = { error() {}, warn() {}, info() {} };
 
 /**
  * HTTP/1.x to upstream peers over a platform's sockets, writing exactly the request line and
  * headers the core built (a platform's HTTP client would add `Connection`, `Transfer-Encoding`
  * and always say HTTP/1.1), with nginx's connect, send and read timeouts apart, and its
  * keepalive cache. The platform only dials (`Dialer`).
+ *
+ * A connection goes back to the cache only when provably clean: its response was read exactly
+ * to the end its framing gave, nothing more had arrived, and the upstream allows reuse. Anything
+ * else (more bytes than the framing said, a response that ends with the connection, bytes that
+ * arrive while it idles in the cache) closes it, as nginx's keepalive module does.
  */
 export class Http1Transport implements Transport {
   readonly #dialer: Dialer;
@@ -37,10 +41,8 @@ export class Http1Transport implements Transport {
   async request(req: UpstreamRequest): Promise<UpstreamResult> {
     const key = peerKey(req);
     const cached = req.keepalive ? this.#pool.take(req.keepalive, key) : null;
-    if (cached) {
-      const result = await this.#exchange(cached, req, true);
-      if (result !== RETRY_FRESH) return result;
-    }
+    // A cached connection that fails is nginx's `u->peer.cached` case: the core decides on a retry.
+    if (cached) return this.#exchange(cached, req, true);
     if (req.cancel?.isCancelled) return CANCELLED;
     const dialed = await this.#dialer.dial(req.peer, req.tls, req.connectTimeoutMs);
     if ("failed" in dialed) return failed(dialed.failed, dialed.detail, false);
@@ -49,8 +51,7 @@ export class Http1Transport implements Transport {
       return CANCELLED;
     }
     const fresh: PooledConnection = { connection: dialed, peerKey: key, createdAt: Date.now(), requests: 0 };
-    const result = await this.#exchange(fresh, req, false);
-    return result === RETRY_FRESH ? failed("error", "upstream prematurely closed connection", true) : result;
+    return this.#exchange(fresh, req, false);
   }
 
   /** Closes cached connections, for a clean shutdown. */
@@ -58,49 +59,45 @@ export class Http1Transport implements Transport {
     this.#pool.closeAll();
   }
 
-  async #exchange(pooled: PooledConnection, req: UpstreamRequest, isReused: boolean): Promise<UpstreamResult | typeof RETRY_FRESH> {
+  async #exchange(pooled: PooledConnection, req: UpstreamRequest, isCached: boolean): Promise<UpstreamResult> {
     const cancel = req.cancel;
-    if (!cancel) return this.#attempt(pooled, req, isReused);
+    if (!cancel) return this.#attempt(pooled, req, isCached);
     // The client left before the head came: closing the connection ends the attempt where it is.
     cancel.listen(() => pooled.connection.close());
     try {
-      return await this.#attempt(pooled, req, isReused);
+      return await this.#attempt(pooled, req, isCached);
     } finally {
       cancel.listen(null);
     }
   }
 
-  async #attempt(pooled: PooledConnection, req: UpstreamRequest, isReused: boolean): Promise<UpstreamResult | typeof RETRY_FRESH> {
+  async #attempt(pooled: PooledConnection, req: UpstreamRequest, isCached: boolean): Promise<UpstreamResult> {
     const conn = pooled.connection;
+    const fail = (reason: FailureReason, detail: string): Failed => {
+      conn.close();
+      return { kind: "failed", reason, detail, requestSent: true, cached: isCached };
+    };
     pooled.requests++;
+    let read: ResponseHeadRead;
     try {
       conn.setIdleTimeout(req.sendTimeoutMs);
       await sendRequest(conn, req);
+      conn.setIdleTimeout(req.readTimeoutMs);
+      read = await readHead(conn, req);
     } catch (error) {
-      conn.close();
-      if (isReused && !(error instanceof IdleTimeoutError)) return RETRY_FRESH;
-      return failure(error, true);
+      return fail(
+        error instanceof IdleTimeoutError ? "timeout" : "error",
+        error instanceof IdleTimeoutError ? "upstream timed out" : describeError(error),
+      );
     }
-    conn.setIdleTimeout(req.readTimeoutMs);
-    let head: ResponseHead;
-    let rest: Uint8Array;
-    try {
-      const read = await readHead(conn, req);
-      if (read === null) {
-        conn.close();
-        return isReused ? RETRY_FRESH : failed("error", "upstream prematurely closed connection", true);
-      }
-      if ("detail" in read) {
-        conn.close();
-        return failed("invalid_header", read.detail, true);
-      }
-      [head, rest] = read;
-    } catch (error) {
-      conn.close();
-      return failure(error, true);
-    }
-    const onClean = () => {
-      if (req.keepalive && head.isPersistent) this.#pool.release(req.keepalive, pooled, Date.now());
+    if (read === null || read.kind === "closed") return fail("error", read?.detail ?? "upstream prematurely closed connection");
+    if (read.kind === "invalid") return fail("invalid_header", read.detail);
+    const { head, rest } = read;
+    // A 101 turns the connection into a tunnel, which this exchange does not run: never relayed, never cached.
+    if (head.status === 101) return fail("invalid_header", "upstream sent unexpected 101 Switching Protocols");
+    const log = req.log ?? NO_LOG;
+    const release = (isClean: boolean) => {
+      if (isClean && req.keepalive && head.isPersistent) this.#pool.release(req.keepalive, pooled, Date.now());
       else conn.close();
     };
     const framing = head.framing;
@@ -111,7 +108,8 @@ export class Http1Transport implements Transport {
       reason: head.reason,
       isHttp09: head.httpVersion === "0.9",
       headers: head.headers,
-      body: whole ? await readWhole(conn, framing.length, rest, onClean) : readBody(conn, head, rest, onClean),
+      contentLength: head.contentLength,
+      body: whole ? await readWhole(conn, framing.length, rest, release, log) : readBody(conn, framing, rest, release, log),
       discard: () => conn.close(),
     };
   }
@@ -126,11 +124,6 @@ function failed(reason: FailureReason, detail: string, requestSent: boolean): Fa
   return { kind: "failed", reason, detail, requestSent };
 }
 
-function failure(error: unknown, requestSent: boolean): Failed {
-  if (error instanceof IdleTimeoutError) return failed("timeout", "upstream timed out", requestSent);
-  return failed("error", describeError(error), requestSent);
-}
-
 /** As nginx: `X-Accel-Buffering: no` from the upstream turns buffering off for its response. */
 function turnsBufferingOff(head: ResponseHead): boolean {
   for (const [name, value] of head.headers) {
@@ -140,7 +133,10 @@ function turnsBufferingOff(head: ResponseHead): boolean {
 }
 
 async function sendRequest(conn: Http1Connection, req: UpstreamRequest): Promise<void> {
-  const text = serializeRequestHead(req.method, req.target, req.httpVersion, req.headers);
+  const log = req.log ?? NO_LOG;
+  const text = serializeRequestHead(req.method, req.target, req.httpVersion, req.headers, (name) =>
+    log.error(`header "${name}" was not sent upstream: its value holds CR, LF or NUL`),
+  );
   const body = req.body;
   if (body === null) return conn.write(latin1Bytes(text));
   if (body instanceof Uint8Array) {
@@ -152,62 +148,33 @@ async function sendRequest(conn: Http1Connection, req: UpstreamRequest): Promise
     both.set(body, text.length);
     return conn.write(both);
   }
-  const chunked = req.headers.some(([n, v]) => n.length === 17 && n.toLowerCase() === "transfer-encoding" && v === "chunked");
   await conn.write(latin1Bytes(text));
+  if (req.framing.kind !== "chunked") {
+    for await (const chunk of body) if (chunk.byteLength > 0) await conn.write(chunk);
+    return;
+  }
   for await (const chunk of body) {
     if (chunk.byteLength === 0) continue;
-    if (!chunked) {
-      await conn.write(chunk);
-      continue;
-    }
     await conn.write(latin1Bytes(`${chunk.byteLength.toString(16)}\r\n`));
     await conn.write(chunk);
     await conn.write(CRLF);
   }
-  if (chunked) await conn.write(LAST_CHUNK);
+  await conn.write(LAST_CHUNK);
 }
 
 const CRLF = latin1Bytes("\r\n");
 const LAST_CHUNK = latin1Bytes("0\r\n\r\n");
 
-/** Reads until the head is complete: the head and the bytes after it, null at EOF first. */
-async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<[ResponseHead, Uint8Array] | { detail: string } | null> {
-  let buf: Uint8Array = new Uint8Array(0);
-  const isHead = req.method === "HEAD";
+/** Reads until the final head is whole; null when the upstream closed before sending anything. */
+async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<ResponseHeadRead> {
+  const parser = new ResponseHeadParser(req.maxHeaderBytes, req.method === "HEAD");
+  let any = false;
   for (;;) {
     const chunk = await conn.read();
-    if (chunk === null) {
-      if (buf.byteLength === 0) return null;
-      const last = parseResponseHead(headText(buf, req.maxHeaderBytes), isHead, req.maxHeaderBytes);
-      if (last && !("detail" in last) && last.httpVersion === "0.9") return [last, buf];
-      return { detail: "upstream prematurely closed connection while reading response header" };
-    }
-    buf = buf.byteLength === 0 ? chunk : concatBytes([buf, chunk], buf.byteLength + chunk.byteLength);
-    const parsed = parseResponseHead(headText(buf, req.maxHeaderBytes), isHead, req.maxHeaderBytes);
-    if (parsed === null) continue;
-    if ("detail" in parsed) return parsed;
-    // Interim 1xx answers (100 Continue) are skipped; the final head follows.
-    if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101 && parsed.httpVersion !== "0.9") {
-      buf = buf.subarray(parsed.headLength);
-      continue;
-    }
-    return [parsed, buf.subarray(parsed.headLength)];
-  }
-}
-
-/**
- * The head as text, up to its empty line: the body read along with it is never decoded (a 64 KiB
- * response spent 17 µs decoding its first 8 KiB). A head longer than `maxBytes` is refused
- * anyway, so no more than that is decoded when the empty line has not come yet.
- */
-function headText(buf: Uint8Array, maxBytes: number): string {
-  const limit = Math.min(buf.byteLength, maxBytes + 4);
-  for (let at = 0; ; ) {
-    const lf = buf.indexOf(10, at);
-    if (lf < 0 || lf >= limit) return latin1String(buf, 0, limit);
-    if (buf[lf + 1] === 10) return latin1String(buf, 0, lf + 2);
-    if (buf[lf + 1] === 13 && buf[lf + 2] === 10) return latin1String(buf, 0, lf + 3);
-    at = lf + 1;
+    if (chunk === null) return any ? parser.end() : null;
+    any = true;
+    const read = parser.push(chunk);
+    if (read !== null) return read;
   }
 }
 
@@ -215,86 +182,117 @@ function headText(buf: Uint8Array, maxBytes: number): string {
  * A small body with a length, read whole before the head goes on (nginx's buffers): one write
  * to the client, and the connection back in the cache before the client is answered.
  */
-async function readWhole(conn: Http1Connection, length: number, first: Uint8Array, onClean: () => void): Promise<Uint8Array | BodyStream> {
-  if (first.byteLength >= length) {
-    if (first.byteLength > length) conn.unshift(first.subarray(length));
-    onClean();
-    return first.byteLength === length ? first : first.subarray(0, length);
-  }
-  const chunks = first.byteLength > 0 ? [first] : [];
-  let size = first.byteLength;
+async function readWhole(
+  conn: Http1Connection,
+  length: number,
+  first: Uint8Array,
+  release: (isClean: boolean) => void,
+  log: Logger,
+): Promise<Uint8Array | BodyStream> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let chunk: Uint8Array | null = first;
   try {
-    while (size < length) {
-      const chunk = await conn.read();
+    for (;;) {
+      if (chunk.byteLength > length - size) {
+        chunks.push(chunk.subarray(0, length - size));
+        return tooMuch(concatBytes(chunks, length), release, log);
+      }
+      if (chunk.byteLength > 0) chunks.push(chunk);
+      size += chunk.byteLength;
+      if (size === length) break;
+      chunk = await conn.read();
       if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
-      const part = chunk.byteLength > length - size ? chunk.subarray(0, length - size) : chunk;
-      if (part.byteLength < chunk.byteLength) conn.unshift(chunk.subarray(part.byteLength));
-      chunks.push(part);
-      size += part.byteLength;
     }
   } catch (error) {
-    conn.close();
+    release(false);
     return cutShort(chunks, error);
   }
-  onClean();
-  return concatBytes(chunks, size);
+  release(true);
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks, size);
+}
+
+/** The body was whole and more bytes came after it: the connection cannot be reused (nginx's warning). */
+function tooMuch(body: Uint8Array, release: (isClean: boolean) => void, log: Logger): Uint8Array {
+  log.warn(`upstream sent more data than specified in "Content-Length" header while reading upstream`);
+  release(false);
+  return body;
 }
 
 /**
- * The response body, framed by its head. `onClean` runs when the body ended exactly where its
- * framing said (the connection may be cached); anything else closes the connection.
+ * The response body, framed by its head. `release(true)` runs when the body ended exactly where
+ * its framing said and nothing followed (the connection may be cached); anything else closes it.
  */
-async function* readBody(conn: Http1Connection, head: ResponseHead, first: Uint8Array, onClean: () => void): AsyncGenerator<Uint8Array> {
-  let clean = false;
+async function* readBody(
+  conn: Http1Connection,
+  framing: ResponseFraming,
+  first: Uint8Array,
+  release: (isClean: boolean) => void,
+  log: Logger,
+): AsyncGenerator<Uint8Array> {
+  let isClean = false;
   try {
-    const framing = head.framing;
-    if (framing.kind === "none") {
-      clean = first.byteLength === 0;
-      return;
-    }
-    if (framing.kind === "length") {
-      let remaining = framing.length;
-      let chunk: Uint8Array | null = first;
-      while (remaining > 0) {
-        if (chunk === null || chunk.byteLength === 0) {
-          chunk = await conn.read();
-          if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
-          continue;
-        }
-        const part = chunk.byteLength > remaining ? chunk.subarray(0, remaining) : chunk;
-        remaining -= part.byteLength;
-        if (chunk.byteLength > part.byteLength) conn.unshift(chunk.subarray(part.byteLength));
-        chunk = null;
-        yield part;
-      }
-      clean = true;
-      return;
-    }
-    if (framing.kind === "chunked") {
-      const decoder = new ChunkedDecoder();
-      let chunk: Uint8Array | null = first;
-      while (!decoder.isDone) {
-        if (chunk === null || chunk.byteLength === 0) {
-          chunk = await conn.read();
-          if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
-          continue;
-        }
-        const { data, used } = decoder.feed(chunk);
-        if (used < chunk.byteLength) conn.unshift(chunk.subarray(used));
-        chunk = null;
-        for (const d of data) yield d;
-      }
-      clean = true;
-      return;
-    }
-    if (first.byteLength > 0) yield first;
-    for (;;) {
-      const chunk = await conn.read();
-      if (chunk === null) return;
-      yield chunk;
+    switch (framing.kind) {
+      case "none":
+        isClean = first.byteLength === 0;
+        if (!isClean) log.warn(`upstream sent data in a response that has no body while reading upstream`);
+        return;
+      case "length":
+        isClean = yield* readLength(conn, framing.length, first, log);
+        return;
+      case "chunked":
+        isClean = yield* readChunked(conn, first, log);
+        return;
+      case "close":
+        if (first.byteLength > 0) yield first;
+        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) yield chunk;
+        return;
+      default:
+        framing satisfies never;
     }
   } finally {
-    if (clean) onClean();
-    else conn.close();
+    release(isClean);
+  }
+}
+
+/** Exactly `length` bytes; true when nothing came after them. */
+async function* readLength(conn: Http1Connection, length: number, first: Uint8Array, log: Logger): AsyncGenerator<Uint8Array, boolean> {
+  let remaining = length;
+  let chunk: Uint8Array | null = first;
+  for (;;) {
+    if (chunk.byteLength > remaining) {
+      if (remaining > 0) yield chunk.subarray(0, remaining);
+      log.warn(`upstream sent more data than specified in "Content-Length" header while reading upstream`);
+      return false;
+    }
+    if (chunk.byteLength > 0) {
+      remaining -= chunk.byteLength;
+      yield chunk;
+    }
+    if (remaining === 0) return true;
+    chunk = await conn.read();
+    if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
+  }
+}
+
+/** A chunked body, decoded; true when nothing came after its last chunk. */
+async function* readChunked(conn: Http1Connection, first: Uint8Array, log: Logger): AsyncGenerator<Uint8Array, boolean> {
+  const decoder = new ChunkedDecoder();
+  let chunk: Uint8Array | null = first;
+  for (;;) {
+    let decoded: { data: Uint8Array[]; used: number };
+    try {
+      decoded = decoder.feed(chunk);
+    } catch (error) {
+      throw new Error(`upstream sent invalid chunked response (${(error as Error).message}) while reading upstream`);
+    }
+    for (const d of decoded.data) yield d;
+    if (decoder.isDone) {
+      if (decoded.used === chunk.byteLength) return true;
+      log.warn("upstream sent data after final chunk while reading upstream");
+      return false;
+    }
+    chunk = await conn.read();
+    if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
   }
 }

@@ -12,7 +12,9 @@ export interface PooledConnection {
 
 /**
  * nginx's upstream keepalive cache (docs/nginx-semantics.md 4.4): per upstream, at most
- * `keepalive N` idle connections, the oldest closed when full; searched by peer address.
+ * `keepalive N` idle connections, the oldest closed when full; searched by peer address. A
+ * cached connection that receives anything, or is closed by the peer, is closed and skipped
+ * (`ngx_http_upstream_keepalive_close_handler()`).
  */
 export class ConnectionPool {
   readonly #idle = new Map<string, PooledConnection[]>();
@@ -26,6 +28,7 @@ export class ConnectionPool {
       if (pooled.peerKey !== peerKey) continue;
       list.splice(i, 1);
       if (pooled.connection.isClosed) continue;
+      pooled.connection.watchIdle(null);
       // Its cache timeout runs on until the exchange sets its own, at once.
       return pooled;
     }
@@ -46,7 +49,8 @@ export class ConnectionPool {
     }
     if (list.length >= policy.maxIdle) list.shift()?.connection.close();
     list.push(pooled);
-    // An idle connection that times out or is closed by the peer stays listed until take() skips it.
+    // Bytes or a close while it idles make it unclean: closed at once, skipped by take().
+    conn.watchIdle(() => conn.close());
     conn.setIdleTimeout(policy.idleTimeoutMs);
   }
 

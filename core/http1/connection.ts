@@ -7,8 +7,11 @@ import type { PeerAddress } from "../config/model.ts";
 export interface Http1Connection {
   /** The next chunk read; null once the peer has closed; rejects with the connection's error. */
   read(): Promise<Uint8Array | null>;
-  /** Bytes read too far (the start of a body after a head) go back to the front. */
-  unshift(chunk: Uint8Array): void;
+  /**
+   * Calls `listener` once if bytes arrive, or the peer closes, while nobody reads (at once if
+   * that happened already); null removes it. A cached upstream connection is dropped then.
+   */
+  watchIdle(listener: (() => void) | null): void;
   /**
    * Sends bytes in order. Resolves once the platform has taken them (it may still be sending),
    * so a writer that awaits each write is held back by a slow peer; rejects if the connection fails.

@@ -19,6 +19,7 @@ export class ReadQueue {
   #ended = false;
   #error: Error | null = null;
   #onGone: (() => void) | null = null;
+  #onIdleActivity: (() => void) | null = null;
 
   constructor(flow: FlowControl) {
     this.#flow = flow;
@@ -44,6 +45,7 @@ export class ReadQueue {
     }
     this.#chunks.push(chunk);
     if (this.#chunks.length > MAX_QUEUED) this.#flow.pause();
+    this.#tellIdleActivity();
   }
 
   /** The next chunk; null at the end; rejects with the socket's error. */
@@ -61,9 +63,21 @@ export class ReadQueue {
     });
   }
 
-  /** Bytes read too far go back to the front. */
-  unshift(chunk: Uint8Array): void {
-    if (chunk.byteLength > 0) this.#chunks.unshift(chunk);
+  /**
+   * Calls `listener` once if bytes arrive, or the socket ends or fails, while nobody reads: an
+   * idle keepalive connection that is no longer clean (nginx's
+   * `ngx_http_upstream_keepalive_close_handler()`). At once if bytes are queued or the socket has
+   * ended already; null removes it.
+   */
+  watchIdle(listener: (() => void) | null): void {
+    this.#onIdleActivity = listener;
+    if (listener && (this.#chunks.length > 0 || this.#ended)) this.#tellIdleActivity();
+  }
+
+  #tellIdleActivity(): void {
+    const listener = this.#onIdleActivity;
+    this.#onIdleActivity = null;
+    listener?.();
   }
 
   /**
@@ -88,6 +102,7 @@ export class ReadQueue {
     if (error && !this.#error) this.#error = error;
     this.#ended = true;
     this.#tellIfGone();
+    this.#tellIdleActivity();
     const w = this.#waiter;
     if (!w) return;
     this.#waiter = null;

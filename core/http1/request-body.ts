@@ -2,7 +2,7 @@ import { concatBytes } from "../buffer/concat.ts";
 import { type ClientBody, MalformedBodyError } from "../exchange.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import type { ClientConnection } from "./connection.ts";
-import type { RequestFraming } from "./request-framing.ts";
+import type { RequestFacts } from "./headers-in.ts";
 
 /** The client closed its connection before its body was whole. */
 export class ClientClosedError extends Error {
@@ -15,10 +15,10 @@ export class ClientClosedError extends Error {
 const CONTINUE = new Uint8Array([...("HTTP/1.1 100 Continue\r\n\r\n" as string)].map((c) => c.charCodeAt(0)));
 
 /**
- * A request body read off a client connection, framed as its head says (chunked wins; the
- * core refuses the heads that could be read two ways before reading a byte). It starts with the
- * bytes that came with the head (`preread`). Bytes after the body are the next request's:
- * `finish()` hands them back, once the rest of this body has been read and dropped.
+ * A request body read off a client connection, framed as the read phase decided (heads that
+ * could be read two ways never get here). It starts with the bytes that came with the head
+ * (`preread`). Bytes after the body are the next request's: `finish()` hands them back, once the
+ * rest of this body has been read and dropped.
  */
 export class RequestBody implements ClientBody {
   readonly #conn: ClientConnection;
@@ -32,13 +32,16 @@ export class RequestBody implements ClientBody {
   #started = false;
   /** Not yet answered: nginx sends 100 Continue when it starts reading. */
   #expectsContinue: boolean;
+  /** Bytes of the connection the body took, its chunk framing included. */
+  #wireBytes = 0;
 
-  constructor(conn: ClientConnection, framing: RequestFraming, preread: Uint8Array) {
+  constructor(conn: ClientConnection, facts: RequestFacts, preread: Uint8Array) {
+    const framing = facts.framing;
     this.#conn = conn;
-    this.#chunked = framing.chunked ? new ChunkedDecoder() : null;
-    this.#remaining = framing.length;
-    this.#done = !framing.chunked && framing.length === 0;
-    this.#expectsContinue = framing.expectsContinue;
+    this.#chunked = framing.kind === "chunked" ? new ChunkedDecoder() : null;
+    this.#remaining = framing.kind === "length" ? framing.length : 0;
+    this.#done = this.#chunked === null && this.#remaining === 0;
+    this.#expectsContinue = facts.expectsContinue;
     const rest = preread.byteLength > 0 ? preread : null;
     // A request without a body: what came after its head is the next request.
     if (this.#done) this.#after = rest;
@@ -78,6 +81,11 @@ export class RequestBody implements ClientBody {
     }
   }
 
+  /** Bytes of the connection the body took so far, its chunk framing included. */
+  get wireBytes(): number {
+    return this.#wireBytes;
+  }
+
   /**
    * After the response: reads and drops what is left of the body, and returns the bytes that
    * follow it (the next request's start), or null when the connection cannot be reused (the
@@ -106,11 +114,13 @@ export class RequestBody implements ClientBody {
     if (decoder === null) {
       if (input.byteLength <= this.#remaining) {
         this.#remaining -= input.byteLength;
+        this.#wireBytes += input.byteLength;
         this.#done = this.#remaining === 0;
         return input;
       }
       const data = input.subarray(0, this.#remaining);
       this.#after = input.subarray(this.#remaining);
+      this.#wireBytes += this.#remaining;
       this.#remaining = 0;
       this.#done = true;
       return data;
@@ -121,6 +131,7 @@ export class RequestBody implements ClientBody {
     } catch (error) {
       throw new MalformedBodyError((error as Error).message);
     }
+    this.#wireBytes += decoded.used;
     if (decoder.isDone) {
       this.#done = true;
       if (decoded.used < input.byteLength) this.#after = input.subarray(decoded.used);

@@ -1,185 +1,301 @@
 import type { HeaderPairs, RequestHead } from "../exchange.ts";
+import { DEFAULT_HEADER_BUFFERS, type HeaderBufferSizes, HeaderBuffers } from "./header-buffers.ts";
+import { HeadersIn, type HeadRefusal, type RequestFacts } from "./headers-in.ts";
 import { latin1String } from "./latin1.ts";
+import { parseRequestLine } from "./request-line.ts";
 
-/** nginx's `large_client_header_buffers 4 8k`: one line must fit one buffer, the head all four. */
-export const LARGE_HEADER_BUFFER_BYTES = 8192;
-const MAX_HEAD_BYTES = 4 * LARGE_HEADER_BUFFER_BYTES;
+/** What a client's head may hold: nginx's limits and header-name rules (http level). */
+export interface HeadLimits {
+  readonly buffers: HeaderBufferSizes;
+  /** `max_headers` of current nginx (Debian's 1.22.1 carries it too): more is 494. */
+  readonly maxHeaders: number;
+  /** `ignore_invalid_headers`: drop headers whose name has bytes other than letters, digits, `-`. */
+  readonly ignoreInvalidHeaders: boolean;
+  /** `underscores_in_headers`: `_` counts as a valid name byte. */
+  readonly underscoresInHeaders: boolean;
+}
 
-/** What `parseRequestHead` made of the bytes so far. */
-export type RequestHeadParse =
-  /** A whole head, `length` bytes of it (its empty line included); the body follows. */
-  | { readonly kind: "head"; readonly head: RequestHead; readonly length: number }
-  /**
-   * A head nginx refuses while reading it (400, 414, 494, 505): `head` is as much as could be
-   * read, for the access log. An HTTP/0.9 request is answered without a status line.
-   */
-  | { readonly kind: "refused"; readonly status: number; readonly head: RequestHead }
-  /** More bytes are needed. */
-  | null;
+export const DEFAULT_HEAD_LIMITS: HeadLimits = {
+  buffers: DEFAULT_HEADER_BUFFERS,
+  maxHeaders: 1000,
+  ignoreInvalidHeaders: true,
+  underscoresInHeaders: false,
+};
+
+/** A head read whole: the request, what the read phase decided, and the bytes after it. */
+export interface ReadHead {
+  readonly kind: "head";
+  readonly head: RequestHead;
+  readonly facts: RequestFacts;
+  /** Bytes received after the head: the body's start, or the next request's. */
+  readonly rest: Uint8Array;
+}
+
+/**
+ * A head nginx refuses while reading it (400, 414, 494, 501, 405, 505): the status, nginx's
+ * log reason, and as much of the head as was read (for the access log; a Host among the lines
+ * read picks the server that logs it). An HTTP/0.9 request is answered without a status line.
+ */
+export interface RefusedHead extends HeadRefusal {
+  readonly kind: "refused";
+  readonly head: RequestHead;
+}
 
 const CR = 13;
 const LF = 10;
-const SP = 32;
+const NO_BYTES = new Uint8Array(0);
 
 /**
- * Reads a request head as nginx 1.22 reads it (`ngx_http_parse_request_line()`,
- * `ngx_http_parse_header_line()`; checked against a live nginx, docs/nginx-semantics.md 7.1):
+ * Reads request heads off one client connection as nginx 1.22 does, incrementally: bytes are
+ * pushed as they arrive, each is scanned once, and only the unfinished line is kept between
+ * pushes, so a head trickling in a byte at a time costs what it costs in one read.
  *
- * - empty lines before the request line are skipped; lines may end in LF alone;
- * - the method is `A`-`Z`, `_` and `-`; spaces may repeat between the parts;
- * - the target is any bytes above 0x20 but DEL, and starts with `/` or a scheme letter;
- * - `HTTP/` then a major version 1-999 (above 1: 505) and a minor one of up to three digits;
- *   no version at all is HTTP/0.9, which only GET may use, and which has no headers;
- * - a header name ends at `:`; a control byte or space in it (so also obs-fold) is 400, a line
- *   without a colon is a name with an empty value; the value loses its spaces (not tabs) at both
- *   ends, and a NUL or a lone CR in it is 400. Names nginx calls invalid (`_`, `@`, bytes above
- *   0x7F) are kept here; the core drops them under `ignore_invalid_headers`.
- *
- * Line lengths are the core's to check (414, 494); this only refuses to wait for more than
- * nginx would buffer.
+ * Lines (request-line.ts for the first): leading empty lines are skipped; a line ends at LF,
+ * and CRs before that LF are dropped; an empty line (LF or CR LF) ends the head, and a line of
+ * CRs alone is 400 (`ngx_http_parse_header_line()`). Header names end at `:`; a control byte or
+ * space in one is 400, and a line without a colon is a name with an empty value; a name with
+ * other bytes than letters, digits and `-` (and `_` with `underscores_in_headers`) is dropped
+ * under `ignore_invalid_headers`, uncounted. Values lose the spaces (not tabs) around them; a
+ * NUL or a lone CR in one is 400. Limits are nginx's buffers (header-buffers.ts) and
+ * `max_headers`; what the headers mean (duplicates, Host, framing) is headers-in.ts.
  */
-export function parseRequestHead(bytes: Uint8Array): RequestHeadParse {
-  let start = 0;
-  while (start < bytes.length && (bytes[start] === CR || bytes[start] === LF)) start++;
-  const lineEnd = bytes.indexOf(LF, start);
-  if (lineEnd < 0) {
-    return bytes.length - start > LARGE_HEADER_BUFFER_BYTES ? { kind: "refused", status: 414, head: partialHead(bytes) } : null;
-  }
-  const line = latin1String(bytes, start, lineEnd > start && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
-  const requestLine = parseRequestLine(line);
-  if ("status" in requestLine) return { kind: "refused", status: requestLine.status, head: requestLine.head };
-  if (requestLine.httpVersion === "0.9") return { kind: "head", head: requestLine, length: lineEnd + 1 };
+export class RequestHeadParser {
+  readonly #limits: HeadLimits;
+  readonly #buffers: HeaderBuffers;
+  /** Stream offset of the first byte of the pending bytes. */
+  #base = 0;
+  /** Our own copy of the unfinished line, between pushes; null when nothing is pending. */
+  #own: Uint8Array | null = null;
+  #ownLength = 0;
+  /** Index in the pending bytes up to which they were searched for LF. */
+  #scanned = 0;
+  /** Stream offset where the current request began (its first non-blank byte once seen). */
+  #requestStart = 0;
+  #lineStart = 0;
+  /** Only blank lines so far: the request line has not begun. */
+  #isBlank = true;
+  #requestLine: RequestHead | null = null;
+  #headers: HeaderPairs = [];
+  #headersIn = new HeadersIn();
+  #count = 0;
 
-  const headEnd = findHeadEnd(bytes, lineEnd);
-  if (headEnd < 0) {
-    return bytes.length > MAX_HEAD_BYTES ? { kind: "refused", status: 494, head: partialHead(bytes) } : null;
+  constructor(limits: HeadLimits) {
+    this.#limits = limits;
+    this.#buffers = new HeaderBuffers(limits.buffers);
+    this.#buffers.fresh(0);
   }
-  const headers: HeaderPairs = [];
-  const valid = parseHeaderLines(latin1String(bytes, lineEnd + 1, headEnd), headers);
-  // A refused head keeps the lines before the bad one: a Host among them picks the server that logs it.
-  if (!valid) return { kind: "refused", status: 400, head: { ...requestLine, headers } };
-  return { kind: "head", head: { ...requestLine, headers }, length: headEnd };
+
+  /**
+   * Starts the next request on the connection, `bodyBytes` after the previous head's end (the
+   * previous body's wire length); `pipelined` tells whether its first bytes came with the
+   * previous request's (they are pushed next) or will arrive on their own.
+   */
+  next(bodyBytes: number, pipelined: boolean): void {
+    const start = this.#lineStart + bodyBytes;
+    if (pipelined) this.#buffers.pipelined(start);
+    else this.#buffers.fresh(start);
+    this.#base = start;
+    this.#own = null;
+    this.#ownLength = 0;
+    this.#scanned = 0;
+    this.#requestStart = start;
+    this.#lineStart = start;
+    this.#isBlank = true;
+    this.#requestLine = null;
+    this.#headers = [];
+    this.#headersIn = new HeadersIn();
+    this.#count = 0;
+  }
+
+  /** Feeds received bytes: a head once it is whole or refused, null while more is needed. */
+  push(chunk: Uint8Array): ReadHead | RefusedHead | null {
+    const work = this.#append(chunk);
+    let at = this.#scanned;
+    if (this.#isBlank) {
+      // Empty lines before the request line are skipped, CR and LF alike (sw_start).
+      while (at < work.byteLength && (work[at] === CR || work[at] === LF)) at++;
+      this.#lineStart = this.#base + at;
+      if (at === work.byteLength) return this.#wait(work);
+      this.#isBlank = false;
+      this.#requestStart = this.#lineStart;
+    }
+    for (;;) {
+      const lf = work.indexOf(LF, at);
+      if (lf < 0) return this.#wait(work);
+      const lineEnd = this.#base + lf;
+      const refusal = this.#fit(lineEnd);
+      if (refusal) return refusal;
+      const result = this.#line(work, this.#lineStart - this.#base, lf);
+      this.#lineStart = lineEnd + 1;
+      at = lf + 1;
+      if (result) return this.#finish(result, work, at);
+    }
+  }
+
+  /** As much of the head as arrived, for the access log of one cut short (408). */
+  partial(): RequestHead {
+    if (this.#requestLine) return { ...this.#requestLine, headers: this.#headers };
+    if (this.#isBlank || this.#own === null) return partialRequestLine("");
+    const from = Math.max(0, this.#requestStart - this.#base);
+    return partialRequestLine(latin1String(this.#own, from, this.#ownLength));
+  }
+
+  /** The bytes to scan: the chunk itself, or our copy of the unfinished line with the chunk after it. */
+  #append(chunk: Uint8Array): Uint8Array {
+    if (this.#ownLength === 0) return chunk;
+    const needed = this.#ownLength + chunk.byteLength;
+    let own = this.#own as Uint8Array;
+    if (own.byteLength < needed) {
+      const grown = new Uint8Array(Math.max(needed, own.byteLength * 2));
+      grown.set(own.subarray(0, this.#ownLength));
+      own = grown;
+      this.#own = grown;
+    }
+    own.set(chunk, this.#ownLength);
+    this.#ownLength = needed;
+    return own.subarray(0, needed);
+  }
+
+  /** No LF in what arrived: keep the unfinished line, unless nginx would refuse it already. */
+  #wait(work: Uint8Array): RefusedHead | null {
+    const refusal = this.#fit(this.#base + work.byteLength - 1);
+    if (refusal) return refusal;
+    // Only the unfinished line is kept: complete lines were read into strings already.
+    const keepFrom = this.#lineStart - this.#base;
+    const length = work.byteLength - keepFrom;
+    if (this.#own !== null && work.buffer === this.#own.buffer) {
+      this.#own.copyWithin(0, keepFrom, work.byteLength);
+    } else if (length > 0) {
+      this.#own = new Uint8Array(Math.max(length * 2, 256));
+      this.#own.set(work.subarray(keepFrom));
+    }
+    this.#ownLength = length;
+    this.#base = this.#lineStart;
+    this.#scanned = length;
+    return null;
+  }
+
+  /** Grows nginx's buffers until they hold the byte at `offset`; a refusal when they cannot. */
+  #fit(offset: number): RefusedHead | null {
+    while (offset >= this.#buffers.end) {
+      const lineStart = this.#isBlank ? this.#buffers.end : this.#lineStart;
+      if (this.#buffers.grow(lineStart, this.#isBlank)) continue;
+      if (this.#requestLine === null) {
+        return this.#refuse(414, "client sent too long URI", partialRequestLine(this.#unfinishedLine()));
+      }
+      const reason = lineStart < this.#buffers.end ? "client sent too long header line" : "client sent too large request";
+      return this.#refuse(494, reason);
+    }
+    return null;
+  }
+
+  /** The unfinished line as far as one large buffer holds it (nginx logs a 414's line so). */
+  #unfinishedLine(): string {
+    const from = this.#lineStart - this.#base;
+    const own = this.#own;
+    if (own === null || from < 0) return "";
+    return latin1String(own, from, Math.min(this.#ownLength, from + this.#limits.buffers.large));
+  }
+
+  /** One line `[start, lf)` of `work`: a refusal, `"done"` at the end of the head, or null to go on. */
+  #line(work: Uint8Array, start: number, lf: number): RefusedHead | "done" | null {
+    if (this.#requestLine === null) {
+      // One CR may end the request line; the request-line reader refuses any other.
+      const end = lf > start && work[lf - 1] === CR ? lf - 1 : lf;
+      const parsed = parseRequestLine(latin1String(work, start, end));
+      if ("status" in parsed) return this.#refuse(parsed.status, parsed.reason, parsed.head);
+      this.#requestLine = parsed;
+      return parsed.httpVersion === "0.9" ? "done" : null;
+    }
+    let end = lf;
+    while (end > start && work[end - 1] === CR) end--;
+    if (end === start) {
+      // LF or CR LF ends the head; more CRs are a line nginx cannot read.
+      return lf - start <= 1 ? "done" : this.#refuse(400, `client sent invalid header line: "\\x0d..."`);
+    }
+    return this.#headerLine(latin1String(work, start, end));
+  }
+
+  #headerLine(text: string): RefusedHead | null {
+    const line = readHeaderLine(text, this.#limits);
+    if (line === null) return this.#refuse(400, `client sent invalid header line: "${text.slice(0, 16)}..."`);
+    if (line === "ignored") return null;
+    if (++this.#count > this.#limits.maxHeaders) return this.#refuse(494, "client sent too many header lines");
+    this.#headers.push(line);
+    const refusal = this.#headersIn.add(line[0], line[1]);
+    return refusal ? this.#refuse(refusal.status, refusal.reason) : null;
+  }
+
+  #finish(result: RefusedHead | "done", work: Uint8Array, at: number): ReadHead | RefusedHead {
+    if (result !== "done") return result;
+    const line = this.#requestLine as RequestHead;
+    // The rest may view our copy: the next line starts in a fresh one.
+    this.#own = null;
+    this.#ownLength = 0;
+    this.#scanned = 0;
+    const rest = at < work.byteLength ? work.subarray(at) : NO_BYTES;
+    if (line.httpVersion === "0.9") return { kind: "head", head: line, facts: HTTP09_FACTS, rest };
+    const head: RequestHead = { ...line, headers: this.#headers };
+    const facts = this.#headersIn.finish(line.method, line.httpVersion);
+    if ("status" in facts) return { kind: "refused", status: facts.status, reason: facts.reason, head };
+    return { kind: "head", head: { ...head, framing: facts.framing }, facts, rest };
+  }
+
+  #refuse(status: number, reason: string, head?: RequestHead): RefusedHead {
+    return { kind: "refused", status, reason, head: head ?? { ...(this.#requestLine as RequestHead), headers: this.#headers } };
+  }
 }
 
-/** The index just past the empty line that ends the head, or -1. */
-function findHeadEnd(bytes: Uint8Array, firstLf: number): number {
-  let lf = firstLf;
-  for (;;) {
-    const next = lf + 1;
-    if (bytes[next] === LF) return next + 1;
-    if (bytes[next] === CR && bytes[next + 1] === LF) return next + 2;
-    lf = bytes.indexOf(LF, next);
-    if (lf < 0) return -1;
-  }
-}
+const HTTP09_FACTS: RequestFacts = { framing: { kind: "none" }, expectsContinue: false, keepAlive: false, upgrade: false };
 
-type ParsedLine = RequestHead | { readonly status: number; readonly head: RequestHead };
-
-function parseRequestLine(line: string): ParsedLine {
-  const bad = (status = 400): ParsedLine => ({
-    status,
-    head: { method: "", target: "", httpVersion: "1.0", headers: [], requestLine: line },
-  });
+/**
+ * One header line without its line end: `[name, value]`, `"ignored"` for a name nginx drops
+ * under `ignore_invalid_headers`, or null for a line nginx answers with 400.
+ */
+function readHeaderLine(text: string, limits: HeadLimits): [string, string] | "ignored" | null {
   let i = 0;
-  while (i < line.length && isMethodChar(line.charCodeAt(i))) i++;
-  if (i === 0 || line.charCodeAt(i) !== SP) return bad();
-  const method = line.slice(0, i);
-  while (line.charCodeAt(i) === SP) i++;
-  const targetStart = i;
-  const first = line.charCodeAt(i) | 0x20;
-  if (line.charCodeAt(i) !== 0x2f && (first < 0x61 || first > 0x7a)) return bad();
-  for (; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c === SP) break;
-    if (c < SP || c === 0x7f) return bad();
-  }
-  const target = line.slice(targetStart, i);
-  while (line.charCodeAt(i) === SP) i++;
-  if (i === line.length) {
-    // HTTP/0.9: a simple request, GET only, answered without a status line.
-    const head: RequestHead = { method, target, httpVersion: "0.9", headers: [], requestLine: line };
-    return method === "GET" ? head : { status: 400, head };
-  }
-  if (!line.startsWith("HTTP/", i)) return bad();
-  i += 5;
-  const majorStart = i;
-  while (isDigit(line.charCodeAt(i))) i++;
-  const major = line.slice(majorStart, i);
-  if (major.length === 0 || major.length > 3 || major.charCodeAt(0) === 0x30 || line.charCodeAt(i) !== 0x2e) return bad();
-  const minorStart = ++i;
-  while (isDigit(line.charCodeAt(i))) i++;
-  const minor = line.slice(minorStart, i);
-  if (minor.length === 0 || minor.length > 3) return bad();
-  while (line.charCodeAt(i) === SP) i++;
-  if (i !== line.length) return bad();
-  // HTTP/1.10 is a later HTTP/1.1 to nginx; the core knows "1.0" and "1.1".
-  const httpVersion = major !== "1" ? `${major}.${minor}` : Number(minor) === 0 ? "1.0" : "1.1";
-  const head: RequestHead = { method, target, httpVersion, headers: [] };
-  if (major !== "1") return { status: 505, head: { ...head, requestLine: line } };
-  // $request is the line as sent; keep it only when it is not the plain form.
-  return line.length === method.length + target.length + 10 && minor.length === 1 ? head : { ...head, requestLine: line };
-}
-
-/** Reads the header lines up to the empty one into `headers`; false at a line nginx answers with 400. */
-function parseHeaderLines(text: string, headers: HeaderPairs): boolean {
-  let at = 0;
-  while (at < text.length) {
-    let end = text.indexOf("\n", at);
-    const next = end + 1;
-    // A line may end in CRs before its LF; a CR anywhere else is 400.
-    while (end > at && text.charCodeAt(end - 1) === CR) end--;
-    if (end === at) break;
-    const pair = parseHeaderLine(text, at, end);
-    if (pair === null) return false;
-    headers.push(pair);
-    at = next;
-  }
-  return true;
-}
-
-function parseHeaderLine(text: string, start: number, end: number): [string, string] | null {
-  let i = start;
-  for (; i < end; i++) {
+  let isInvalid = false;
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x3a) break;
-    if (c <= SP || c === 0x7f) return null;
+    if (c <= 0x20 || c === 0x7f) return null;
+    if (!isValidNameByte(c, limits.underscoresInHeaders)) isInvalid = true;
   }
-  if (i === start) return null;
-  const name = text.slice(start, i);
-  if (i === end) return [name, ""];
+  if (i === 0) return null;
+  if (isInvalid && limits.ignoreInvalidHeaders) return "ignored";
+  const name = text.slice(0, i);
+  if (i === text.length) return [name, ""];
   i++;
-  while (i < end && text.charCodeAt(i) === SP) i++;
-  let valueEnd = end;
-  while (valueEnd > i && text.charCodeAt(valueEnd - 1) === SP) valueEnd--;
-  for (let j = i; j < valueEnd; j++) {
+  while (i < text.length && text.charCodeAt(i) === 0x20) i++;
+  let end = text.length;
+  while (end > i && text.charCodeAt(end - 1) === 0x20) end--;
+  for (let j = i; j < end; j++) {
     const c = text.charCodeAt(j);
     if (c === 0 || c === CR) return null;
   }
-  return [name, text.slice(i, valueEnd)];
+  return [name, text.slice(i, end)];
 }
 
-function isMethodChar(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d;
+/** A header name nginx keeps under `ignore_invalid_headers`. */
+export function isValidHeaderName(name: string, underscores: boolean): boolean {
+  for (let i = 0; i < name.length; i++) if (!isValidNameByte(name.charCodeAt(i), underscores)) return false;
+  return name.length > 0;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
+/** nginx's lower-case table: letters, digits and `-` (and `_` when allowed) make a valid name. */
+function isValidNameByte(c: number, underscores: boolean): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || (c === 0x5f && underscores);
 }
 
-/**
- * As much of a head as arrived (one cut short by a timeout, or refused for its size), for the
- * access log: the request line's words and the complete header lines (a Host picks the server).
- */
-export function partialHead(bytes: Uint8Array): RequestHead {
-  const text = latin1String(bytes, 0, Math.min(bytes.byteLength, MAX_HEAD_BYTES));
-  const end = text.indexOf("\r\n\r\n");
-  const [line = "", ...rest] = (end < 0 ? text : text.slice(0, end)).replace(/^[\r\n]+/, "").split(/\r?\n/);
-  if (end < 0) rest.pop();
-  const headers: HeaderPairs = [];
-  for (const l of rest) {
-    const colon = l.indexOf(":");
-    if (colon > 0) headers.push([l.slice(0, colon), l.slice(colon + 1).trim()]);
-  }
+/** A request line cut short, in words, for the access log. */
+function partialRequestLine(line: string): RequestHead {
   const [method = "", target = "", version = ""] = line.split(" ");
-  return { method, target, httpVersion: version.replace("HTTP/", "") || "1.0", headers, requestLine: line };
+  return {
+    method,
+    target,
+    httpVersion: version.replace("HTTP/", "") || "1.0",
+    headers: [],
+    requestLine: line,
+    framing: { kind: "none" },
+  };
 }

@@ -1,4 +1,5 @@
 import type { HeaderPairs } from "../exchange.ts";
+import { latin1String } from "./latin1.ts";
 
 /** A parsed upstream response head and how its body is framed. */
 export interface ResponseHead {
@@ -8,10 +9,10 @@ export interface ResponseHead {
   readonly httpVersion: string;
   readonly headers: HeaderPairs;
   readonly framing: ResponseFraming;
-  /** The upstream allows reuse: HTTP/1.1 without `Connection: close`. */
+  /** What the client is told of the length: see `UpstreamResult.contentLength`. */
+  readonly contentLength: number | null;
+  /** The upstream allows reuse: HTTP/1.1 without `Connection: close`, and a body that ends by itself. */
   readonly isPersistent: boolean;
-  /** Bytes of the head, terminator included; the body starts after them. */
-  readonly headLength: number;
 }
 
 /** How the response body ends (RFC 9112 §6.3). */
@@ -21,109 +22,270 @@ export type ResponseFraming =
   | { readonly kind: "chunked" }
   | { readonly kind: "close" };
 
-/** Why a head could not be used: nginx's `invalid_header` and "too big header". */
-export type HeadError = { readonly kind: "invalid"; readonly detail: string };
+/** What the parser made of the bytes so far. */
+export type ResponseHeadRead =
+  /** The final head, and the bytes after it (the body's start). */
+  | { readonly kind: "head"; readonly head: ResponseHead; readonly rest: Uint8Array }
+  /** nginx's `invalid_header`, with its error-log detail. */
+  | { readonly kind: "invalid"; readonly detail: string }
+  /** The upstream closed before the head was whole: nginx's `error`. */
+  | { readonly kind: "closed"; readonly detail: string }
+  /** More bytes are needed. */
+  | null;
 
-const STATUS_LINE = /^HTTP\/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]([^\r\n]*))?$/;
-
-/** RFC 9110 token characters, the only ones a header name may have. */
-const TOKEN_CHARS = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN_CHARS[c.charCodeAt(0)] = 1;
+const CR = 13;
+const LF = 10;
+const NO_BYTES = new Uint8Array(0);
 
 /**
- * Parses a response head from `buf` (a byte string: one char per byte). Returns null while the
- * head is incomplete, an error for a head nginx would call invalid, or the parsed head.
- * A reply that does not start with `HTTP/` is HTTP/0.9 (nginx: status 200, body until close).
- * Lines are scanned by hand, not split by a regular expression: this runs for every response.
+ * Reads an upstream response head incrementally, as nginx's proxy module does
+ * (`ngx_http_parse_status_line()`, `ngx_http_parse_header_line()`), with current nginx's checks
+ * of the framing headers (1.23.0; nginx 1.22 relayed what they said, which let one upstream
+ * response be read two ways):
+ *
+ * - a reply whose first bytes are not `HTTP/`, or whose status line nginx cannot read, is
+ *   HTTP/0.9: its bytes are the body, until the upstream closes;
+ * - header lines end at LF (CRs before it dropped); a name is any bytes above a space but `:`
+ *   and DEL; a NUL, or a CR not followed by the line end, in a value is `invalid_header`, and so
+ *   is a line that starts with a space (obs-fold) or holds only CRs;
+ * - two `Content-Length`s, one that is not a number, two `Transfer-Encoding`s, one other than
+ *   `chunked`, or both headers at once: `invalid_header`;
+ * - interim 1xx answers but 101 are skipped; the whole of it must fit `proxy_buffer_size`.
  */
-export function parseResponseHead(buf: string, isHeadRequest: boolean, maxBytes: number): ResponseHead | HeadError | null {
-  if (buf.length >= 5 && !buf.startsWith("HTTP/")) return http09();
-  if (buf.length < 5 && !"HTTP/".startsWith(buf)) return http09();
-  let end = buf.indexOf("\r\n\r\n");
-  let sep = 4;
-  const bare = buf.indexOf("\n\n");
-  if (bare >= 0 && (end < 0 || bare < end)) {
-    end = bare;
-    sep = 2;
+export class ResponseHeadParser {
+  readonly #maxBytes: number;
+  readonly #isHeadRequest: boolean;
+  /** Our copy of what arrived before the head was whole; null while nothing is pending. */
+  #own: Uint8Array | null = null;
+  #ownLength = 0;
+  #scanned = 0;
+  /** Index, in the pending bytes, where the current line starts. */
+  #lineStart = 0;
+  /** Bytes of heads (interim ones included) consumed before the pending bytes. */
+  #consumed = 0;
+  #status: StatusLine | null = null;
+  #headers: HeaderPairs = [];
+  #contentLength: string | null = null;
+  #transferEncoding: string | null = null;
+  #close = false;
+
+  /** `maxBytes` is `proxy_buffer_size`; a HEAD answer has no body whatever its headers say. */
+  constructor(maxBytes: number, isHeadRequest: boolean) {
+    this.#maxBytes = maxBytes;
+    this.#isHeadRequest = isHeadRequest;
   }
-  if (end < 0) {
-    return buf.length > maxBytes ? { kind: "invalid", detail: "upstream sent too big header" } : null;
-  }
-  if (end + sep > maxBytes) return { kind: "invalid", detail: "upstream sent too big header" };
-  const firstEnd = lineEnd(buf, 0, end);
-  const m = STATUS_LINE.exec(buf.slice(0, stripCr(buf, 0, firstEnd)));
-  if (!m) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header" };
-  const version = `${m[1]}.${m[2]}`;
-  const status = Number(m[3]);
-  const headers: HeaderPairs = [];
-  let contentLength: number | null = null;
-  let chunked = false;
-  let close = version !== "1.1";
-  for (let at = firstEnd + 1; at < end; ) {
-    const next = lineEnd(buf, at, end);
-    const lineStop = stripCr(buf, at, next);
-    const colon = buf.indexOf(":", at);
-    if (colon <= at || colon >= lineStop || !isToken(buf, at, colon)) return { kind: "invalid", detail: "upstream sent invalid header" };
-    const name = buf.slice(at, colon);
-    const value = trimmed(buf, colon + 1, lineStop);
-    at = next + 1;
-    const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : "";
-    if (lower === "content-length") {
-      // nginx 1.22 drops a Content-Length it cannot parse (1.23 made it invalid_header).
-      if (!/^\d+$/.test(value)) continue;
-      contentLength = Number(value);
-    } else if (lower === "transfer-encoding") {
-      chunked = /(^|,)\s*chunked\s*$/i.test(value);
-    } else if (lower === "connection") {
-      if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
-      else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value) && version === "1.0") close = true;
+
+  /** Feeds received bytes. */
+  push(chunk: Uint8Array): ResponseHeadRead {
+    const work = this.#append(chunk);
+    let at = this.#scanned;
+    for (;;) {
+      const lf = work.indexOf(LF, at);
+      if (lf < 0 || this.#consumed + lf >= this.#maxBytes) return this.#wait(work);
+      const result = this.#line(work, this.#lineStart, lf);
+      this.#lineStart = lf + 1;
+      at = lf + 1;
+      if (result === null) continue;
+      if (result !== "done") return result;
+      const head = this.#head();
+      if ("detail" in head) return head;
+      const rest = at < work.byteLength ? work.subarray(at) : NO_BYTES;
+      // Interim answers (100 Continue, 103 Early Hints) are skipped: the final head follows.
+      if (head.status >= 100 && head.status < 200 && head.status !== 101) return this.#interim(at, rest);
+      this.#own = null;
+      return { kind: "head", head, rest };
     }
-    headers.push([name, value]);
   }
-  let framing: ResponseFraming;
-  if (isHeadRequest || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: "none" };
-  else if (chunked) framing = { kind: "chunked" };
-  else if (contentLength !== null) framing = { kind: "length", length: contentLength };
-  else framing = { kind: "close" };
-  return {
-    status,
-    reason: m[4] ?? "",
-    httpVersion: version,
-    headers,
-    framing,
-    isPersistent: !close && framing.kind !== "close",
-    headLength: end + sep,
-  };
-}
 
-/** Where the line starting at `from` ends: its LF, or `end`. */
-function lineEnd(buf: string, from: number, end: number): number {
-  const lf = buf.indexOf("\n", from);
-  return lf < 0 || lf > end ? end : lf;
-}
-
-/** A line's end without the CR before its LF. */
-function stripCr(buf: string, from: number, stop: number): number {
-  return stop > from && buf.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
-}
-
-function isToken(buf: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = buf.charCodeAt(i);
-    if (c > 127 || TOKEN_CHARS[c] === 0) return false;
+  /**
+   * The upstream closed before the head was whole: nginx's `error` ("upstream prematurely
+   * closed connection"), retried as one. A reply that was not HTTP at all was decided earlier.
+   */
+  end(): ResponseHeadRead {
+    return { kind: "closed", detail: "upstream prematurely closed connection while reading response header from upstream" };
   }
-  return true;
+
+  #append(chunk: Uint8Array): Uint8Array {
+    if (this.#ownLength === 0) return chunk;
+    const needed = this.#ownLength + chunk.byteLength;
+    let own = this.#own as Uint8Array;
+    if (own.byteLength < needed) {
+      const grown = new Uint8Array(Math.max(needed, own.byteLength * 2));
+      grown.set(own.subarray(0, this.#ownLength));
+      own = grown;
+      this.#own = own;
+    }
+    own.set(chunk, this.#ownLength);
+    this.#ownLength = needed;
+    return own.subarray(0, needed);
+  }
+
+  /** No LF yet (or past the buffer): keep what arrived, or refuse a head that cannot fit. */
+  #wait(work: Uint8Array): ResponseHeadRead {
+    // nginx reads the status line byte by byte: one it cannot read makes an HTTP/0.9 reply at once.
+    if (this.#status === null && this.#consumed === 0 && !couldBeStatusLine(latin1String(work, 0, Math.min(work.byteLength, 64)))) {
+      return { kind: "head", head: http09(), rest: work };
+    }
+    if (this.#consumed + work.byteLength > this.#maxBytes) {
+      return { kind: "invalid", detail: "upstream sent too big header while reading response header from upstream" };
+    }
+    if (this.#own === null || work.buffer !== this.#own.buffer) {
+      this.#own = new Uint8Array(Math.max(work.byteLength * 2, 256));
+      this.#own.set(work);
+    }
+    this.#ownLength = work.byteLength;
+    this.#scanned = work.byteLength;
+    return null;
+  }
+
+  /** An interim 1xx head took `length` bytes: the next head starts in `rest`. */
+  #interim(length: number, rest: Uint8Array): ResponseHeadRead {
+    this.#consumed += length;
+    this.#own = null;
+    this.#ownLength = 0;
+    this.#scanned = 0;
+    this.#lineStart = 0;
+    this.#status = null;
+    this.#headers = [];
+    this.#contentLength = null;
+    this.#transferEncoding = null;
+    this.#close = false;
+    return rest.byteLength > 0 ? this.push(rest) : null;
+  }
+
+  #line(work: Uint8Array, start: number, lf: number): ResponseHeadRead | "done" | null {
+    let end = lf;
+    while (end > start && work[end - 1] === CR) end--;
+    const text = latin1String(work, start, end);
+    if (this.#status === null) {
+      const status = lf - end <= 1 ? readStatusLine(text) : null;
+      if (status === null) {
+        if (this.#consumed > 0) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header after an interim response" };
+        return { kind: "head", head: http09(), rest: work };
+      }
+      this.#status = status;
+      this.#close = status.httpVersion !== "1.1";
+      return null;
+    }
+    if (end === start) {
+      if (lf - start <= 1) return "done";
+      return { kind: "invalid", detail: `upstream sent invalid header: "\\x0d..."` };
+    }
+    // IIS may repeat its status line among the headers; nginx skips it.
+    if (text.startsWith("HTTP/")) return null;
+    return this.#header(text);
+  }
+
+  #header(text: string): ResponseHeadRead | null {
+    const bad = (): ResponseHeadRead => ({ kind: "invalid", detail: `upstream sent invalid header: "${text.slice(0, 32)}..."` });
+    const colon = text.indexOf(":");
+    const nameEnd = colon < 0 ? text.length : colon;
+    if (nameEnd === 0) return bad();
+    for (let i = 0; i < nameEnd; i++) {
+      const c = text.charCodeAt(i);
+      if (c <= 0x20 || c === 0x7f) return bad();
+    }
+    const name = text.slice(0, nameEnd);
+    let from = colon < 0 ? text.length : colon + 1;
+    while (from < text.length && text.charCodeAt(from) === 0x20) from++;
+    let to = text.length;
+    while (to > from && text.charCodeAt(to - 1) === 0x20) to--;
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0 || c === CR) return bad();
+    }
+    const value = text.slice(from, to);
+    const framing = this.#framingHeader(name, value);
+    if (framing) return framing;
+    this.#headers.push([name, value]);
+    return null;
+  }
+
+  /** Notes the headers that frame the body or end the connection; refuses those nginx refuses. */
+  #framingHeader(name: string, value: string): ResponseHeadRead | null {
+    if (name.length !== 14 && name.length !== 17 && name.length !== 10) return null;
+    const lower = name.toLowerCase();
+    if (lower === "content-length") {
+      if (this.#contentLength !== null) return { kind: "invalid", detail: `upstream sent duplicate header line: "${name}: ${value}"` };
+      if (!/^\d{1,15}$/.test(value))
+        return { kind: "invalid", detail: `upstream sent invalid "Content-Length" header: "${name}: ${value}"` };
+      this.#contentLength = value;
+    } else if (lower === "transfer-encoding") {
+      if (this.#transferEncoding !== null) return { kind: "invalid", detail: `upstream sent duplicate header line: "${name}: ${value}"` };
+      if (value.toLowerCase() !== "chunked") return { kind: "invalid", detail: `upstream sent unknown "Transfer-Encoding": "${value}"` };
+      this.#transferEncoding = value;
+    } else if (lower === "connection" && value.toLowerCase().includes("close")) {
+      this.#close = true;
+    }
+    return null;
+  }
+
+  #head(): ResponseHead | { kind: "invalid"; detail: string } {
+    const status = this.#status as StatusLine;
+    const length = this.#contentLength === null ? null : Number(this.#contentLength);
+    const chunked = this.#transferEncoding !== null;
+    if (chunked && length !== null) {
+      return { kind: "invalid", detail: `upstream sent "Content-Length" and "Transfer-Encoding" headers at the same time` };
+    }
+    const code = status.status;
+    let framing: ResponseFraming;
+    let contentLength: number | null = null;
+    if (this.#isHeadRequest || code === 204 || code === 304 || code < 200) {
+      framing = { kind: "none" };
+      // A HEAD or 304 answer tells the size the full answer has; a 204 has none (1.23's header filter).
+      contentLength = code === 204 || code < 200 ? null : length;
+    } else if (chunked) framing = { kind: "chunked" };
+    else if (length !== null) {
+      framing = { kind: "length", length };
+      contentLength = length;
+    } else framing = { kind: "close" };
+    return {
+      ...status,
+      headers: this.#headers,
+      framing,
+      contentLength,
+      isPersistent: !this.#close && framing.kind !== "close" && code !== 101,
+    };
+  }
 }
 
-/** `buf[from, to)` without the spaces and tabs around it (nginx trims no other whitespace). */
-function trimmed(buf: string, from: number, to: number): string {
-  let a = from;
-  let b = to;
-  while (a < b && (buf.charCodeAt(a) === 32 || buf.charCodeAt(a) === 9)) a++;
-  while (b > a && (buf.charCodeAt(b - 1) === 32 || buf.charCodeAt(b - 1) === 9)) b--;
-  return buf.slice(a, b);
+/** A status line as read: the code, the reason phrase, and `"1.0"` or `"1.1"` (any later version). */
+interface StatusLine {
+  readonly status: number;
+  readonly reason: string;
+  readonly httpVersion: string;
+}
+
+const STATUS_LINE = /^HTTP\/([1-9]\d?)\.(\d{1,2}) +(\d{3})(?:([ .])(.*))?$/;
+const STATUS_LINE_PREFIX = /^(?:H(?:T(?:T(?:P(?:\/(?:[1-9](?:\d?(?:\.(?:\d(?:\d?(?: +(?:\d{1,3}(?:[ .].*)?)?)?)?)?)?)?)?)?)?)?)?)?$/;
+
+/**
+ * `HTTP/major.minor SP+ NNN [SP reason]` as `ngx_http_parse_status_line()` takes it: a major
+ * version 1-99 and a minor one up to 99, spaces before exactly three status digits, then a
+ * space (IIS's `403.1` dot too) or the end. Null when nginx would fall back to HTTP/0.9.
+ */
+function readStatusLine(line: string): StatusLine | null {
+  const m = STATUS_LINE.exec(line);
+  if (!m) return null;
+  const isHttp10 = m[1] === "1" && Number(m[2]) === 0;
+  return { status: Number(m[3]), reason: m[4] === " " ? (m[5] as string) : "", httpVersion: isHttp10 ? "1.0" : "1.1" };
+}
+
+/** Whether these first bytes of a reply can still become a status line nginx reads. */
+function couldBeStatusLine(start: string): boolean {
+  const lf = start.indexOf("\n");
+  const line = lf < 0 ? start : start.slice(0, lf);
+  return STATUS_LINE_PREFIX.test(line.replace(/\r+$/, ""));
 }
 
 function http09(): ResponseHead {
-  return { status: 200, reason: "OK", httpVersion: "0.9", headers: [], framing: { kind: "close" }, isPersistent: false, headLength: 0 };
+  return {
+    status: 200,
+    reason: "OK",
+    httpVersion: "0.9",
+    headers: [],
+    framing: { kind: "close" },
+    contentLength: null,
+    isPersistent: false,
+  };
 }

@@ -1,6 +1,8 @@
+import type { Logger } from "../capabilities.ts";
 import type { ProxyResponse } from "../exchange.ts";
 import type { Http1Connection } from "./connection.ts";
 import { latin1Bytes } from "./latin1.ts";
+import { isSafeHeaderValue } from "./request-head.ts";
 
 type Answer = Extract<ProxyResponse, { kind: "response" }>;
 
@@ -16,15 +18,22 @@ export interface Answering {
 const CRLF = latin1Bytes("\r\n");
 const LAST_CHUNK = latin1Bytes("0\r\n\r\n");
 
+/** Names only the writer writes: a list that carries them anyway is not trusted with them. */
+const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
 /**
- * Writes a response as nginx's header filter and chunked filter frame it: `HTTP/1.1` status
- * line, the core's headers with `Date` after `Server`, `Connection: keep-alive` or `close`;
- * a body of unknown length goes chunked to an HTTP/1.1 client and ends the connection for an
- * HTTP/1.0 one; HEAD, 204 and 304 answers carry no body. A small body goes out with its head
- * in one write. Resolves whether the connection may carry another request; a failure while
- * writing (the client left, the upstream broke mid-body) closes it.
+ * Writes a response as nginx's header filter and chunked filter frame it, from the typed length
+ * alone (never from a header in the list): the status line, `Server` (when the list starts
+ * with it), `Date`, `Content-Type` (when it comes next),
+ * then `Content-Length`, `Transfer-Encoding` and `Connection` as edgeproxy decides them, then
+ * the other headers in order. A body of unknown length goes chunked to an HTTP/1.1 client and
+ * ends the connection for an HTTP/1.0 one; HEAD, 204, 304 and 1xx answers carry no body. A
+ * header whose value holds CR, LF or NUL is left out, with an error in the log. A stream that
+ * does not give exactly its announced length ends the connection. Resolves whether the
+ * connection may carry another request; a failure while writing (the client left, the
+ * upstream broke mid-body) closes it.
  */
-export async function writeResponse(conn: Http1Connection, res: Answer, req: Answering): Promise<boolean> {
+export async function writeResponse(conn: Http1Connection, res: Answer, req: Answering, log: Logger): Promise<boolean> {
   const body = res.body;
   if (res.isHttp09 || req.httpVersion === "0.9") {
     // HTTP/0.9: the body alone, then close (nginx relaying an HTTP/0.9 upstream, or answering one).
@@ -35,24 +44,12 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
     return false;
   }
   const noBody = req.isHead || res.status === 204 || res.status === 304 || res.status < 200;
-  let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-  let hasLength = false;
-  let dated = false;
-  for (const [name, value] of res.headers) {
-    head += `${name}: ${value}\r\n`;
-    if (!dated) {
-      head += `Date: ${httpDate()}\r\n`;
-      dated = true;
-    }
-    if (name.length === 14 && name.toLowerCase() === "content-length") hasLength = true;
-  }
-  if (!dated) head += `Date: ${httpDate()}\r\n`;
+  const length = res.status === 204 || res.status < 200 ? null : body instanceof Uint8Array ? body.byteLength : res.contentLength;
   const isStream = body !== null && !(body instanceof Uint8Array);
-  const chunked = isStream && !hasLength && !noBody && req.httpVersion === "1.1";
+  const chunked = isStream && length === null && !noBody && req.httpVersion === "1.1";
   // Without a length or chunks, only the close can end the body.
-  const keepAlive = req.keepAlive && !res.closeConnection && (hasLength || chunked || noBody || !isStream);
-  if (chunked) head += "Transfer-Encoding: chunked\r\n";
-  head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  const keepAlive = req.keepAlive && !res.closeConnection && (length !== null || chunked || noBody || !isStream);
+  const head = headText(res, length, chunked, keepAlive, log);
 
   try {
     if (body === null || noBody) {
@@ -69,13 +66,11 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
       }
       await conn.write(LAST_CHUNK);
     } else {
-      let first = true;
-      for await (const chunk of body) {
-        if (first) await writeWithHead(conn, head, chunk);
-        else await conn.write(chunk);
-        first = false;
+      const exact = await writeStream(conn, head, body, length);
+      if (!exact) {
+        conn.close();
+        return false;
       }
-      if (first) await conn.write(latin1Bytes(head));
     }
   } catch {
     // The upstream failed mid-body, or the client left: cut the connection so the client sees it.
@@ -83,6 +78,59 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
     return false;
   }
   return keepAlive;
+}
+
+/** The status line and headers, nginx's header filter's order. */
+function headText(res: Answer, length: number | null, chunked: boolean, keepAlive: boolean, log: Logger): string {
+  const headers = res.headers;
+  let head = `HTTP/1.1 ${res.status} ${isSafeReason(res.reason) ? res.reason : ""}\r\n`;
+  let i = 0;
+  const first = headers[0];
+  if (first && first[0].length === 6 && first[0].toLowerCase() === "server") head += line(headers[i++] as [string, string], log);
+  head += `Date: ${httpDate()}\r\n`;
+  const next = headers[i];
+  if (next && next[0].length === 12 && next[0].toLowerCase() === "content-type") head += line(headers[i++] as [string, string], log);
+  if (length !== null) head += `Content-Length: ${length}\r\n`;
+  if (chunked) head += "Transfer-Encoding: chunked\r\n";
+  head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  for (; i < headers.length; i++) head += line(headers[i] as [string, string], log);
+  return `${head}\r\n`;
+}
+
+/** One header line, or nothing for a framing name or an unsafe value. */
+function line([name, value]: [string, string], log: Logger): string {
+  if (FRAMING_HEADERS.has(name.toLowerCase())) return "";
+  if (!isSafeHeaderValue(value)) {
+    log.error(`header "${name}" was not sent to the client: its value holds CR, LF or NUL`);
+    return "";
+  }
+  return `${name}: ${value}\r\n`;
+}
+
+/** A reason phrase goes out as it came unless it holds a byte that could end the line. */
+function isSafeReason(reason: string): boolean {
+  return isSafeHeaderValue(reason);
+}
+
+/**
+ * A stream with or without a length (for an HTTP/1.0 client, the close ends it): the head goes
+ * with its first bytes. With a length, exactly that many bytes are written; false when the
+ * stream gave more or fewer, and the connection must end.
+ */
+async function writeStream(conn: Http1Connection, head: string, body: AsyncIterable<Uint8Array>, length: number | null): Promise<boolean> {
+  let first = true;
+  let sent = 0;
+  for await (const chunk of body) {
+    let part = chunk;
+    if (length !== null && sent + part.byteLength > length) part = part.subarray(0, length - sent);
+    sent += part.byteLength;
+    if (first) await writeWithHead(conn, head, part);
+    else if (part.byteLength > 0) await conn.write(part);
+    first = false;
+    if (part !== chunk) return false;
+  }
+  if (first) await conn.write(latin1Bytes(head));
+  return length === null || sent === length;
 }
 
 /** One chunk of a chunked body, framed, as one write. */

@@ -4,8 +4,7 @@ import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
 import type { ClientConnection } from "./connection.ts";
 import { RequestBody } from "./request-body.ts";
-import { readFraming } from "./request-framing.ts";
-import { parseRequestHead, partialHead, type RequestHeadParse } from "./request-parser.ts";
+import { type HeadLimits, type ReadHead, type RefusedHead, RequestHeadParser } from "./request-parser.ts";
 import { writeResponse } from "./response-writer.ts";
 
 /** The client-connection limits of a config (http level). */
@@ -14,9 +13,16 @@ export interface ClientLimits {
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
   readonly sendTimeoutMs: number;
+  /** `client_header_buffer_size`, bytes. */
+  readonly clientHeaderBufferSize: number;
+  /** `large_client_header_buffers N SIZE`. */
+  readonly largeClientHeaderBuffers: { readonly count: number; readonly size: number };
+  readonly ignoreInvalidHeaders: boolean;
+  readonly underscoresInHeaders: boolean;
 }
 
-type HeadRead = { readonly parse: NonNullable<RequestHeadParse>; readonly bytes: Uint8Array };
+/** `max_headers` of current nginx, which Debian's 1.22.1 has too. */
+const MAX_HEADERS = 1000;
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -34,6 +40,8 @@ export class Http1Server {
   readonly #waiting = new Set<ClientConnection>();
   #inFlight = 0;
   #closing = false;
+  #headLimitsFor: ClientLimits | null = null;
+  #headLimits: HeadLimits | null = null;
 
   /** `proxy` and `limits` are read per connection and request, so a reload can swap them. */
   constructor(proxy: () => EdgeProxy, limits: () => ClientLimits, log: Logger) {
@@ -59,25 +67,24 @@ export class Http1Server {
     if (this.#closing) return conn.close();
     // The first head is due client_header_timeout after the accept, as in nginx.
     conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
+    const parser = new RequestHeadParser(this.#headLimitsNow());
     let pending: Uint8Array = NO_BYTES;
     let served = 0;
     try {
       for (;;) {
         this.#waiting.add(conn);
-        const read = await this.#readHead(conn, pending, info);
+        const read = await this.#readHead(conn, parser, pending, info);
         this.#waiting.delete(conn);
         // The client left or timed out: what was written still goes out before the close.
         if (read === null) return conn.end();
-        const { parse, bytes } = read;
-        if (parse.kind === "refused") return await this.#refuse(conn, parse.head, parse.status, info);
+        if (read.kind === "refused") return await this.#refuse(conn, read, info);
         conn.setDeadline(0);
         served++;
-        const head = parse.head;
-        const framing = readFraming(head);
-        const body = new RequestBody(conn, framing, bytes.subarray(parse.length));
-        if (!(await this.#answer(conn, head, framing.keepAlive, body, info, served))) return conn.end();
+        const body = new RequestBody(conn, read.facts, read.rest);
+        if (!(await this.#answer(conn, read, body, info, served))) return conn.end();
         const next = await body.finish();
         if (next === null) return conn.end();
+        parser.next(body.wireBytes, next.byteLength > 0);
         pending = next;
       }
     } catch {
@@ -86,16 +93,25 @@ export class Http1Server {
     }
   }
 
+  #headLimitsNow(): HeadLimits {
+    const limits = this.#limits();
+    if (limits !== this.#headLimitsFor || this.#headLimits === null) {
+      this.#headLimitsFor = limits;
+      const large = limits.largeClientHeaderBuffers;
+      this.#headLimits = {
+        buffers: { client: limits.clientHeaderBufferSize, large: large.size, count: large.count },
+        maxHeaders: MAX_HEADERS,
+        ignoreInvalidHeaders: limits.ignoreInvalidHeaders,
+        underscoresInHeaders: limits.underscoresInHeaders,
+      };
+    }
+    return this.#headLimits;
+  }
+
   /** One request: the core's answer, written. Resolves whether the connection goes on. */
-  async #answer(
-    conn: ClientConnection,
-    head: RequestHead,
-    wantsKeepAlive: boolean,
-    body: RequestBody,
-    info: ConnectionInfo,
-    served: number,
-  ): Promise<boolean> {
+  async #answer(conn: ClientConnection, read: ReadHead, body: RequestBody, info: ConnectionInfo, served: number): Promise<boolean> {
     this.#inFlight++;
+    const head = read.head;
     let result: ProxyResponse | null = null;
     try {
       result = await this.#handle(head, body, info);
@@ -105,8 +121,9 @@ export class Http1Server {
       }
       const limits = this.#limits();
       conn.setIdleTimeout(limits.sendTimeoutMs);
-      const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && wantsKeepAlive;
-      const kept = await writeResponse(conn, result, { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive });
+      const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && read.facts.keepAlive;
+      const answering = { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive };
+      const kept = await writeResponse(conn, result, answering, this.#log);
       // Between requests, keepalive_timeout; the next head's first byte starts its own clock.
       if (kept) conn.setIdleTimeout(limits.keepaliveTimeoutMs);
       return kept;
@@ -130,44 +147,47 @@ export class Http1Server {
    * Reads until a head is whole or refused. Null when the client closed or timed out first; a
    * head cut short by client_header_timeout is logged as nginx logs it (408, nothing sent).
    */
-  async #readHead(conn: ClientConnection, pending: Uint8Array, info: ConnectionInfo): Promise<HeadRead | null> {
-    let bytes = pending;
+  async #readHead(
+    conn: ClientConnection,
+    parser: RequestHeadParser,
+    pending: Uint8Array,
+    info: ConnectionInfo,
+  ): Promise<ReadHead | RefusedHead | null> {
+    let started = pending.byteLength > 0;
+    if (started) {
+      const read = parser.push(pending);
+      if (read !== null) return read;
+    }
     for (;;) {
-      if (bytes.byteLength > 0) {
-        const parse = parseRequestHead(bytes);
-        if (parse !== null) return { parse, bytes };
-      }
       let chunk: Uint8Array | null;
       try {
         chunk = await conn.read();
       } catch (error) {
-        if (bytes.byteLength > 0 && (error as Error).name === "IdleTimeoutError") this.#logRefused(partialHead(bytes), 408, info);
+        if (started && (error as Error).name === "IdleTimeoutError") this.#logRefused(parser.partial(), 408, info);
         return null;
       }
       if (chunk === null) return null;
-      if (bytes.byteLength === 0) {
+      if (!started) {
         // The next request has begun: its head is due within client_header_timeout.
+        started = true;
         conn.setIdleTimeout(0);
         conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
-        bytes = chunk;
-      } else {
-        const joined = new Uint8Array(bytes.byteLength + chunk.byteLength);
-        joined.set(bytes);
-        joined.set(chunk, bytes.byteLength);
-        bytes = joined;
       }
+      const read = parser.push(chunk);
+      if (read !== null) return read;
     }
   }
 
   /** A head nginx refuses while reading it: logged, answered with its page, closed. */
-  async #refuse(conn: ClientConnection, head: RequestHead, status: number, info: ConnectionInfo): Promise<void> {
-    this.#logRefused(head, status, info);
-    const response = statusResponse(status);
+  async #refuse(conn: ClientConnection, refused: RefusedHead, info: ConnectionInfo): Promise<void> {
+    this.#log.info(`${refused.reason} while reading client request headers, client: ${info.remoteAddress}`);
+    this.#logRefused(refused.head, refused.status, info);
+    const response = statusResponse(refused.status);
     if (response.kind !== "response") return conn.close();
     conn.setDeadline(0);
     conn.setIdleTimeout(this.#limits().sendTimeoutMs);
-    const httpVersion = head.httpVersion === "0.9" ? "0.9" : "1.1";
-    await writeResponse(conn, response, { isHead: false, httpVersion, keepAlive: false });
+    const httpVersion = refused.head.httpVersion === "0.9" ? "0.9" : "1.1";
+    await writeResponse(conn, { ...response, closeConnection: true }, { isHead: false, httpVersion, keepAlive: false }, this.#log);
     conn.end();
   }
 

@@ -1,5 +1,5 @@
 import type { HeaderSetting, Settings } from "../config/model.ts";
-import type { HeaderPairs, RequestHead } from "../exchange.ts";
+import type { BodyFraming, HeaderPairs, RequestHead } from "../exchange.ts";
 import type { RequestContext } from "./request-context.ts";
 import { compileTemplate, renderTemplate, type Template } from "./template.ts";
 
@@ -15,9 +15,6 @@ export interface HeaderPlan {
   readonly skip: ReadonlySet<string>;
   readonly passRequestHeaders: boolean;
 }
-
-/** How the body goes upstream: its exact length, chunked, or none at all. */
-export type BodyFraming = { readonly kind: "length"; readonly length: number } | { readonly kind: "chunked" } | { readonly kind: "none" };
 
 const host = compileTemplate("$proxy_host");
 const empty = compileTemplate("");

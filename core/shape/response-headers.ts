@@ -3,8 +3,12 @@ import type { HeaderPairs } from "../exchange.ts";
 import { absoluteUrl, type RedirectPlan, rewriteRedirect } from "./redirect.ts";
 import type { RequestContext } from "./request-context.ts";
 
-/** Upstream headers nginx never copies: it writes its own framing and connection headers. */
-const HOP_BY_HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
+/**
+ * Upstream headers never copied, whatever `proxy_pass_header` says: edgeproxy frames the client
+ * response itself (the writer sends `Content-Length` from the typed length), as nginx writes its
+ * own framing and connection headers.
+ */
+const HOP_BY_HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
 /** Hidden unless `proxy_pass_header` names them (`ngx_http_proxy_hide_headers`). */
 const HIDDEN_BY_DEFAULT = [
   "date",
@@ -32,13 +36,20 @@ export function planResponseHeaders(settings: Settings, redirect: RedirectPlan):
 
 /**
  * The upstream's headers as the client gets them: hidden ones dropped, `Location` and
- * `Refresh` rewritten by `proxy_redirect`. `Server` goes first, as nginx writes it.
+ * `Refresh` rewritten by `proxy_redirect`. `Server` goes first and `Content-Type` second, where
+ * nginx's header filter writes them.
  */
 export function buildResponseHeaders(plan: ResponseHeaderPlan, upstream: HeaderPairs, ctx: RequestContext, hadHost: boolean): HeaderPairs {
-  const out: HeaderPairs = [["Server", "edgeproxy"]];
+  // With `proxy_pass_header Server` the upstream's stands where it came, and nginx adds none.
+  const out: HeaderPairs = plan.hide.has("server") ? [["Server", "edgeproxy"]] : [];
+  const typeAt = out.length;
   for (const pair of upstream) {
     const lower = pair[0].toLowerCase();
     if (plan.hide.has(lower)) continue;
+    if (lower === "content-type" && out.length > typeAt && !isContentType(out[typeAt])) {
+      out.splice(typeAt, 0, pair);
+      continue;
+    }
     if (lower === "location") {
       const rewritten = rewriteRedirect(plan.redirect, pair[1], ctx);
       if (rewritten !== null) {
@@ -58,4 +69,8 @@ export function buildResponseHeaders(plan: ResponseHeaderPlan, upstream: HeaderP
     out.push(pair);
   }
   return out;
+}
+
+function isContentType(pair: [string, string] | undefined): boolean {
+  return pair !== undefined && pair[0].length === 12 && pair[0].toLowerCase() === "content-type";
 }

@@ -94,7 +94,7 @@ describe("routing", () => {
 
   for (const host of [
     "FIRST.",
-    "first:99999",
+    "first:8080",
     "dflt",
     "unknown.host",
     "a.b.example.com",
@@ -124,5 +124,14 @@ describe("routing", () => {
     check(`answers ${name} as nginx does`, async () => {
       const seen = await observeAll(proxies, [backend], request);
       expect(seen.edgeproxy).toEqual(seen.nginx);
+    });
+
+  // nginx 1.29.4 validates Host as RFC 3986 says; 1.22, the oracle, takes any byte but `/` and
+  // never looks at the port. edgeproxy follows the newer rule (README, "Security").
+  for (const host of ["first:99999", "first:8o", "fir<st", 'first"', "first\\x", "[::1"])
+    check(`refuses Host: ${host} with 400 as current nginx does, where 1.22 takes it`, async () => {
+      const seen = await observeAll(proxies, [backend], getRequest("/x", [`Host: ${host}`]));
+      expect(seen.nginx?.upstream).toHaveLength(1);
+      expect({ status: seen.edgeproxy?.status, upstream: seen.edgeproxy?.upstream }).toEqual({ status: 400, upstream: [] });
     });
 });

@@ -31,7 +31,7 @@ export function letter(peer: Peer | null): string {
 /** A request context with just what balancers read: the client address and `$request_uri`. */
 export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestContext {
   return {
-    head: { method: "GET", target: requestUri, httpVersion: "1.1", headers: [] },
+    head: { method: "GET", target: requestUri, httpVersion: "1.1", headers: [], framing: { kind: "none" } },
     connection: { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false },
     server: { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never },
     uri: requestUri,

@@ -20,6 +20,7 @@ describe("fetch transport: proxy_buffering", () => {
     httpVersion: "1.1",
     headers: [["Host", "b"]],
     body: null,
+    framing: { kind: "none" },
     buffering,
     maxHeaderBytes: 8192,
     keepalive: null,

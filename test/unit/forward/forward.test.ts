@@ -38,6 +38,7 @@ function scripted(script: Record<number, UpstreamResult["kind"] | "timeout">) {
             isHttp09: false,
             headers: [["X-Port", String(port)]],
             body: (async function* () {})(),
+            contentLength: null,
             discard: () => {},
           };
         }
@@ -69,7 +70,7 @@ async function proxyWith(
 
 async function get(proxy: Awaited<ReturnType<typeof proxyWith>>["proxy"]): Promise<ProxyResponse> {
   const res = await proxy.handle(
-    { method: "GET", target: "/", httpVersion: "1.1", headers: [["Host", "a"]] },
+    { method: "GET", target: "/", httpVersion: "1.1", headers: [["Host", "a"]], framing: { kind: "none" } },
     (async function* () {})(),
     connection,
   );

@@ -36,13 +36,29 @@ describe("ReadQueue", () => {
     expect(await q.read()).toBeNull();
   });
 
-  test("puts bytes read too far back in front", async () => {
+  test("tells its idle watcher once when bytes arrive or the socket ends while nobody reads", async () => {
     const { q } = queue();
+    let told = 0;
+    q.watchIdle(() => told++);
+    q.push(bytes(1));
     q.push(bytes(2));
-    q.unshift(bytes(1));
-    q.unshift(new Uint8Array(0));
-    expect(await q.read()).toEqual(bytes(1));
-    expect(await q.read()).toEqual(bytes(2));
+    expect(told).toBe(1);
+    // Bytes already queued, or an ended socket, tell a new watcher at once.
+    q.watchIdle(() => told++);
+    expect(told).toBe(2);
+    const other = queue().q;
+    other.watchIdle(() => told++);
+    other.finish(null);
+    expect(told).toBe(3);
+    // A reader waiting takes the bytes: nothing idle about that.
+    const busy = queue().q;
+    busy.watchIdle(() => told++);
+    const read = busy.read();
+    busy.push(bytes(3));
+    expect(await read).toEqual(bytes(3));
+    busy.watchIdle(null);
+    busy.finish(null);
+    expect(told).toBe(3);
   });
 
   test("rejects a pending and a later read with the first error", async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { ClientConnection } from "../../../core/http1/connection.ts";
+import { HeadersIn, type RequestFacts } from "../../../core/http1/headers-in.ts";
 import { RequestBody } from "../../../core/http1/request-body.ts";
-import { type RequestFraming, readFraming } from "../../../core/http1/request-framing.ts";
-import { type HeaderPairs, MalformedBodyError, type RequestHead } from "../../../core/index.ts";
+import { type HeaderPairs, MalformedBodyError } from "../../../core/index.ts";
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array | null) => (b === null ? null : String.fromCharCode(...b));
@@ -14,7 +14,7 @@ function scripted(chunks: string[]): ClientConnection & { written: string[] } {
   return {
     written,
     read: async () => queue.shift() ?? null,
-    unshift: (chunk) => void queue.unshift(chunk),
+    watchIdle: () => {},
     write: async (data) => void written.push(text(data) as string),
     setIdleTimeout: () => {},
     setDeadline: () => {},
@@ -25,8 +25,14 @@ function scripted(chunks: string[]): ClientConnection & { written: string[] } {
   };
 }
 
-const head = (headers: HeaderPairs, httpVersion = "1.1"): RequestFraming =>
-  readFraming({ method: "POST", target: "/", httpVersion, headers } satisfies RequestHead);
+/** What the read phase decides for a POST with these headers (and a Host). */
+function head(headers: HeaderPairs, httpVersion = "1.1"): RequestFacts {
+  const headersIn = new HeadersIn();
+  for (const [name, value] of [["Host", "a"], ...headers] as HeaderPairs) expect(headersIn.add(name, value)).toBeNull();
+  const facts = headersIn.finish("POST", httpVersion);
+  if ("status" in facts) throw new Error(facts.reason);
+  return facts;
+}
 
 async function readAll(body: RequestBody): Promise<string> {
   let out = "";
@@ -47,6 +53,8 @@ describe("RequestBody", () => {
     const body = new RequestBody(conn, head([["Transfer-Encoding", "chunked"]]), bytes("5\r\nhel"));
     expect(await readAll(body)).toBe("hello world");
     expect(text(await body.finish())).toBe("NEXT");
+    // Every byte of the framing counts: the next request's buffer is placed after it.
+    expect(body.wireBytes).toBe("5\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n".length);
   });
 
   test("drops a body nobody read, so the connection can carry the next request", async () => {
