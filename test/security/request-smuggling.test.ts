@@ -42,6 +42,42 @@ describe("request smuggling", () => {
     ["a bad chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"],
     ["a header folded onto the next line", "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\nConnection: close\r\n\r\n"],
     ["a space before the colon", "GET / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\nConnection: close\r\n\r\nabcde"],
+    // A line of CRs alone must not end the head: the Content-Length after it would be lost.
+    [
+      "a header line of CRs alone before Content-Length",
+      `POST / HTTP/1.1\r\nHost: a\r\n\r\r\nContent-Length: 35\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`,
+    ],
+    [
+      "a bare CR in a chunk extension",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2;a\rb\r\nok\r\n0\r\n\r\n",
+    ],
+    [
+      "a bare CR in a trailer",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nok\r\n0\r\nX: a\rb\r\n\r\n",
+    ],
+    // The method rules come after Host, lengths and codings, and nginx closes after them.
+    [
+      "TRACE with Content-Length and Transfer-Encoding, then a pipelined request",
+      "TRACE / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+    ],
+    [
+      "TRACE with two Content-Lengths, then a pipelined request",
+      "TRACE / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+    ],
+    ["TRACE, then a pipelined request", "TRACE / HTTP/1.1\r\nHost: a\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"],
+    ["CONNECT, then a pipelined request", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"],
+    // Absolute-form targets as nginx reads them.
+    ["an absolute-form HTTP/1.1 request without Host", "GET http://a/ HTTP/1.1\r\nConnection: close\r\n\r\n"],
+    ["userinfo in an absolute-form target", "GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"],
+    ["a dotted port in an absolute-form target", "GET http://example.com.:1.2/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"],
+    ["an empty host with two ports in an absolute-form target", "GET http://:9000:80/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"],
+    ["an unclosed IPv6 literal in an absolute-form target", "GET http://[::1/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"],
+    ["a bad IPv6 literal in an absolute-form target", "GET http://[::1%zz]/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"],
+    // Limits hold however the bytes arrive: here all in one read.
+    ["a 35 KiB head in one read", `GET / HTTP/1.1\r\nHost: a\r\n${`X-Big: ${"b".repeat(7000)}\r\n`.repeat(5)}Connection: close\r\n\r\n`],
+    ["1,000 headers in one read", `GET / HTTP/1.1\r\nHost: a\r\n${"X-H: 1\r\n".repeat(998)}Connection: close\r\n\r\n`],
+    ["1,001 headers in one read", `GET / HTTP/1.1\r\nHost: a\r\n${"X-H: 1\r\n".repeat(999)}Connection: close\r\n\r\n`],
+    ["10,000 headers in one read", `GET / HTTP/1.1\r\nHost: a\r\n${"X: 1\r\n".repeat(10_000)}Connection: close\r\n\r\n`],
   ];
 
   for (const [name, request] of cases) {

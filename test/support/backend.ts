@@ -32,6 +32,8 @@ export interface Backend {
   readonly seen: SeenRequest[];
   /** Sets how the next requests are answered (default: 200 tagged with `X-Backend`). */
   reply: (req: SeenRequest) => Reply;
+  /** Cuts every open connection and keeps listening: a proxy's cached connections go. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,9 @@ export async function startBackend(
     port: 0,
     seen: [],
     reply: () => ({ body: `${tag}\n` }),
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();

@@ -3,6 +3,8 @@ import net from "node:net";
 /** A TCP server on a loopback port: where it listens, and a close that also cuts open sockets. */
 export interface LoopbackServer {
   readonly port: number;
+  /** Cuts the open connections, and keeps listening. */
+  cut(): void;
   close(): void;
 }
 
@@ -18,6 +20,9 @@ export async function serveLoopback(onSocket: (socket: net.Socket) => void): Pro
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     port: (server.address() as net.AddressInfo).port,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();
