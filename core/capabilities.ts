@@ -174,6 +174,8 @@ export interface Clock {
 
 /** nginx's error_log levels that edgeproxy writes. */
 export interface Logger {
+  /** Conditions that stop service in part, such as running out of file descriptors. */
+  crit(message: string): void;
   error(message: string): void;
   warn(message: string): void;
   info(message: string): void;

@@ -32,7 +32,7 @@ export {
   IdleTimeoutError,
   type TlsOptions,
 } from "./http1/connection.ts";
-export { type FlowControl, ReadQueue } from "./http1/read-queue.ts";
+export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read-queue.ts";
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";

@@ -26,7 +26,7 @@ let text: string;
 let listen: { host: string; port: number } | null = null;
 try {
   text = fileSource.read(file);
-  const config = loadEdgeConfig(text, file, { error: warn, warn, info: () => {} });
+  const config = loadEdgeConfig(text, file, { crit: warn, error: warn, warn, info: () => {} });
   const tcp = config.listens.find((l) => l.kind === "tcp");
   if (tcp?.kind === "tcp") listen = { host: tcp.host ?? "0.0.0.0", port: tcp.port };
 } catch (error) {

@@ -6,7 +6,7 @@ const handlers: Bun.SocketHandler<BunSocketConnection> = {
   data: (socket, chunk) => socket.data.onData(chunk),
   drain: (socket) => socket.data.onDrain(),
   end: (socket) => socket.data.onEnd(null),
-  close: (socket, error) => socket.data.onEnd(error ?? null),
+  close: (socket, error) => socket.data.onClose(error ?? null),
   error: (socket, error) => socket.data.onEnd(error),
 };
 

@@ -1,4 +1,5 @@
 import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
+import { DescriptorGuard } from "../node/descriptors.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
 type Listener = Bun.TCPSocketListener<BunSocketConnection> | Bun.UnixSocketListener<BunSocketConnection>;
@@ -13,11 +14,13 @@ export class BunServer {
   #limits: ClientLimits;
   readonly #listeners = new Map<string, Listener>();
   readonly #open = new Set<BunSocketConnection>();
+  readonly #descriptors: DescriptorGuard;
 
   /** `proxy` is read per request, so a reload can swap it. */
   constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits) {
     this.#limits = limits;
     this.#http = new Http1Server(proxy, () => this.#limits, log);
+    this.#descriptors = new DescriptorGuard(log);
   }
 
   /** Binds every address; on a bind error nothing is left listening. */
@@ -54,14 +57,15 @@ export class BunServer {
   #listen(l: Listen): Listener {
     const socket: Bun.SocketHandler<BunSocketConnection> = {
       open: (s) => this.#accept(l, s as BunSocket),
-      data: (s, chunk) => s.data.onData(chunk),
-      drain: (s) => s.data.onDrain(),
-      end: (s) => s.data.onEnd(null),
+      // A socket turned away at the accept has no connection (`data`).
+      data: (s, chunk) => s.data?.onData(chunk),
+      drain: (s) => s.data?.onDrain(),
+      end: (s) => s.data?.onEnd(null),
       close: (s, error) => {
-        s.data.onEnd(error ?? null);
+        s.data?.onClose(error ?? null);
         this.#open.delete(s.data);
       },
-      error: (s, error) => s.data.onEnd(error),
+      error: (s, error) => s.data?.onEnd(error),
     };
     // Half-open: a client that shuts its sending side after the request still gets the answer.
     if (l.kind === "unix") return Bun.listen<BunSocketConnection>({ unix: l.path, allowHalfOpen: true, socket });
@@ -77,6 +81,10 @@ export class BunServer {
   }
 
   #accept(l: Listen, socket: BunSocket): void {
+    if (!this.#descriptors.admits(this.#open.size)) {
+      socket.terminate();
+      return;
+    }
     const conn = new BunSocketConnection();
     conn.attach(socket);
     socket.data = conn;
@@ -90,7 +98,7 @@ export class BunServer {
       localPort: l.kind === "unix" ? 0 : socket.localPort,
       isTls: false,
     };
-    void this.#http.serve(conn, info);
+    this.#http.serve(conn, info);
   }
 }
 

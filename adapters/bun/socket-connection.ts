@@ -1,4 +1,4 @@
-import { type ClientConnection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
+import { type ClientConnection, IdleTimeoutError, type ReadableListener, ReadQueue } from "../../core/index.ts";
 
 /** Bun's TCP socket, with the flow control it has at run time but not in its types. */
 export type BunSocket = Bun.Socket<BunSocketConnection> & { pause(): void; resume(): void };
@@ -28,6 +28,8 @@ export class BunSocketConnection implements ClientConnection {
   #firesAt = 0;
   /** `end()` was called: close once the pending writes are out, drop what is read. */
   #ending = false;
+  /** Bun closed the socket (its `close` handler ran). */
+  #closed = false;
 
   /** Called by the dialer once the socket is open (after the handshake for TLS). */
   attach(socket: BunSocket): void {
@@ -78,9 +80,14 @@ export class BunSocketConnection implements ClientConnection {
   }
 
   end(): void {
-    if (this.#reads.isEnded || this.#ending) return;
-    // Lingering close: what the client still sends is read and dropped, for a while.
+    if (this.#ending || this.#closed) return;
     this.#ending = true;
+    // The client shut its side already (the socket is half-open): nothing to linger for.
+    if (this.#reads.isEnded) {
+      if (this.#pending.length === 0) this.#socket?.end();
+      return;
+    }
+    // Lingering close: what the client still sends is read and dropped, for a while.
     this.#deadlineMs = 0;
     this.setIdleTimeout(LINGERING_MS);
     if (this.#pending.length === 0) this.#socket?.end();
@@ -114,8 +121,18 @@ export class BunSocketConnection implements ClientConnection {
     this.#finish(error);
   }
 
+  /** Bun's `close`: the socket is gone. */
+  onClose(error: Error | null): void {
+    this.#closed = true;
+    this.#finish(error);
+  }
+
   watchClose(listener: (() => void) | null): void {
     this.#reads.watchGone(listener);
+  }
+
+  whenReadable(listener: ReadableListener | null): void {
+    this.#reads.whenReadable(listener);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { type ClientConnection, IdleTimeoutError } from "../../core/index.ts";
+import type { Socket } from "node:net";
+import { type ClientConnection, IdleTimeoutError, type ReadableListener } from "../../core/index.ts";
 import { SocketConnection } from "./socket-connection.ts";
 
 /** nginx's `lingering_timeout`: how long a closing connection keeps draining what the client still sends. */
@@ -12,11 +13,28 @@ const LINGERING_MS = 5000;
  * connections the same way).
  */
 export class ClientSocket extends SocketConnection implements ClientConnection {
+  /** The server's open connections, which this one leaves when its socket closes. */
+  readonly #open: Set<ClientSocket>;
   /** Bytes read and written at the last sweep; -1 restarts the idle countdown. */
   #progress = -1;
   #lastActiveMs = 0;
   #idleMs = 0;
   #deadlineMs = 0;
+
+  constructor(socket: Socket, open: Set<ClientSocket>) {
+    super(socket);
+    this.#open = open;
+    open.add(this);
+  }
+
+  override ended(error: Error | null): void {
+    super.ended(error);
+    if (this.socket.destroyed) this.#open.delete(this);
+  }
+
+  whenReadable(listener: ReadableListener | null): void {
+    this.reads.whenReadable(listener);
+  }
 
   override setIdleTimeout(ms: number): void {
     this.#idleMs = ms;

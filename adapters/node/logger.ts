@@ -5,7 +5,7 @@ import type { Config, ErrorLogTarget, Logger } from "../../core/index.ts";
 /** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message` (pid#thread, as nginx's pid#tid). */
 export function stderrLogger(): Logger {
   const line = (level: string, message: string) => process.stderr.write(formatLine(level, message));
-  return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
+  return { crit: (m) => line("crit", m), error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
 }
 
 function formatLine(level: string, message: string): string {
@@ -42,8 +42,8 @@ export function errorLogger(target: ErrorLogTarget): Logger {
     files.set(target.path, file);
   }
   const out = file;
-  const line = (level: "info" | "warn" | "error", message: string) => {
+  const line = (level: "info" | "warn" | "error" | "crit", message: string) => {
     if (RANK[level] >= min) out.write(formatLine(level, message));
   };
-  return { error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
+  return { crit: (m) => line("crit", m), error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
 }

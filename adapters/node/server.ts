@@ -3,6 +3,7 @@ import { unlinkSync } from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
 import { ClientSocket } from "./client-socket.ts";
+import { DescriptorGuard } from "./descriptors.ts";
 
 export type { ClientLimits };
 
@@ -31,12 +32,14 @@ export class NodeServer {
   readonly #sockets = new Set<ClientSocket>();
   readonly #sharing: Sharing;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #descriptors: DescriptorGuard;
 
   /** `proxy` is read per request, so a reload can swap it. */
   constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits, sharing: Sharing = ALONE) {
     this.#limits = limits;
     this.#sharing = sharing;
     this.#http = new Http1Server(proxy, () => this.#limits, log);
+    this.#descriptors = new DescriptorGuard(log);
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const socket of this.#sockets) socket.sweep(now);
@@ -101,10 +104,11 @@ export class NodeServer {
   }
 
   #accept(l: Listen, socket: Socket): void {
-    const client = new ClientSocket(socket);
-    this.#sockets.add(client);
-    socket.once("close", () => this.#sockets.delete(client));
-    void this.#http.serve(client, connectionOf(l, socket));
+    if (!this.#descriptors.admits(this.#sockets.size)) {
+      socket.destroy();
+      return;
+    }
+    this.#http.serve(new ClientSocket(socket, this.#sockets), connectionOf(l, socket));
   }
 }
 

@@ -2,6 +2,11 @@ import type { Socket } from "node:net";
 import { type Http1Connection, IdleTimeoutError, ReadQueue } from "../../core/index.ts";
 import { writeToSocket } from "./socket-write.ts";
 
+const OWNER = Symbol("edgeproxy connection");
+
+/** A socket that knows the connection wrapping it: its listeners are shared, not closures. */
+type Owned = Socket & { [OWNER]: SocketConnection };
+
 /**
  * A node:net or node:tls socket as the core's HTTP/1 client and server use it: reads through
  * the core's queue, writes held back by a full socket. Upstream connections time out with
@@ -9,17 +14,20 @@ import { writeToSocket } from "./socket-write.ts";
  */
 export class SocketConnection implements Http1Connection {
   protected readonly socket: Socket;
-  protected readonly reads: ReadQueue;
+  /** Public to the module's shared listeners; nothing else outside the class touches it. */
+  readonly reads: ReadQueue;
   #timeoutMs = 0;
 
   constructor(socket: Socket) {
     this.socket = socket;
     this.reads = new ReadQueue(socket);
-    socket.on("data", (chunk: Buffer) => this.reads.push(chunk));
-    socket.on("end", () => this.reads.finish(null));
-    socket.on("close", () => this.reads.finish(null));
-    socket.on("error", (e) => this.reads.finish(e));
-    socket.on("timeout", () => socket.destroy(new IdleTimeoutError()));
+    (socket as Owned)[OWNER] = this;
+    // One set of listener functions for every socket: an idle connection holds no closures.
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("close", onEnd);
+    socket.on("error", onError);
+    socket.on("timeout", onTimeout);
   }
 
   get isClosed(): boolean {
@@ -51,4 +59,25 @@ export class SocketConnection implements Http1Connection {
   close(): void {
     this.socket.destroy();
   }
+
+  /** The socket ended, closed or failed (a subclass may also forget it here); for the shared listeners. */
+  ended(error: Error | null): void {
+    this.reads.finish(error);
+  }
+}
+
+function onData(this: Socket, chunk: Buffer): void {
+  (this as Owned)[OWNER].reads.push(chunk);
+}
+
+function onEnd(this: Socket): void {
+  (this as Owned)[OWNER].ended(null);
+}
+
+function onError(this: Socket, error: Error): void {
+  (this as Owned)[OWNER].ended(error);
+}
+
+function onTimeout(this: Socket): void {
+  this.destroy(new IdleTimeoutError());
 }

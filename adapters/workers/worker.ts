@@ -24,6 +24,7 @@ export interface WorkerOptions {
  */
 export function createWorker(text: string, name: string, options: WorkerOptions): ExportedHandler<Env> {
   const log: Logger = {
+    crit: (m) => console.error(m),
     error: (m) => console.error(m),
     warn: (m) => console.warn(m),
     info: (m) => console.log(m),

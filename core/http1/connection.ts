@@ -1,4 +1,5 @@
 import type { PeerAddress } from "../config/model.ts";
+import type { ReadableListener } from "./read-queue.ts";
 
 /**
  * An open byte connection to an upstream peer, as a platform's sockets give it (node:net,
@@ -40,6 +41,11 @@ export interface ClientConnection extends Http1Connection {
   setDeadline(atMs: number): void;
   /** Sends what was written, then closes; what the client still sends is read and dropped. */
   end(): void;
+  /**
+   * Calls `listener.onReadable()` once when there is something to read (bytes, the end, an
+   * error), at once if there is; null removes it. How an idle connection waits: no promise.
+   */
+  whenReadable(listener: ReadableListener | null): void;
   /**
    * Calls `listener` once if the client closes or resets the connection with nothing of it left
    * unread (at once if it already has); null removes it. One listener at a time.

@@ -7,6 +7,11 @@ export interface FlowControl {
   resume(): void;
 }
 
+/** Told once that there is something to read (bytes, the end, or an error). */
+export interface ReadableListener {
+  onReadable(): void;
+}
+
 /**
  * The read half of an `Http1Connection` over a socket that pushes chunks (node:net events,
  * Bun's callbacks): a pull-style `read()`, the socket paused while chunks pile up unread, and
@@ -20,6 +25,7 @@ export class ReadQueue {
   #error: Error | null = null;
   #onGone: (() => void) | null = null;
   #onIdleActivity: (() => void) | null = null;
+  #onReadable: ReadableListener | null = null;
 
   constructor(flow: FlowControl) {
     this.#flow = flow;
@@ -46,6 +52,23 @@ export class ReadQueue {
     this.#chunks.push(chunk);
     if (this.#chunks.length > MAX_QUEUED) this.#flow.pause();
     this.#tellIdleActivity();
+    this.#tellReadable();
+  }
+
+  /**
+   * Calls `listener.onReadable()` once when there is something to read: a chunk, the end, or an
+   * error (at once if there is). Waiting so holds no promise and no suspended function, which is
+   * what an idle connection costs; null removes it.
+   */
+  whenReadable(listener: ReadableListener | null): void {
+    this.#onReadable = listener;
+    if (listener && (this.#chunks.length > 0 || this.#ended)) this.#tellReadable();
+  }
+
+  #tellReadable(): void {
+    const listener = this.#onReadable;
+    this.#onReadable = null;
+    listener?.onReadable();
   }
 
   /** The next chunk; null at the end; rejects with the socket's error. */
@@ -103,6 +126,7 @@ export class ReadQueue {
     this.#ended = true;
     this.#tellIfGone();
     this.#tellIdleActivity();
+    this.#tellReadable();
     const w = this.#waiter;
     if (!w) return;
     this.#waiter = null;

@@ -29,7 +29,10 @@ describe("proxy.fetch", () => {
         }
       }`),
     );
-    proxy = createProxy(config, nodeCapabilities({ error: (m) => log.push(m), warn: (m) => log.push(m), info: (m) => log.push(m) }));
+    proxy = createProxy(
+      config,
+      nodeCapabilities({ crit: (m) => log.push(m), error: (m) => log.push(m), warn: (m) => log.push(m), info: (m) => log.push(m) }),
+    );
   });
   afterAll(() => backend.close());
 

@@ -63,7 +63,7 @@ async function proxyWith(
     failures,
     spool: null,
     clock,
-    log: { error: () => {}, warn: () => {}, info: () => {} },
+    log: { crit: () => {}, error: () => {}, warn: () => {}, info: () => {} },
   };
   return { proxy: createProxy(config, caps), attempts: t.attempts, failures };
 }

@@ -22,6 +22,7 @@ function scripted(chunks: string[]): ClientConnection & { written: string[] } {
     close: () => {},
     end: () => {},
     watchClose: () => {},
+    whenReadable: () => {},
   };
 }
 
