@@ -34,7 +34,7 @@ for (const adapter of ["node", "bun"] as const) {
       try {
         const before = openDescriptors(proxy.pid);
         for (const s of await openIdle(proxy.port, 30)) s.end();
-        await waitFor(() => openDescriptors(proxy.pid) <= before, 3000);
+        await waitFor(async () => openDescriptors(proxy.pid) <= before, 3000);
         expect(openDescriptors(proxy.pid)).toBeLessThanOrEqual(before);
       } finally {
         await proxy.stop();
