@@ -87,8 +87,9 @@ function readAuthority(line: string, start: number): number {
   if (line.charCodeAt(i) === 0x3a) {
     for (i++; isDigit(line.charCodeAt(i)); i++);
   }
+  // Only a path, a query or the space before the version may follow (the line may not end here).
   const c = line.charCodeAt(i);
-  if (i < line.length && c !== 0x2f && c !== 0x3f && c !== SP) return INVALID;
+  if (c !== 0x2f && c !== 0x3f && c !== SP) return INVALID;
   return validateHost(line.slice(hostStart, hostEnd)) === null ? HOST_INVALID : i;
 }
 

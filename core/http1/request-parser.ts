@@ -262,17 +262,18 @@ function readHeaderLine(text: string, limits: HeadLimits): [string, string] | "i
     if (!isValidNameByte(c, limits.underscoresInHeaders)) isInvalid = true;
   }
   if (i === 0) return null;
-  if (isInvalid && limits.ignoreInvalidHeaders) return "ignored";
   const name = text.slice(0, i);
-  if (i === text.length) return [name, ""];
+  if (i === text.length) return isInvalid && limits.ignoreInvalidHeaders ? "ignored" : [name, ""];
   i++;
   while (i < text.length && text.charCodeAt(i) === 0x20) i++;
   let end = text.length;
   while (end > i && text.charCodeAt(end - 1) === 0x20) end--;
+  // The line is read whole before its name is judged: a bad value is 400 even under a dropped name.
   for (let j = i; j < end; j++) {
     const c = text.charCodeAt(j);
     if (c === 0 || c === CR) return null;
   }
+  if (isInvalid && limits.ignoreInvalidHeaders) return "ignored";
   return [name, text.slice(i, end)];
 }
 

@@ -43,8 +43,10 @@ const NO_BYTES = new Uint8Array(0);
  * of the framing headers (1.23.0; nginx 1.22 relayed what they said, which let one upstream
  * response be read two ways):
  *
- * - a reply whose first bytes are not `HTTP/`, or whose status line nginx cannot read, is
- *   HTTP/0.9: its bytes are the body, until the upstream closes;
+ * - a reply whose first bytes are not `HTTP/` is HTTP/0.9: its bytes are the body, until the
+ *   upstream closes; one that starts so but whose status line nginx cannot read is
+ *   `invalid_header` (nginx 1.22 relays it raw as HTTP/0.9 too, and to an HTTP/1.x client those
+ *   bytes can frame a response, or two, of the upstream's making);
  * - header lines end at LF (CRs before it dropped); a name is any bytes above a space but `:`
  *   and DEL; a NUL, or a CR not followed by the line end, in a value is `invalid_header`, and so
  *   is a line that starts with a space (obs-fold) or holds only CRs;
@@ -78,6 +80,7 @@ export class ResponseHeadParser {
   /** Feeds received bytes. */
   push(chunk: Uint8Array): ResponseHeadRead {
     const work = this.#append(chunk);
+    if (this.#status === null && this.#consumed === 0 && !startsLikeHttp(work)) return { kind: "head", head: http09(), rest: work };
     let at = this.#scanned;
     for (;;) {
       const lf = work.indexOf(LF, at);
@@ -122,9 +125,9 @@ export class ResponseHeadParser {
 
   /** No LF yet (or past the buffer): keep what arrived, or refuse a head that cannot fit. */
   #wait(work: Uint8Array): ResponseHeadRead {
-    // nginx reads the status line byte by byte: one it cannot read makes an HTTP/0.9 reply at once.
-    if (this.#status === null && this.#consumed === 0 && !couldBeStatusLine(latin1String(work, 0, Math.min(work.byteLength, 64)))) {
-      return { kind: "head", head: http09(), rest: work };
+    // nginx reads the status line byte by byte, so a bad one is known before its line ends.
+    if (this.#status === null && !couldBeStatusLine(latin1String(work, 0, Math.min(work.byteLength, 64)))) {
+      return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header while reading response header from upstream" };
     }
     if (this.#consumed + work.byteLength > this.#maxBytes) {
       return { kind: "invalid", detail: "upstream sent too big header while reading response header from upstream" };
@@ -159,10 +162,8 @@ export class ResponseHeadParser {
     const text = latin1String(work, start, end);
     if (this.#status === null) {
       const status = lf - end <= 1 ? readStatusLine(text) : null;
-      if (status === null) {
-        if (this.#consumed > 0) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header after an interim response" };
-        return { kind: "head", head: http09(), rest: work };
-      }
+      if (status === null)
+        return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header while reading response header from upstream" };
       this.#status = status;
       this.#close = status.httpVersion !== "1.1";
       return null;
@@ -269,6 +270,13 @@ function readStatusLine(line: string): StatusLine | null {
   if (!m) return null;
   const isHttp10 = m[1] === "1" && Number(m[2]) === 0;
   return { status: Number(m[3]), reason: m[4] === " " ? (m[5] as string) : "", httpVersion: isHttp10 ? "1.0" : "1.1" };
+}
+
+/** Whether the first bytes of a reply are, or could still become, `HTTP/`. */
+function startsLikeHttp(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.byteLength, 5);
+  for (let i = 0; i < n; i++) if (bytes[i] !== "HTTP/".charCodeAt(i)) return false;
+  return true;
 }
 
 /** Whether these first bytes of a reply can still become a status line nginx reads. */

@@ -128,4 +128,13 @@ describe("upstream failures", () => {
     const seen = await withReply(() => ({ raw: "just bytes\n" }), "/http09");
     expect(seen.edgeproxy).toEqual(seen.nginx);
   });
+
+  check("answers 502 to a reply that starts as HTTP but has no status line nginx reads (1.22 relays its bytes raw)", async () => {
+    // Relayed raw to an HTTP/1.1 client, these bytes would frame a response of the upstream's making.
+    const forged = "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged";
+    const seen = await withReply(() => ({ raw: forged }), "/not-a-status-line");
+    expect(seen.nginx?.body).toContain("forged");
+    expect(seen.edgeproxy?.status).toBe(502);
+    expect(seen.edgeproxy?.upstream).toEqual(seen.nginx?.upstream);
+  });
 });

@@ -100,9 +100,18 @@ describe("RequestHeadParser", () => {
     for (const target of ["http://u:p@x/", "http://example.com.:1.2/", "http://:9000/", "http://[::1/", "http://a_b/", "http:/a/"]) {
       expect(read(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`), target).toMatchObject({ kind: "refused", status: 400 });
     }
+    // The line may not end right after the authority: no HTTP/0.9 form for absolute targets.
+    for (const line of ["GET http://fuz\n/ HTTP/1.0\r\n\r\n", "GET http://a:80\r\n", "GET http://a\r\n"]) {
+      expect(read(line), line).toMatchObject({ kind: "refused", status: 400 });
+    }
     for (const target of ["http://a/", "http://a:8080/x?y", "HTTP://A.B-C", "http://[::1]:80/", "https://a?q"]) {
       expect(read(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`), target).toMatchObject({ kind: "head" });
     }
+  });
+
+  test("reads a line whole before judging its name: a bad value is 400 even under a name it would drop", () => {
+    expect(read("GET / HTTP/1.1\r\nHost: a\r\nX;A: 1\r2\r\n\r\n")).toMatchObject({ kind: "refused", status: 400 });
+    expect(read("GET / HTTP/1.1\r\nHost: a\r\nX;A: 1\u00002\r\n\r\n")).toMatchObject({ kind: "refused", status: 400 });
   });
 
   test("drops header names nginx calls invalid without counting them, unless told to keep them", () => {

@@ -96,8 +96,21 @@ describe("ResponseHeadParser", () => {
     expect(read(exact, { maxBytes: exact.length - 1 })).toMatchObject({ kind: "invalid" });
   });
 
-  test("takes a reply that is not HTTP, or whose status line nginx cannot read, as HTTP/0.9 at once", () => {
-    for (const reply of ["hello", "HTTP/1.1 abc\r\nX: y\r\n\r\nbody", "HTTP/1.1 2000 OK\r\n\r\n", "HTTX"]) {
+  test("refuses a reply that starts as HTTP but has no status line nginx reads, as soon as that is known", () => {
+    // nginx 1.22 relays such bytes raw (HTTP/0.9); to an HTTP/1.1 client they could frame responses.
+    for (const reply of [
+      "HTTP/1.1 abc\r\nX: y\r\n\r\nbody",
+      "HTTP/1.1 2000 OK\r\n\r\n",
+      "HTTP/1.1 2x",
+      "HTTP/0.1 200 OK\r\n\r\n",
+      "HTTP/1.1 200 O\rK\r\n\r\n",
+    ]) {
+      expect(read(reply), reply).toMatchObject({ kind: "invalid" });
+    }
+  });
+
+  test("takes a reply that is not HTTP at all as HTTP/0.9 at once, as nginx", () => {
+    for (const reply of ["hello", "hello\r\nworld", "HTTX", "http/1.1 200 OK\r\n\r\n"]) {
       expect(read(reply), reply).toEqual({
         kind: "head",
         head: {
