@@ -5,9 +5,13 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "node", include: ["test/**/*.test.ts"] } },
       {
-        // The whole conformance suite again, against the Bun adapter.
+        // The whole conformance suite, the security suite and the HTTP/1 differential fuzzer again, against the Bun adapter.
         extends: true,
-        test: { name: "bun", include: ["test/conformance/**/*.test.ts", "test/security/**/*.test.ts"], env: { EDGEPROXY_ADAPTER: "bun" } },
+        test: {
+          name: "bun",
+          include: ["test/conformance/**/*.test.ts", "test/security/**/*.test.ts", "test/fuzz/**/*.test.ts"],
+          env: { EDGEPROXY_ADAPTER: "bun" },
+        },
       },
       {
         // The trace-based conformance scenarios and the security suite again, against the

@@ -2,8 +2,9 @@
  * Who is who in a fuzz run: which case and role each client connection belongs to, and which
  * client each response token was written for. The proxies name the client port in every upstream
  * request (`X-Fuzz-Client: $remote_port`), so the backends can charge each request to its case and
- * each answer to its client, however late it arrives. A local port is unique only per destination,
- * so a client is known by proxy, lane (the proxy port it connected to) and port.
+ * each answer to its client as it arrives, whatever lane or case runs at that moment. A local port
+ * is unique only per destination and is soon reused by a later case, so a client is known by proxy,
+ * lane (the proxy port it connected to) and port, and looked up when its bytes arrive.
  */
 
 /** The client connections of a case: the only one of a request case, or the two of a response case. */

@@ -10,8 +10,11 @@ export interface UpstreamEntry {
   readonly bytes: Buffer;
   /** The client port the proxy named (`X-Fuzz-Client`), or the one named before on this connection. */
   readonly clientPort: number | null;
-  /** The case running on the lane when it arrived: the owner of an entry no client port names. */
-  readonly laneCase: number;
+  /**
+   * The case it belongs to, decided when it arrived (a client port is soon reused by a later case):
+   * the case of the client it names, else the case its lane was running.
+   */
+  readonly caseIndex: number;
 }
 
 /** What a backend writes for one request: bytes in order (each after its delay), then maybe a close. */
@@ -19,6 +22,9 @@ export interface ReplyPlan {
   readonly segments: readonly { readonly bytes: Buffer; readonly delayMs: number }[];
   readonly close: boolean;
 }
+
+/** The case of the client at `port` on `lane`, if the harness knows it. */
+export type CaseOfClient = (lane: number, port: number | null) => number | undefined;
 
 /** Decides the answer to one parsed request. */
 export type Replier = (entry: UpstreamEntry, request: Extract<UpstreamSplit, { kind: "request" }>) => ReplyPlan;
@@ -50,15 +56,16 @@ interface Upstream {
   done: boolean;
 }
 
-/** Starts a recording backend with `lanes` ports; `reply` chooses each answer. */
-export async function startRecordingBackend(lanes: number, reply: Replier): Promise<RecordingBackend> {
+/** Starts a recording backend with `lanes` ports; `reply` chooses each answer, `caseOf` charges each entry. */
+export async function startRecordingBackend(lanes: number, reply: Replier, caseOf: CaseOfClient): Promise<RecordingBackend> {
   const entries: UpstreamEntry[] = [];
   const laneCase = new Array<number>(lanes).fill(-1);
   const open = new Set<Upstream>();
   let connections = 0;
 
   const record = (up: Upstream, kind: UpstreamEntry["kind"], bytes: Buffer, clientPort: number | null): UpstreamEntry => {
-    const entry = { lane: up.lane, connection: up.id, kind, bytes, clientPort, laneCase: laneCase[up.lane] as number };
+    const caseIndex = caseOf(up.lane, clientPort) ?? (laneCase[up.lane] as number);
+    const entry = { lane: up.lane, connection: up.id, kind, bytes, clientPort, caseIndex };
     entries.push(entry);
     return entry;
   };
