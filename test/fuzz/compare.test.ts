@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { FuzzClientRecord } from "./case-runner.ts";
 import { buildCase } from "./cases.ts";
-import { ambiguousFraming, compareCase, compareUpstream, type ProxyObservation } from "./compare.ts";
+import { ambiguousFraming, compareCase, compareUpstream, type ProxyObservation, shortOfItsLength } from "./compare.ts";
 import { Ledger, type Role } from "./ledger.ts";
 import type { UpstreamEntry } from "./recording-backend.ts";
 
@@ -110,12 +110,20 @@ describe("compareCase", () => {
   });
 });
 
-describe("ambiguousFraming", () => {
+describe("ambiguousFraming and shortOfItsLength", () => {
   const record = (head: string): FuzzClientRecord => ({
     port: 1,
     tag: { proxy: "edgeproxy", caseIndex: 0, role: "client" },
     received: Buffer.from(`HTTP/1.1 200 OK\r\n${head}\r\n`, "latin1"),
     closedByProxy: false,
+  });
+
+  test("names a body shorter than its Content-Length on a kept connection where nginx's was whole", () => {
+    const whole = { ...record("Transfer-Encoding: chunked\r\n"), received: Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") };
+    const short = { ...whole, received: Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nok") };
+    expect(shortOfItsLength(short, whole)).toBe(200);
+    expect(shortOfItsLength({ ...short, closedByProxy: true }, whole)).toBeUndefined();
+    expect(shortOfItsLength(whole, whole)).toBeUndefined();
   });
 
   test("names framing headers that read two ways, and passes one framing", () => {

@@ -121,6 +121,20 @@ export function ambiguousFraming(record: FuzzClientRecord): string | undefined {
   return undefined;
 }
 
+/**
+ * A response whose Content-Length promised more than the proxy sent, on a connection it kept
+ * open, where nginx sent the same status whole: the client would take the start of its next
+ * response as the rest of this body.
+ */
+export function shortOfItsLength(mine: FuzzClientRecord, theirs: FuzzClientRecord): number | undefined {
+  if (mine.closedByProxy) return undefined;
+  const [a, b] = [readResponses(mine.received).responses, readResponses(theirs.received).responses];
+  const i = a.findIndex(
+    (r, at) => !r.complete && r.headers.some(([n]) => n === "content-length") && b[at]?.complete && b[at]?.status === r.status,
+  );
+  return i < 0 ? undefined : (a[i] as ResponseView).status;
+}
+
 /** A client's responses as compared: status lines, bodies with tokens and signatures made neutral, leftovers, close. */
 export function clientSummary(record: FuzzClientRecord, owner: TokenOwner): { statuses: string; full: string } {
   const view = readResponses(record.received);
@@ -188,6 +202,9 @@ export function compareCase(c: FuzzCase, nginx: ProxyObservation, edge: ProxyObs
     if (!theirs || !mine) continue;
     const framing = ambiguousFraming(mine);
     if (framing && !ambiguousFraming(theirs)) failures.push(`frame: edgeproxy sent its ${role} client a response with ${framing}`);
+    const short = shortOfItsLength(mine, theirs);
+    if (short !== undefined)
+      failures.push(`frame: edgeproxy sent its ${role} client a ${short} shorter than its Content-Length and kept the connection open`);
     const [a, b] = [clientSummary(theirs, owner), clientSummary(mine, owner)];
     if (a.statuses !== b.statuses) differences.push(`${role}: nginx ${a.statuses} / edgeproxy ${b.statuses}`);
     else if (a.full !== b.full) differences.push(`${role}: same statuses ${a.statuses}, different bytes`);

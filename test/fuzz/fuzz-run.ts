@@ -17,9 +17,11 @@ import { type RecordingBackend, type ReplyPlan, startRecordingBackend, type Upst
 
 export interface FuzzOptions {
   readonly seed: number;
-  /** Case indexes 0 .. cases-1, unless `only` names some. */
+  /** Case indexes 0 .. cases-1, unless `only` names some, or `given` brings its own cases. */
   readonly cases: number;
   readonly only?: readonly number[];
+  /** Cases written by hand (a reproducer being narrowed down), indexed 0, 1, ... */
+  readonly given?: readonly FuzzCase[];
   readonly adapter: "node" | "bun";
   /** Cases played at the same time (each on its own server block and upstream). */
   readonly lanes: number;
@@ -98,13 +100,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     proxies.nginx = await startProxy("nginx", options, backends.nginx);
     proxies.edgeproxy = await startProxy("edgeproxy", options, backends.edgeproxy);
-    const indexes = options.only ?? Array.from({ length: options.cases }, (_, i) => i);
+    const indexes = options.given?.map((c) => c.index) ?? options.only ?? Array.from({ length: options.cases }, (_, i) => i);
+    const caseAt = (index: number) => options.given?.[index] ?? buildCase(options.seed, index);
+    let done = 0;
     const clients = new Map<number, Record<ProxyName, FuzzClientRecord[]>>();
     let next = 0;
     const lane = async (laneIndex: number) => {
       while (next < indexes.length) {
         const index = indexes[next++] as number;
-        const c = buildCase(options.seed, index);
+        const c = caseAt(index);
         cases.set(index, c);
         for (const name of PROXIES) backends[name].laneCase[laneIndex] = index;
         const [n, e] = await Promise.all(
@@ -113,11 +117,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           ),
         );
         clients.set(index, { nginx: n as FuzzClientRecord[], edgeproxy: e as FuzzClientRecord[] });
+        if (++done % 500 === 0)
+          options.progress?.(`${done} of ${indexes.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
         await sleep(CASE_SETTLE_MS);
         for (const name of PROXIES) backends[name].resetLane(laneIndex);
         await sleep(POOL_RESET_MS);
-        if (clients.size % 500 === 0)
-          options.progress?.(`${clients.size} of ${indexes.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }
     };
     await Promise.all(Array.from({ length: options.lanes }, (_, i) => lane(i)));

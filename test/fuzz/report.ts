@@ -79,13 +79,19 @@ export function formatReport(report: FuzzReport, options: { details?: number } =
     for (const [kind, cases] of groups(failing, (r) => r.verdict.failures))
       out.push(`  ${String(cases.length).padStart(5)}  ${kind}   e.g. ${examples(cases)}`);
     // One case per failing kind and seed first, then the rest, up to the limit.
-    const shown = groups(failing, (r) => r.verdict.failures.map((f) => `${f} ${r.case.seed}`)).map(([, cases]) => cases[0] as CaseResult);
+    const shown = [
+      ...new Set(
+        groups(failing, (r) => r.verdict.failures.map((f) => `${f} ${r.case.seed === "given" ? r.case.index : r.case.seed}`)).map(
+          ([, cases]) => cases[0] as CaseResult,
+        ),
+      ),
+    ];
     out.push(`failing cases (${Math.min(shown.length, options.details ?? 12)} of ${failing.length}):`);
     for (const r of shown.slice(0, options.details ?? 12)) {
       out.push(...describeInput(r.case));
       out.push(`  ${r.verdict.failures.join("; ")}`);
       out.push(describeObservation("nginx", r.nginx, owner), describeObservation("edgeproxy", r.edgeproxy, owner));
-      out.push(`  replay: ${replayCommand(report, r.case.index)}`);
+      if (r.case.seed !== "given") out.push(`  replay: ${replayCommand(report, r.case.index)}`);
     }
   }
   return out.join("\n");
@@ -102,7 +108,7 @@ export function writeCases(report: FuzzReport): string {
   const cases = report.results
     .filter((r) => r.verdict.outcome !== "identical")
     .map((r) => ({
-      replay: replayCommand(report, r.case.index),
+      ...(r.case.seed === "given" ? {} : { replay: replayCommand(report, r.case.index) }),
       case:
         r.case.kind === "request"
           ? { ...r.case, bytes: bytes(r.case.bytes) }
