@@ -118,12 +118,14 @@ describe("ambiguousFraming and shortOfItsLength", () => {
     closedByProxy: false,
   });
 
-  test("names a body shorter than its Content-Length on a kept connection where nginx's was whole", () => {
+  test("names a body cut shorter than its Content-Length on a kept connection where nginx's was whole, not the empty answer to a HEAD", () => {
     const whole = { ...record("Transfer-Encoding: chunked\r\n"), received: Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") };
     const short = { ...whole, received: Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nok") };
     expect(shortOfItsLength(short, whole)).toBe(200);
     expect(shortOfItsLength({ ...short, closedByProxy: true }, whole)).toBeUndefined();
     expect(shortOfItsLength(whole, whole)).toBeUndefined();
+    const answerToHead = { ...whole, received: Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n") };
+    expect(shortOfItsLength(answerToHead, { ...whole, received: Buffer.from("HTTP/1.1 200 OK\r\n\r\n") })).toBeUndefined();
   });
 
   test("names framing headers that read two ways, and passes one framing", () => {

@@ -129,8 +129,10 @@ export function ambiguousFraming(record: FuzzClientRecord): string | undefined {
 export function shortOfItsLength(mine: FuzzClientRecord, theirs: FuzzClientRecord): number | undefined {
   if (mine.closedByProxy) return undefined;
   const [a, b] = [readResponses(mine.received).responses, readResponses(theirs.received).responses];
+  // An empty body is how the answer to a HEAD looks, Content-Length and all: only a body cut short counts.
   const i = a.findIndex(
-    (r, at) => !r.complete && r.headers.some(([n]) => n === "content-length") && b[at]?.complete && b[at]?.status === r.status,
+    (r, at) =>
+      !r.complete && r.body.length > 0 && r.headers.some(([n]) => n === "content-length") && b[at]?.complete && b[at]?.status === r.status,
   );
   return i < 0 ? undefined : (a[i] as ResponseView).status;
 }
