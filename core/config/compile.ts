@@ -1,9 +1,11 @@
 import { compileTemplate, type Template } from "../shape/template.ts";
+import { VariableScope } from "../variables/scope.ts";
 import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
 import type { AccessLog, Action, Config, ErrorLogTarget, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
+import { compileRegex } from "./regex.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
@@ -31,15 +33,6 @@ const HTTP_LEVEL = new Set([
 /** nginx's predefined `combined` format. */
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
 
-/** A template, or nginx's error naming the directive for an unknown variable. */
-function template(d: Directive, text: string): Template {
-  try {
-    return compileTemplate(text);
-  } catch (cause) {
-    throw new ConfigError("invalid-value", (cause as Error).message, d.at, { cause });
-  }
-}
-
 /**
  * Compiles a directive tree into the typed model: contexts, argument counts, values, defaults
  * and inheritance, with nginx's accept/reject decisions and `FILE:LINE` errors.
@@ -63,9 +56,11 @@ class Compiler {
   readonly #warn: (m: string) => void;
   readonly #upstreams = new Map<string, UpstreamDraft>();
   readonly #implicit = new Map<string, UpstreamDraft>();
+  /** The variables of the `http` block: `map`s, captures, built-ins (ngx_http_variables.c). */
+  readonly #scope = new VariableScope();
   /** `log_format` names, `combined` predefined (ngx_http_log_module). */
   readonly #logFormats = new Map<string, { format: Template; escape: AccessLog["escape"] }>([
-    ["combined", { format: compileTemplate(COMBINED), escape: "default" }],
+    ["combined", { format: compileTemplate(COMBINED, { syntax: "log" }), escape: "default" }],
   ]);
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
@@ -153,7 +148,7 @@ class Compiler {
       const key = (d.args[0] as string).toLowerCase();
       if (this.#upstreams.has(key)) throw new ConfigError("duplicate", `duplicate upstream "${d.args[0]}"`, d.at);
       for (const _ of this.#walk(d.block ?? [], "upstream"));
-      this.#upstreams.set(key, compileUpstream(d, this.#warn));
+      this.#upstreams.set(key, compileUpstream(d, this.#warn, this.#scope));
     }
     const own: OwnSettings = {};
     const serverBlocks: Directive[] = [];
@@ -174,7 +169,15 @@ class Compiler {
       else this.#setting(own, d);
     }
     const settings = mergeSettings(DEFAULT_SETTINGS, own);
-    return serverBlocks.map((d) => this.#server(d, settings));
+    const servers = serverBlocks.map((d) => this.#server(d, settings));
+    // Variable names resolve once the whole block is read, as ngx_http_block() does.
+    this.#scope.link();
+    return servers;
+  }
+
+  /** A string with variables, read by the config's scope. */
+  #template(d: Directive, text: string): Template {
+    return compileTemplate(text, { scope: this.#scope, at: d.at });
   }
 
   #setting(own: OwnSettings, d: Directive): void {
@@ -188,7 +191,7 @@ class Compiler {
       return;
     }
     const setter = SETTERS[d.name];
-    if (setter) setter(own, d, this.#warn);
+    if (setter) setter(own, d, this.#warn, this.#scope);
   }
 
   /** `log_format NAME [escape=default|json|none] STRING ...` */
@@ -202,7 +205,8 @@ class Compiler {
       escaping = mode as AccessLog["escape"];
     }
     if (rest.length === 0) throw new ConfigError("invalid-arguments", `invalid number of arguments in "log_format" directive`, d.at);
-    this.#logFormats.set(name, { format: template(d, rest.join("")), escape: escaping });
+    const format = compileTemplate(rest.join(""), { scope: this.#scope, at: d.at, syntax: "log" });
+    this.#logFormats.set(name, { format, escape: escaping });
   }
 
   /** `access_log off` or `access_log PATH [FORMAT [buffer=] [gzip] [flush=] [if=]]`; repeats add. */
@@ -217,7 +221,7 @@ class Compiler {
     if (!format) invalid(d, `unknown log format "${formatName}"`);
     let condition: Template | null = null;
     for (const p of params) {
-      if (p.startsWith("if=")) condition = template(d, p.slice(3));
+      if (p.startsWith("if=")) condition = this.#template(d, p.slice(3));
       else if (!/^(buffer=|flush=|gzip(=|$))/.test(p)) invalid(d, `invalid parameter "${p}"`);
     }
     const log = {
@@ -247,7 +251,7 @@ class Compiler {
           locationBlocks.push(child);
           break;
         case "return":
-          action = compileReturn(child);
+          action = this.#return(child);
           break;
         default:
           this.#setting(own, child);
@@ -287,14 +291,14 @@ class Compiler {
         invalid(d, `location "${name}" is outside location "${outer.name}"`);
       }
     }
-    const regex = modifier === "~" || modifier === "~*" ? compileRegex(d, name, modifier === "~*") : null;
+    const regex = modifier === "~" || modifier === "~*" ? compileRegex(name, modifier === "~*", d.at) : null;
     const own: OwnSettings = {};
     const nested: Directive[] = [];
     let action: Action | null = null;
     let passAt: Directive | null = null;
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
-      else if (child.name === "return") action = compileReturn(child);
+      else if (child.name === "return") action = this.#return(child);
       else if (child.name === "proxy_pass") passAt = child;
       else this.#setting(own, child);
     }
@@ -312,6 +316,20 @@ class Compiler {
     const self: Location = { at: d.at, modifier, name, regex, children: [], action, settings };
     const children = this.#locations(nested, settings, self);
     return { ...self, children };
+  }
+
+  /** `return code [text]`, `return code URL`, `return URL` (ngx_http_rewrite_return). */
+  #return(d: Directive): Action {
+    const [first, second] = d.args as [string, string | undefined];
+    const code = parseNumber(first);
+    if (code === null) {
+      if (second === undefined && /^(https?:\/\/|\$scheme)/.test(first)) {
+        return { kind: "return", status: 302, body: this.#template(d, first) };
+      }
+      invalid(d, `invalid return code "${first}"`);
+    }
+    if (code > 999) invalid(d, `invalid return code "${first}"`);
+    return { kind: "return", status: code, body: second === undefined ? null : this.#template(d, second) };
   }
 }
 
@@ -383,39 +401,8 @@ function locationName(d: Directive): { modifier: Location["modifier"]; name: str
   return { modifier: "", name: arg };
 }
 
-/** A PCRE pattern as a JS RegExp: the named-group spellings differ, the rest mostly agrees. */
-function compileRegex(d: Directive, source: string, caseless: boolean): RegExp {
-  const js = source.replaceAll("(?P<", "(?<").replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
-  try {
-    return new RegExp(js, caseless ? "i" : "");
-  } catch (cause) {
-    throw new ConfigError("invalid-value", `pcre_compile() failed: ${(cause as Error).message} in "${source}"`, d.at, { cause });
-  }
-}
-
-/** `return code [text]`, `return code URL`, `return URL` (ngx_http_rewrite_return). */
-function compileReturn(d: Directive): Action {
-  const [first, second] = d.args as [string, string | undefined];
-  const template = (text: string) => {
-    try {
-      return compileTemplate(text);
-    } catch (cause) {
-      throw new ConfigError("invalid-value", (cause as Error).message, d.at, { cause });
-    }
-  };
-  const code = parseNumber(first);
-  if (code === null) {
-    if (second === undefined && /^(https?:\/\/|\$scheme)/.test(first)) {
-      return { kind: "return", status: 302, body: template(first) };
-    }
-    invalid(d, `invalid return code "${first}"`);
-  }
-  if (code > 999) invalid(d, `invalid return code "${first}"`);
-  return { kind: "return", status: code, body: second === undefined ? null : template(second) };
-}
-
 function compileServerName(d: Directive, name: string): string {
-  if (name.startsWith("~")) compileRegex(d, name.slice(1), true);
+  if (name.startsWith("~")) compileRegex(name.slice(1), true, d.at);
   else if (name.includes("*") && !/^\*\.[^*]+$/.test(name) && !/^[^*]+\.\*$/.test(name)) {
     invalid(d, `invalid server name or wildcard "${name}"`);
   }

@@ -8,6 +8,7 @@ export interface SourceLocation {
 export type ConfigErrorCode =
   | "syntax"
   | "unknown-directive"
+  | "unknown-variable"
   | "unsupported"
   | "not-allowed-here"
   | "invalid-arguments"

@@ -1,4 +1,5 @@
 import { compileTemplate } from "../shape/template.ts";
+import type { VariableScope } from "../variables/scope.ts";
 import { ConfigError } from "./errors.ts";
 import type { HeaderSetting, NextUpstreamToken, RedirectRule, Settings } from "./model.ts";
 import type { Directive } from "./parse.ts";
@@ -53,7 +54,7 @@ const NEXT_UPSTREAM_TOKENS = new Set<string>([
   "non_idempotent",
 ]);
 
-type Setter = (own: OwnSettings, d: Directive, log: (msg: string) => void) => void;
+type Setter = (own: OwnSettings, d: Directive, log: (msg: string) => void, scope: VariableScope) => void;
 
 const fail = (d: Directive, reason: string): never => {
   throw new ConfigError("invalid-value", reason, d.at);
@@ -86,13 +87,7 @@ const flag =
   (own, d) => {
     own[key] = parseFlag(arg0(d)) ?? fail(d, `invalid value "${arg0(d)}" in "${d.name}" directive, it must be "on" or "off"`);
   };
-const template = (d: Directive, text: string) => {
-  try {
-    return compileTemplate(text);
-  } catch (cause) {
-    throw new ConfigError("invalid-value", (cause as Error).message, d.at, { cause });
-  }
-};
+const template = (d: Directive, text: string, scope: VariableScope) => compileTemplate(text, { scope, at: d.at });
 
 /** How each per-location directive writes its setting. */
 export const SETTERS: Record<string, Setter> = {
@@ -124,8 +119,8 @@ export const SETTERS: Record<string, Setter> = {
   proxy_ignore_client_abort: flag("proxyIgnoreClientAbort"),
   proxy_ssl_server_name: flag("proxySslServerName"),
   proxy_ssl_verify: flag("proxySslVerify"),
-  proxy_ssl_name: (own, d) => {
-    own.proxySslName = template(d, arg0(d));
+  proxy_ssl_name: (own, d, _log, scope) => {
+    own.proxySslName = template(d, arg0(d), scope);
   },
   proxy_method: (own, d) => {
     own.proxyMethod = arg0(d);
@@ -133,9 +128,9 @@ export const SETTERS: Record<string, Setter> = {
   proxy_next_upstream_tries: (own, d) => {
     own.proxyNextUpstreamTries = parseNumber(arg0(d)) ?? fail(d, `"proxy_next_upstream_tries" directive invalid value "${arg0(d)}"`);
   },
-  proxy_set_header: (own, d) => {
+  proxy_set_header: (own, d, _log, scope) => {
     const name = arg0(d);
-    const header: HeaderSetting = { name, lowerName: name.toLowerCase(), value: template(d, d.args[1] as string) };
+    const header: HeaderSetting = { name, lowerName: name.toLowerCase(), value: template(d, d.args[1] as string, scope) };
     own.proxySetHeaders = [...(own.proxySetHeaders ?? []), header];
   },
   proxy_hide_header: (own, d) => {
@@ -144,7 +139,7 @@ export const SETTERS: Record<string, Setter> = {
   proxy_pass_header: (own, d) => {
     own.proxyPassHeaders = [...(own.proxyPassHeaders ?? []), arg0(d).toLowerCase()];
   },
-  proxy_redirect: (own, d) => {
+  proxy_redirect: (own, d, _log, scope) => {
     const [from, to] = d.args as [string, string | undefined];
     const prior = own.proxyRedirect;
     if (to === undefined) {
@@ -155,7 +150,7 @@ export const SETTERS: Record<string, Setter> = {
       return;
     }
     if (prior && prior.kind === "off") throw new ConfigError("duplicate", `"proxy_redirect" directive is duplicate`, d.at);
-    const rule = redirectRule(d, from, to);
+    const rule = redirectRule(d, from, to, scope);
     const rules = prior?.kind === "rules" ? prior.rules : [];
     own.proxyRedirect = { kind: "rules", rules: [...rules, rule] };
   },
@@ -175,8 +170,8 @@ export const SETTERS: Record<string, Setter> = {
   },
 };
 
-function redirectRule(d: Directive, from: string, to: string): RedirectRule {
-  const toTemplate = template(d, to);
+function redirectRule(d: Directive, from: string, to: string, scope: VariableScope): RedirectRule {
+  const toTemplate = template(d, to, scope);
   if (from === "default") fail(d, `invalid parameter "default" in "proxy_redirect" directive`);
   if (from.startsWith("~")) {
     const caseless = from.startsWith("~*");

@@ -1,4 +1,5 @@
 import { compileTemplate } from "../shape/template.ts";
+import type { VariableScope } from "../variables/scope.ts";
 import { ConfigError } from "./errors.ts";
 import type { Balancer, PeerAddress, Upstream, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
@@ -53,7 +54,7 @@ export function implicitUpstream(name: string, address: PeerAddress, at: Directi
 }
 
 /** Compiles an `upstream NAME {}` block (docs/nginx-semantics.md 2, 4). */
-export function compileUpstream(d: Directive, log: (msg: string) => void): UpstreamDraft {
+export function compileUpstream(d: Directive, log: (msg: string) => void, scope: VariableScope): UpstreamDraft {
   const name = d.args[0] as string;
   const servers: UpstreamServer[] = [];
   let balancer: Balancer = { kind: "round-robin" };
@@ -81,13 +82,7 @@ export function compileUpstream(d: Directive, log: (msg: string) => void): Upstr
       case "hash": {
         const [key, flag] = child.args as [string, string | undefined];
         if (flag !== undefined && flag !== "consistent") bad(child, `invalid parameter "${flag}"`);
-        const template = (() => {
-          try {
-            return compileTemplate(key);
-          } catch (cause) {
-            throw new ConfigError("invalid-value", (cause as Error).message, child.at, { cause });
-          }
-        })();
+        const template = compileTemplate(key, { scope, at: child.at });
         setBalancer({ kind: "hash", key: template, isConsistent: flag === "consistent" }, child);
         break;
       }

@@ -1,6 +1,8 @@
 import type { AccessLog } from "../config/model.ts";
 import type { BodyStream, ProxyResponse } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
+import { renderTemplate } from "../shape/template.ts";
+import { flushSlots } from "../variables/request-variables.ts";
 
 /** Where access log lines go: the adapter appends them to files or streams, without blocking. */
 export interface AccessLogSink {
@@ -17,17 +19,20 @@ const JSON_NAMED: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\
 
 /**
  * One access log line as nginx writes it (`ngx_http_log_variable()`): literal text as written,
- * each variable escaped, an empty variable as `-`.
+ * each variable escaped, a variable not found as `-`. Volatile variables are evaluated afresh
+ * for the line (`ngx_http_script_flush_no_cacheable_variables()`).
  */
 export function formatLogLine(log: AccessLog, ctx: RequestContext): string {
+  const format = log.format;
+  if (format.flushes !== null) flushSlots(ctx, format.flushes);
   let line = "";
-  for (const part of log.format.parts) {
+  for (const part of format.parts) {
     if (typeof part === "string") {
       line += part;
       continue;
     }
     const value = part(ctx);
-    if (value === "") line += log.escape === "json" || (part as { keepsEmpty?: boolean }).keepsEmpty ? "" : "-";
+    if (value === "") line += log.escape === "json" || part.keepsEmpty || part.isFound?.(ctx) ? "" : "-";
     else if (log.escape === "none") line += value;
     else if (log.escape === "json")
       line += value.replace(JSON_ESCAPE, (c) => JSON_NAMED[c] ?? `\\u00${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
@@ -52,7 +57,7 @@ export function withAccessLog(
     ex.endedMs = now();
     for (const log of logs) {
       if (log.condition) {
-        const v = log.condition.parts.map((p) => (typeof p === "string" ? p : p(ctx))).join("");
+        const v = renderTemplate(log.condition, ctx);
         if (v === "" || v === "0") continue;
       }
       sink.write(log.path, formatLogLine(log, ctx));

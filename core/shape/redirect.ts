@@ -37,8 +37,9 @@ export function rewriteRedirect(plan: RedirectPlan, value: string, ctx: RequestC
     } else {
       const m = rule.from.exec(value);
       if (m) {
-        const replaced = rule.to(ctx).replace(/\$(\d)/g, (_, n: string) => m[Number(n)] ?? "");
-        return replaced + value.slice(m[0].length);
+        // The match is the request's captures for `$1`..`$9` in the replacement (ngx_http_regex_exec()).
+        ctx.captures = m;
+        return rule.to(ctx) + value.slice(m[0].length);
       }
     }
   }

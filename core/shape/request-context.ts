@@ -1,5 +1,6 @@
 import type { ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import type { RequestVariables } from "../variables/request-variables.ts";
 
 /** One upstream attempt, for `$upstream_addr`, `$upstream_status`, `$upstream_response_time`. */
 export interface UpstreamAttempt {
@@ -34,6 +35,10 @@ export interface RequestContext {
   readonly host: string;
   /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */
   readonly pass: ProxyPass | null;
+  /** The user variables' slots (`map`), made when the request first reads one. */
+  variables?: RequestVariables;
+  /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */
+  captures?: RegExpExecArray;
 }
 
 /** The first header value with this lower-case name, or undefined. */

@@ -1,7 +1,10 @@
-import { findHeader, findHeaders } from "./request-context.ts";
-import type { VariableGetter } from "./template.ts";
+import { findHeader, findHeaders } from "../shape/request-context.ts";
+import type { VariableGetter } from "../shape/template.ts";
 
-/** nginx's fixed variables (`ngx_http_variables.c`, `ngx_http_proxy_module.c`) that edgeproxy has. */
+/**
+ * nginx's fixed variables (`ngx_http_variables.c`, `ngx_http_proxy_module.c`) that edgeproxy
+ * has. They read the request directly, so unlike user variables they need no per-request slot.
+ */
 const FIXED: Record<string, VariableGetter> = {
   host: keepsEmpty((c) => c.host),
   remote_addr: (c) => c.connection.remoteAddress,
@@ -52,14 +55,28 @@ function keepsEmpty(getter: VariableGetter): VariableGetter {
   return Object.assign(getter, { keepsEmpty: true });
 }
 
-/** A getter for `$name`, or null when nginx would say `unknown "name" variable`. */
-export function lookupVariable(name: string): VariableGetter | null {
-  const fixed = FIXED[name];
-  if (fixed) return fixed;
-  if (name.startsWith("http_") && name.length > 5) return headerVariable(name.slice(5));
-  if (name.startsWith("arg_") && name.length > 4) return argVariable(name.slice(4));
-  if (name.startsWith("cookie_") && name.length > 7) return cookieVariable(name.slice(7));
+/**
+ * Fixed variables a `map` (or, later, `set`) may define anew: nginx marks them changeable
+ * (`NGX_HTTP_VAR_CHANGEABLE`); any other fixed name is `the duplicate "x" variable`.
+ */
+const CHANGEABLE = new Set(["args", "proxy_host", "proxy_port", "proxy_add_x_forwarded_for"]);
+
+/**
+ * A getter for the built-in `$name` (lower-case), or null when no built-in has that name: a
+ * fixed variable, else one of the `http_`, `arg_` and `cookie_` families, as
+ * `ngx_http_variables_init_vars()` looks them up.
+ */
+export function lookupBuiltin(name: string): VariableGetter | null {
+  if (Object.hasOwn(FIXED, name)) return FIXED[name] as VariableGetter;
+  if (name.startsWith("http_")) return headerVariable(name.slice(5));
+  if (name.startsWith("arg_")) return argVariable(name.slice(4));
+  if (name.startsWith("cookie_")) return cookieVariable(name.slice(7));
   return null;
+}
+
+/** Whether a user variable may not take this name: a fixed variable nginx does not let anyone redefine. */
+export function isReservedName(name: string): boolean {
+  return Object.hasOwn(FIXED, name) && !CHANGEABLE.has(name);
 }
 
 function headerVariable(suffix: string): VariableGetter {
