@@ -2,6 +2,7 @@ import { compileTemplate, type Template } from "../shape/template.ts";
 import { VariableScope } from "../variables/scope.ts";
 import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
+import { checkMapHashSize, compileMap } from "./map.ts";
 import type { AccessLog, Action, Config, ErrorLogTarget, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
@@ -155,6 +156,8 @@ class Compiler {
     for (const d of this.#walk(block, "http")) {
       if (d.name === "server") serverBlocks.push(d);
       else if (d.name === "log_format") this.#logFormat(d);
+      else if (d.name === "map") compileMap(d, this.#scope);
+      else if (d.name === "map_hash_max_size" || d.name === "map_hash_bucket_size") checkMapHashSize(d);
       else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
       else if (d.name === "client_header_timeout") this.#clientHeaderTimeoutMs = time(d);
       else if (d.name === "keepalive_timeout") this.#keepaliveTimeoutMs = time(d);

@@ -130,6 +130,9 @@ export const DIRECTIVES = {
   default_type: single(HSL),
   access_log: list(HSL, 1, ANY),
   log_format: list(["http"], 2, ANY),
+  map: { contexts: ["http"], args: [2, 2], isBlock: true },
+  map_hash_max_size: single(["http"]),
+  map_hash_bucket_size: single(["http"]),
   proxy_buffer_size: single(HSL),
 
   client_max_body_size: single(HSL),
@@ -211,7 +214,6 @@ export const UNSUPPORTED = new Set([
   "proxy_store",
   "real_ip_header",
   "set_real_ip_from",
-  "map",
   "geo",
   "split_clients",
   "stub_status",

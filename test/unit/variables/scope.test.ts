@@ -13,8 +13,18 @@ function compileError(text: string): ConfigError {
   throw new Error("compiled");
 }
 
-// ngx_http_variables.c: names resolve after the http block.
+// ngx_http_variables.c: names resolve after the http block, per request a slot per user variable.
 describe("variable scope", () => {
+  test("a map may be used above the line that defines it", () => {
+    const config = compileConfigSync(
+      parseConfigText(`events {} http {
+        server { location / { return 200 "$late"; } }
+        map $http_x_in $late { default seen; }
+      }`),
+    );
+    expect(renderTemplate(returnTemplate(config), request())).toBe("seen");
+  });
+
   test("a name nobody defines is refused once the http block is read, at its first use", () => {
     const error = compileError(`events {} http {
       server { location / {
@@ -22,6 +32,7 @@ describe("variable scope", () => {
         proxy_set_header X-B $nope;
         proxy_pass http://127.0.0.1:9;
       } }
+      map $uri $defined { default 1; }
       server { listen 81; location / { return 200 "$undefined"; } }
     }`);
     expect(error.code).toBe("unknown-variable");
@@ -35,6 +46,8 @@ describe("variable scope", () => {
     ["a hash key", "upstream u { hash $nope; server 127.0.0.1:9; }"],
     ["proxy_redirect", "server { location / { proxy_redirect / $nope; proxy_pass http://127.0.0.1:9; } }"],
     ["proxy_ssl_name", "proxy_ssl_name $nope;"],
+    ["a map's source", "map $nope $a { }"],
+    ["a map's value", "map $uri $a { x $nope; }"],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
     ["${name}", "proxy_set_header X ${nope};"],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
@@ -47,9 +60,20 @@ describe("variable scope", () => {
   });
 
   test("names are case-insensitive, as nginx lower-cases them", () => {
-    const config = configReturning("", "$HOST|$Http_X_In");
+    const config = configReturning("map $uri $Mixed { default m; }", "$HOST|$mixed|$MIXED|$Http_X_In");
     const ctx = { ...request([["X-In", "v"]]), host: "h" };
-    expect(renderTemplate(returnTemplate(config), ctx)).toBe("h|v");
+    expect(renderTemplate(returnTemplate(config), ctx)).toBe("h|m|m|v");
+  });
+
+  test("a map may not take a fixed variable's name, except the changeable ones", () => {
+    expect(compileError("events {} http { map $uri $Remote_Addr { } }").reason).toBe('the duplicate "Remote_Addr" variable');
+    const config = configReturning("map $uri $args { default mapped; }", "$args");
+    expect(renderTemplate(returnTemplate(config), request())).toBe("mapped");
+  });
+
+  test("a later map of the same variable replaces the earlier one", () => {
+    const config = configReturning("map $uri $v { default first; } map $uri $v { default second; }", "$v");
+    expect(renderTemplate(returnTemplate(config), request())).toBe("second");
   });
 
   test.each([
@@ -71,6 +95,28 @@ describe("variable scope", () => {
     const ctx = request();
     ctx.captures = Object.assign(["whole", "one", "two"], { index: 0, input: "whole" }) as unknown as RegExpExecArray;
     expect(renderTemplate(returnTemplate(config), ctx)).toBe("one|two|one0|");
+  });
+
+  test("a request that reads no user variable gets no slots; the first read makes them", () => {
+    const builtins = configReturning("map $uri $m { default m; }", "$uri");
+    const ctx = request();
+    renderTemplate(returnTemplate(builtins), ctx);
+    expect(ctx.variables).toBeUndefined();
+    const user = configReturning("map $uri $m { default m; } map $uri $n { default n; }", "$m");
+    renderTemplate(returnTemplate(user), ctx);
+    expect(ctx.variables?.values).toEqual(["m", undefined]);
+  });
+
+  test("a map is evaluated once per request; a volatile one each time a template is", () => {
+    const config = configReturning(
+      "map $status $kept { default <$status>; } map $status $fresh { volatile; default <$status>; }",
+      "$kept $fresh $fresh",
+    );
+    const template = returnTemplate(config);
+    const ctx = request();
+    expect(renderTemplate(template, ctx)).toBe("<> <> <>");
+    ctx.exchange.status = 200;
+    expect(renderTemplate(template, ctx)).toBe("<> <200> <200>");
   });
 
   test("templates without a scope read built-ins only", () => {
