@@ -104,6 +104,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     if (server.action) return logged(server.settings, base, respond(server.action, base, server.settings, host !== null));
     const match = (matchers.get(server) as LocationMatcher).match(target.uri);
     if (match.kind === "none") return logged(server.settings, base, statusResponse(404));
+    if (match.kind === "location" && match.captures) base.captures = match.captures;
     const location = match.location;
     const settings = location.settings;
     if (match.kind === "redirect") {

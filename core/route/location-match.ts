@@ -13,11 +13,12 @@ interface Level {
 
 /** The location chosen for a URI, or the 301 nginx sends to add a trailing slash. */
 export type LocationMatch =
-  | { readonly kind: "location"; readonly location: Location }
+  /** `captures`: the match of the regex location that chose it, for `$1`..`$9`. */
+  | { readonly kind: "location"; readonly location: Location; readonly captures?: RegExpExecArray }
   | { readonly kind: "redirect"; readonly location: Location }
   | { readonly kind: "none" };
 
-type Found = { rc: "final" | "prefix"; location: Location; redirect?: true } | null;
+type Found = { rc: "final" | "prefix"; location: Location; redirect?: true; captures?: RegExpExecArray } | null;
 
 /**
  * nginx's location search (docs/nginx-semantics.md 7.4, `ngx_http_core_find_location()`):
@@ -35,7 +36,10 @@ export class LocationMatcher {
   match(uri: string): LocationMatch {
     const found = find(this.#root, uri);
     if (!found) return { kind: "none" };
-    return { kind: found.redirect ? "redirect" : "location", location: found.location };
+    if (found.redirect) return { kind: "redirect", location: found.location };
+    return found.captures
+      ? { kind: "location", location: found.location, captures: found.captures }
+      : { kind: "location", location: found.location };
   }
 }
 
@@ -88,11 +92,13 @@ function find(level: Level, uri: string): Found {
   }
   if (!noRegex) {
     for (const loc of level.regexes) {
-      if (!(loc.regex as RegExp).test(uri)) continue;
-      // A matching regex location still looks inside its own nested locations.
+      const match = (loc.regex as RegExp).exec(uri);
+      if (match === null) continue;
+      // A matching regex location still looks inside its own nested locations; the last
+      // regex that matched gives the request its captures (ngx_http_regex_exec()).
       const inner = level.nested.get(loc);
       const deeper = inner ? find(inner, uri) : null;
-      return { rc: "final", location: deeper?.location ?? loc };
+      return { rc: "final", location: deeper?.location ?? loc, captures: deeper?.captures ?? match };
     }
   }
   return candidate;

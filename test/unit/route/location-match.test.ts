@@ -52,6 +52,20 @@ describe("LocationMatcher", () => {
     expect(describeMatch(m.match("/z"))).toBe("^~ /z");
   });
 
+  test("gives the captures of the last regex location that matched", async () => {
+    const m = await matcher(String.raw`
+      location ~ ^/(\w+)/ { location ~ /(\d+)$ {} }
+      location /p { location ~ ^/p/(.+)$ {} }`);
+    const captures = (uri: string) => {
+      const got = m.match(uri);
+      return got.kind === "location" ? [...(got.captures ?? [])] : null;
+    };
+    expect(captures("/a/b")).toEqual(["/a/", "a"]);
+    expect(captures("/a/7")).toEqual(["/7", "7"]);
+    expect(captures("/p/q")).toEqual(["/p/q", "q"]);
+    expect(captures("/px")).toEqual([]);
+  });
+
   test("redirects /dir to /dir/ for a proxying location, unless an exact location exists", async () => {
     const m = await matcher(`
       location /with/ { proxy_pass http://127.0.0.1:9; }
