@@ -151,7 +151,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   }
 
   function newExchange(): Exchange {
-    return { startedMs: caps.clock.now(), endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] };
+    return { startedMs: caps.clock.now(), endedMs: 0, clock: caps.clock, status: 0, bodyBytes: 0, upstreams: [] };
   }
 
   /** The response, written to the location's access logs once it is done. */

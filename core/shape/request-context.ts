@@ -1,3 +1,4 @@
+import type { Clock } from "../capabilities.ts";
 import type { ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
@@ -12,7 +13,10 @@ export interface UpstreamAttempt {
 /** What happens to a request, filled in as it goes: what the access log reports. */
 export interface Exchange {
   readonly startedMs: number;
+  /** When the response was done; 0 until then. */
   endedMs: number;
+  /** The time now, for the time variables read before the end (`$msec`, `$request_time`). */
+  readonly clock: Clock;
   status: number;
   bodyBytes: number;
   readonly upstreams: UpstreamAttempt[];

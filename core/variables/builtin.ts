@@ -1,4 +1,4 @@
-import { findHeader, findHeaders } from "../shape/request-context.ts";
+import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 
 /**
@@ -29,10 +29,10 @@ const FIXED: Record<string, VariableGetter> = {
   status: (c) => (c.exchange.status ? String(c.exchange.status) : ""),
   body_bytes_sent: (c) => String(c.exchange.bodyBytes),
   bytes_sent: (c) => String(c.exchange.bodyBytes),
-  request_time: (c) => ((c.exchange.endedMs - c.exchange.startedMs) / 1000).toFixed(3),
-  msec: (c) => (c.exchange.endedMs / 1000).toFixed(3),
-  time_local: (c) => timeLocal(new Date(c.exchange.endedMs || c.exchange.startedMs)),
-  time_iso8601: (c) => timeIso8601(new Date(c.exchange.endedMs || c.exchange.startedMs)),
+  request_time: (c) => ((endOrNow(c) - c.exchange.startedMs) / 1000).toFixed(3),
+  msec: (c) => (endOrNow(c) / 1000).toFixed(3),
+  time_local: (c) => timeLocal(new Date(endOrNow(c))),
+  time_iso8601: (c) => timeIso8601(new Date(endOrNow(c))),
   remote_user: () => "",
   upstream_addr: (c) => c.exchange.upstreams.map((u) => u.addr).join(", "),
   upstream_status: (c) => c.exchange.upstreams.map((u) => String(u.status)).join(", "),
@@ -46,6 +46,11 @@ const FIXED: Record<string, VariableGetter> = {
     return seen.join(", ");
   },
 };
+
+/** The time variables' moment: the end of the response in its log line, the time now before. */
+function endOrNow(c: RequestContext): number {
+  return c.exchange.endedMs || c.exchange.clock.now();
+}
 
 /**
  * Marks a variable whose empty value is a value: the access log writes it as nothing, where an

@@ -39,7 +39,7 @@ export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestC
     requestUri,
     host: "",
     pass: null,
-    exchange: { startedMs: 0, endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] },
+    exchange: { startedMs: 0, endedMs: 0, clock: { now: () => 0 }, status: 0, bodyBytes: 0, upstreams: [] },
   };
 }
 

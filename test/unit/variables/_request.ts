@@ -25,6 +25,6 @@ export function request(headers: [string, string][] = [], uri = "/"): RequestCon
     requestUri: uri,
     host: "",
     pass: null,
-    exchange: { startedMs: 0, endedMs: 0, status: 0, bodyBytes: 0, upstreams: [] },
+    exchange: { startedMs: 0, endedMs: 0, clock: { now: () => 0 }, status: 0, bodyBytes: 0, upstreams: [] },
   };
 }
