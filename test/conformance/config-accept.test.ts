@@ -115,3 +115,80 @@ describe("config accept/reject agrees with nginx -t", () => {
     expect({ accepted: result.edgeproxy, out: result.edgeOut }).toMatchObject({ accepted: result.nginx });
   });
 });
+
+/** The reason and line of an `[emerg]` in `nginx -t`'s or `edgeproxy -t`'s output. */
+function emergency(out: string): { reason: string; line: string | null } | null {
+  const m = /\[emerg\] (?:\S+:(\d+): )?(.*?)(?: in \S+:(\d+))?$/m.exec(out);
+  return m ? { reason: m[2] as string, line: m[1] ?? m[3] ?? null } : null;
+}
+
+/**
+ * A reason without what only one side can word: PCRE and V8 each describe a broken pattern in
+ * their own words, and libc and Node an errno.
+ */
+function comparable(reason: string): string {
+  return reason.replace(/^pcre2?_compile\(\) failed: .*/, "pcre_compile() failed").replace(/^(open\(\) "[^"]*" failed) \(.*\)$/, "$1");
+}
+
+// ngx_http_map_module and ngx_http_variables_init_vars(): what loads, and nginx's words for what does not.
+describe("map and variables: accept/reject and messages agree with nginx -t", () => {
+  const map = (body: string, extra = "") => withHttp(`map $http_x $v { ${body} } ${extra} ${server('location / { return 200 "$v"; }')}`);
+  const cases: [string, (dir: string) => string][] = [
+    ["the websocket idiom", withHttp("map $http_upgrade $connection_upgrade { default upgrade; '' close; }")],
+    ["a map used above its definition", withHttp(`${server('location / { return 200 "$late"; }')} map $uri $late { }`)],
+    ["map inside server", withHttp(server("map $uri $v { }"))],
+    ["map with one argument", withHttp("map $uri { }")],
+    ["map with three arguments", withHttp("map $uri $a $b { }")],
+    ["map without a block", withHttp("map $uri $v;")],
+    ["a variable name without $", withHttp("map $uri v { }")],
+    ["an empty variable name", withHttp("map $uri $ { }")],
+    ["a map of a fixed variable", withHttp("map $uri $host { }")],
+    ["a map of a changeable variable", withHttp("map $uri $args { }")],
+    ["two maps of one variable", withHttp("map $uri $v { } map $args $v { }")],
+    ["a duplicate default", map("default 1; default 2;")],
+    ["three words", map("a b c;")],
+    ["one word", map("a;")],
+    ["hostnames with a value is a key", map("hostnames 1;")],
+    ["parameters twice", map("volatile; volatile; hostnames; hostnames;")],
+    ["keys that differ in case", map("a 1; A 2;")],
+    ["escaped keys", map(String.raw`\default 1; \~x 2; \\y 3; default 0;`)],
+    ["a block inside map", map("x { }")],
+    ["*.name beside .name", map("hostnames; *.a.com 1; .A.com 2;")],
+    [".name beside name", map("hostnames; a.com 1; .a.com 2;")],
+    ["name.* twice", map("hostnames; www.* 1; www.* 2;")],
+    ["two stars", map("hostnames; *.a.* 1;")],
+    ["a star inside", map("hostnames; a.*.b 1;")],
+    ["a star glued to a label", map("hostnames; *a.b 1;")],
+    ["a lone star", map("hostnames; * 1;")],
+    ["a lone dot", map("hostnames; . 1;")],
+    ["a wildcard without hostnames", map("*.a.com 1;")],
+    ["a broken regex", map("~( 1;")],
+    ["named captures", map("~^(?<word>.+)$ $word; ~*(?P<other>x) $other;", "log_format f '$word $other';")],
+    ["map_hash sizes", withHttp("map_hash_max_size 10; map_hash_bucket_size 128; map $uri $v { a 1; }")],
+    ["map_hash_max_size abc", withHttp("map_hash_max_size abc;")],
+    ["map_hash_max_size twice", withHttp("map_hash_max_size 10; map_hash_max_size 11;")],
+    ["a missing include", map("include /nonexistent/keys.map;")],
+    ["an unknown variable in a map value", map("default $nope;")],
+    ["an unknown variable in a map source", withHttp("map $nope $v { }")],
+    ["$1 in proxy_set_header", withHttp(server("location / { proxy_set_header X $1$9$10; proxy_pass http://127.0.0.1:9; }"))],
+    ["$0", withHttp(server("location / { proxy_set_header X $0; proxy_pass http://127.0.0.1:9; }"))],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
+    ["${1}", withHttp(server('location / { return 200 "${1}"; }'))],
+    ["$1 in log_format", withHttp("log_format f '$1';")],
+    ["$ at the end", withHttp(server('location / { return 200 "a$"; }'))],
+    ["$ before a dash", withHttp(server('location / { return 200 "a$-b"; }'))],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${var} syntax, not a template.
+    ["an unclosed ${", withHttp(server('location / { return 200 "a${x"; }'))],
+    ["names in any case", withHttp(`map $uri $Mixed { } ${server('location / { return 200 "$MIXED$Remote_Addr"; }')}`)],
+  ];
+
+  test.each(cases)("%s", (_name, config) => {
+    const result = checkBoth(config);
+    expect({ accepted: result.edgeproxy, out: result.edgeOut }).toMatchObject({ accepted: result.nginx });
+    const nginx = emergency(result.nginxOut);
+    const edge = emergency(result.edgeOut);
+    if (!nginx || !edge) return;
+    expect(comparable(edge.reason)).toBe(comparable(nginx.reason));
+    if (nginx.line !== null) expect(edge.line).toBe(nginx.line);
+  });
+});
