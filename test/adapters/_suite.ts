@@ -127,6 +127,8 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
     upstream keep { server 127.0.0.1:${keepBackend.port}; keepalive 4; }
     upstream sink { server 127.0.0.1:${sink.port}; }
     client_max_body_size 0;
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    map $http_x_in $mapped { ~^(?<word>[a-z]+)-(\\d+)$ "$word/$2"; default none; }
     server {
         listen 127.0.0.1:${port};
         listen [::1]:${v6Port};
@@ -135,6 +137,8 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
         location /where { return 200 "main $remote_addr $server_port\\n"; }
         location /keep/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://keep; }
         location /upload { proxy_pass http://sink; }
+        location /map { proxy_set_header X-Conn $connection_upgrade; proxy_set_header X-Mapped $mapped; proxy_pass http://plain; }
+        location /map-return { return 200 "$mapped $word\\n"; }
     }
     server { listen ${wildcardPort}; location / { return 200 "wildcard $server_addr\\n"; } }
     server { listen 127.0.0.2:${wildcardPort}; location / { return 200 "specific $server_addr\\n"; } }`,
@@ -199,6 +203,21 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
         expect(sink.results.length).toBe(before);
       },
     );
+
+    maybe("evaluates maps in return and proxy_set_header")("evaluates maps in return and proxy_set_header", async () => {
+      expect((await get(proxy.port, "/map-return", ["Host: a", "X-In: abc-12"])).body.toString()).toBe("abc/12 abc\n");
+      const before = backend.seen.length;
+      await get(proxy.port, "/map", ["Host: a", "X-In: zz"]);
+      await get(proxy.port, "/map", ["Host: a", "Upgrade: websocket", "X-In: q-1"]);
+      // Lower-case: fetch (Workers) sends header names so.
+      const sent = backend.seen
+        .slice(before)
+        .map((s) => s.headers.filter(([n]) => /^x-(conn|mapped)$/i.test(n)).map(([n, v]) => `${n.toLowerCase()}: ${v}`));
+      expect(sent).toEqual([
+        ["x-conn: close", "x-mapped: none"],
+        ["x-conn: upgrade", "x-mapped: q/1"],
+      ]);
+    });
 
     maybe("answers 502 with nginx's page when the upstream refuses")(
       "answers 502 with nginx's page when the upstream refuses",

@@ -106,6 +106,12 @@ describe("workers config at startup", () => {
     expect(r.stderr).toContain(`${r.file}:14: unix sockets are not available on Cloudflare Workers in "server unix:/run/app.sock"`);
   });
 
+  test("refuses an include inside a map, as every include", () => {
+    const r = devWith("map $uri $v {\n  include keys.map;\n}\nserver { listen 127.0.0.1:1; location / { return 200 $v; } }");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/edge\.conf:14: open\(\) "[^"]*keys\.map" failed \(include is not available on Workers/);
+  });
+
   test("refuses a bad config before starting workerd", () => {
     const r = devWith("server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1; proxy_read_timeout 1.5s; } }");
     expect(r.status).toBe(1);
