@@ -62,8 +62,8 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
  * scope is linked (or at once, without a scope).
  */
 export function compileTemplate(text: string, options: TemplateOptions = {}): Template {
-  const template: UnlinkedTemplate = { text, isConstant: true, literal: "", parts: [], flushes: null };
-  const parts = template.parts;
+  const parts: (string | VariableGetter)[] = [];
+  const names: [part: number, name: string][] = [];
   let literal = "";
   let i = 0;
   while (i < text.length) {
@@ -77,12 +77,14 @@ export function compileTemplate(text: string, options: TemplateOptions = {}): Te
     if (literal) parts.push(literal);
     literal = "";
     if (ref.capture > 0) parts.push(captureGetter(ref.capture));
-    else bind(template, parts.push(unbound) - 1, ref.name, options);
+    else names.push([parts.push(unbound) - 1, ref.name]);
     i = ref.end;
   }
   if (literal) parts.push(literal);
   const isConstant = parts.every((p) => typeof p === "string");
-  return Object.assign(template, { isConstant, literal: isConstant ? parts.join("") : "" });
+  const template: UnlinkedTemplate = { text, isConstant, literal: isConstant ? parts.join("") : "", parts, flushes: null };
+  for (const [part, name] of names) bind(template, part, name, options);
+  return template;
 }
 
 /** A variable reference at `text[dollar]`: its lower-case name, or a capture number, and where it ends. */
