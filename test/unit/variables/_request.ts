@@ -17,7 +17,7 @@ export function returnTemplate(config: Config): Template {
 /** A request context as the proxy builds one, with these request headers and URI. */
 export function request(headers: [string, string][] = [], uri = "/"): RequestContext {
   return {
-    head: { method: "GET", target: uri, httpVersion: "1.1", headers },
+    head: { method: "GET", target: uri, httpVersion: "1.1", headers, framing: { kind: "none" } },
     connection: { remoteAddress: "127.0.0.1", remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false },
     server: { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never },
     uri,
