@@ -1,5 +1,6 @@
 import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
 import { DescriptorGuard } from "../node/descriptors.ts";
+import { BindError, listenAddress } from "../node/system-error.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
 type Listener = Bun.TCPSocketListener<BunSocketConnection> | Bun.UnixSocketListener<BunSocketConnection>;
@@ -54,7 +55,16 @@ export class BunServer {
     for (const conn of this.#open) conn.close();
   }
 
+  /** Binds one address; a failure names it and the reason, as nginx's `bind() to ... failed`. */
   #listen(l: Listen): Listener {
+    try {
+      return this.#bind(l);
+    } catch (error) {
+      throw new BindError(listenAddress(l), error);
+    }
+  }
+
+  #bind(l: Listen): Listener {
     const socket: Bun.SocketHandler<BunSocketConnection> = {
       open: (s) => this.#accept(l, s as BunSocket),
       // A socket turned away at the accept has no connection (`data`).

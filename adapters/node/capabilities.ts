@@ -15,7 +15,7 @@ import { FileSpool } from "./spool.ts";
 export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
-): Capabilities & { transport: Http1Transport } {
+): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog } {
   return {
     transport: new Http1Transport(nodeDialer),
     failures,

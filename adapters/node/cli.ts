@@ -1,23 +1,24 @@
 import { availableParallelism } from "node:os";
 import type { Config, Logger } from "../../core/index.ts";
-import { DEFAULT_CONFIG_PATH, type Running, runCommandLine, runUntilSignalled, type Started } from "./command-line.ts";
+import { type ConfigFile, DEFAULT_CONFIG_PATH, type Running, runCommandLine, type Started } from "./command-line.ts";
+import { runUntilSignalled } from "./process-signals.ts";
 import { serve } from "./serve.ts";
 import { startWorkerThreads } from "./worker-pool.ts";
 
 export { DEFAULT_CONFIG_PATH };
 
 /** Serves a config on Node: in this thread, or in `worker_processes` threads sharing the sockets. */
-function startNode(config: Config, log: Logger, file: string): Promise<Running> {
+function startNode(config: Config, log: Logger, source: ConfigFile): Promise<Running> {
   const count = config.workerProcesses === "auto" ? availableParallelism() : config.workerProcesses;
-  return count > 1 ? startWorkerThreads(file, count, log) : serve(config, log);
+  return count > 1 ? startWorkerThreads(source, count, log) : serve(config, log);
 }
 
-/** Starts edgeproxy on Node with command-line arguments; resolves once listening. */
+/** Starts edgeproxy on Node with nginx's command-line arguments; resolves once listening (or with the exit code). */
 export function main(argv: string[]): Promise<Started | number> {
-  return runCommandLine("node adapters/node", argv, startNode);
+  return runCommandLine("edgeproxy", argv, startNode);
 }
 
-/** The command line: starts and stays up until SIGTERM/SIGINT, or exits with -t's status. */
+/** The command line: starts and stays up until signalled to stop, or exits with the command's status. */
 export async function run(argv: string[]): Promise<void> {
   await runUntilSignalled(await main(argv));
 }

@@ -1,9 +1,13 @@
-// `node adapters/node`: plain JavaScript, so that Node's compile cache is on before any
+#!/usr/bin/env node
+// `node adapters/node` and the package's `edgeproxy`: plain JavaScript, so that it runs on any
+// Node to say when that Node is too old, and so that Node's compile cache is on before any
 // TypeScript is read. Warm starts then take the stripped sources from the cache and never load
 // the type stripper, which keeps its ~15 MB for the life of the process (measured: 82 MB idle
 // RSS with a TypeScript entry file, 67-72 MB with this one).
-import { enableCompileCache } from "node:module";
+import module from "node:module";
+import { exitUnlessNodeFits } from "./node-version.js";
 
-enableCompileCache();
+exitUnlessNodeFits();
+module.enableCompileCache();
 const { run } = await import("./cli.ts");
 await run(process.argv.slice(2));

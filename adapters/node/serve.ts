@@ -1,6 +1,7 @@
 import { type Config, createProxy, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
 import { type Running, shutdownGraceMs } from "./command-line.ts";
+import { reopenLogFiles } from "./log-files.ts";
 import { NodeServer, type Sharing } from "./server.ts";
 
 /**
@@ -15,17 +16,20 @@ export async function serve(
   sharing?: Sharing,
 ): Promise<Running> {
   const caps = nodeCapabilities(log, failures);
+  caps.accessLog.open(config);
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new NodeServer(() => proxy, log, config, sharing);
   await server.listen(config.listens);
   return {
     reload: async (next) => {
+      caps.accessLog.open(next);
       const replacement = createProxy(next, caps);
       await server.update(next.listens, next);
       proxy = replacement;
       current = next;
     },
+    reopenLogs: () => reopenLogFiles((error) => log.error(error.message)),
     stop: async () => {
       await server.close(shutdownGraceMs(current));
       caps.transport.close();

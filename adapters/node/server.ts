@@ -4,6 +4,7 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
 import { ClientSocket } from "./client-socket.ts";
 import { DescriptorGuard } from "./descriptors.ts";
+import { BindError, listenAddress } from "./system-error.ts";
 
 export type { ClientLimits };
 
@@ -99,7 +100,11 @@ export class NodeServer {
         reusePort: this.#sharing.reusePort,
       });
     }
-    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+    try {
+      await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+    } catch (error) {
+      throw new BindError(listenAddress(l), error);
+    }
     this.#servers.set(l.key, server);
   }
 

@@ -1,22 +1,22 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { ConfigError, SharedFailureState } from "../../core/index.ts";
-import { loadConfig } from "./load-config.ts";
+import { SharedFailureState } from "../../core/index.ts";
+import { configErrorMessage, loadConfig } from "./load-config.ts";
+import { closeLogFiles } from "./log-files.ts";
 import { configuredLogger } from "./logger.ts";
 import { serve } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-pool.ts";
 
 /** One `worker_processes` thread: loads the config itself and serves it on shared sockets. */
-const { file, table, index } = workerData as WorkerStart;
+const { source, table, index } = workerData as WorkerStart;
 const port = parentPort as NonNullable<typeof parentPort>;
 const tell = (message: FromWorker) => port.postMessage(message);
-const reason = (error: unknown) => (error instanceof ConfigError ? error.message : (error as Error).message);
 
 // The main thread already printed the file's warnings.
-const load = () => loadConfig(file, () => {});
+const load = async () => (await loadConfig(source.path, { warn: () => {}, globals: source.globals })).config;
 
 try {
   const config = await load();
-  const running = await serve(config, configuredLogger(config), new SharedFailureState(table), {
+  const running = await serve(config, configuredLogger(config, source.errorLog), new SharedFailureState(table), {
     reusePort: true,
     bindUnix: index === 0,
   });
@@ -26,14 +26,17 @@ try {
         await running.reload(await load());
         tell({ type: "reloaded", error: null });
       } catch (error) {
-        tell({ type: "reloaded", error: reason(error) });
+        tell({ type: "reloaded", error: configErrorMessage(error) });
       }
+    } else if (message.type === "reopen") {
+      running.reopenLogs();
     } else {
       await running.stop();
+      await closeLogFiles();
       process.exit(0);
     }
   });
   tell({ type: "ready" });
 } catch (error) {
-  tell({ type: "failed", message: reason(error) });
+  tell({ type: "failed", message: configErrorMessage(error) });
 }

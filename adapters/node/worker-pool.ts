@@ -1,9 +1,10 @@
 import { Worker } from "node:worker_threads";
 import { type Logger, SharedFailureState } from "../../core/index.ts";
-import type { Running } from "./command-line.ts";
+import type { ConfigFile, Running } from "./command-line.ts";
+import { reopenLogFiles } from "./log-files.ts";
 
 /** What the main thread tells a worker. */
-export type ToWorker = { readonly type: "reload" } | { readonly type: "stop" };
+export type ToWorker = { readonly type: "reload" } | { readonly type: "reopen" } | { readonly type: "stop" };
 
 /** What a worker answers. */
 export type FromWorker =
@@ -11,14 +12,15 @@ export type FromWorker =
   | { readonly type: "failed"; readonly message: string }
   | { readonly type: "reloaded"; readonly error: string | null };
 
-/** What each worker gets at start: the config file, the shared peer table, its index. */
+/** What each worker gets at start: the config file (and `-g`), the shared peer table, its index. */
 export interface WorkerStart {
-  readonly file: string;
+  readonly source: ConfigFile;
   readonly table: SharedArrayBuffer;
   readonly index: number;
 }
 
-const ENTRY = new URL("./worker-entry.ts", import.meta.url);
+/** The worker's module: the TypeScript source beside this one, or the compiled file in dist/. */
+const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker-entry.ts" : "./worker-entry.js", import.meta.url);
 
 /**
  * `worker_processes N`: N threads, each serving the config on the same sockets (SO_REUSEPORT:
@@ -26,14 +28,14 @@ const ENTRY = new URL("./worker-entry.ts", import.meta.url);
  * nginx's workers share a `zone`. This thread only starts, reloads, stops and replaces them,
  * as nginx's master process does.
  */
-export async function startWorkerThreads(file: string, count: number, log: Logger): Promise<Running> {
+export async function startWorkerThreads(source: ConfigFile, count: number, log: Logger): Promise<Running> {
   const table = SharedFailureState.allocate();
   const workers: Worker[] = [];
   let stopping = false;
 
   const start = (index: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { file, table, index } satisfies WorkerStart });
+      const worker = new Worker(ENTRY, { workerData: { source, table, index } satisfies WorkerStart });
       const onStart = (message: FromWorker) => {
         if (message.type === "ready") resolve(worker);
         else if (message.type === "failed") {
@@ -88,6 +90,10 @@ export async function startWorkerThreads(file: string, count: number, log: Logge
       const answers = await Promise.all(workers.map((w) => ask(w, { type: "reload" })));
       const failed = answers.find((a) => a?.type === "reloaded" && a.error !== null);
       if (failed?.type === "reloaded") throw new Error(failed.error ?? "");
+    },
+    reopenLogs: () => {
+      reopenLogFiles((error) => log.error(error.message));
+      for (const w of workers) w.postMessage({ type: "reopen" } satisfies ToWorker);
     },
     stop: async () => {
       stopping = true;

@@ -1,0 +1,26 @@
+import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { FileAccessLog } from "../node/access-log.ts";
+import { errorLogger } from "../node/logger.ts";
+import { FileSpool } from "../node/spool.ts";
+import { bunDialer } from "./dialer.ts";
+
+/**
+ * What Bun gives the core: its native sockets upstream (Bun.connect under the core's HTTP/1
+ * client), Node's spool and log files (Bun runs node:fs as it is), the wall clock, and peer
+ * health in process memory.
+ */
+export function bunCapabilities(
+  log: Logger,
+  failures: FailureState = new MemoryFailureState(),
+): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog } {
+  return {
+    transport: new Http1Transport(bunDialer),
+    failures,
+    // Node's spool, blocking file I/O as nginx's; Bun.gc(false) asks for a collection every 16 MiB.
+    spool: new FileSpool(() => Bun.gc(false)),
+    clock: { now: () => Date.now() },
+    log,
+    openLog: errorLogger,
+    accessLog: new FileAccessLog(),
+  };
+}

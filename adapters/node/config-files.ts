@@ -1,0 +1,25 @@
+import type { Config, ErrorLogTarget, Location, Settings } from "../../core/index.ts";
+
+/** The settings of every block of a config: each server's and each location's, nested ones too. */
+function allSettings(config: Config): Settings[] {
+  const out: Settings[] = [];
+  const visit = (location: Location) => {
+    out.push(location.settings);
+    location.children.forEach(visit);
+  };
+  for (const server of config.servers) {
+    out.push(server.settings);
+    server.locations.forEach(visit);
+  }
+  return out;
+}
+
+/** Every `access_log` path of a config. */
+export function accessLogPaths(config: Config): Set<string> {
+  return new Set(allSettings(config).flatMap((s) => s.accessLogs.map((log) => log.path)));
+}
+
+/** Every `error_log` set below main (http, server, location). */
+export function blockErrorLogs(config: Config): ErrorLogTarget[] {
+  return allSettings(config).flatMap((s) => (s.errorLog ? [s.errorLog] : []));
+}
