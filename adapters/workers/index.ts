@@ -1,8 +1,13 @@
 /**
- * `wrangler deploy` with the root wrangler.toml: the example config as a Worker. To deploy
- * your own file, `npm run deploy:workers -- -c FILE` bundles it in place of this one.
+ * `wrangler deploy` with the repository's wrangler.toml: the example config as a Worker. Your
+ * own config deploys with `edgeproxy-workers deploy -c FILE` (adapters/workers/cli/).
  */
 import configText from "../../examples/edgeproxy.conf";
 import { createWorker } from "./worker.ts";
 
-export default createWorker(configText, "examples/edgeproxy.conf", { kvRefreshMs: 10_000 });
+/** The bindings wrangler.toml declares. */
+interface Env {
+  readonly EDGEPROXY_STATE: KVNamespace;
+}
+
+export default createWorker(configText, "examples/edgeproxy.conf", { kvRefreshMs: 10_000 }) satisfies ExportedHandler<Env>;

@@ -48,6 +48,7 @@ export class KvFailureState implements FailureState {
   /** When this isolate last changed a record, or took one from KV: older remote news loses. */
   readonly #knownAtMs = new Map<string, number>();
   readonly #refreshMs: number;
+  readonly #binding: string;
   readonly #log: Logger;
   readonly #now: () => number;
   #kv: KvLike | null = null;
@@ -55,8 +56,10 @@ export class KvFailureState implements FailureState {
   #lastRefreshMs = 0;
   #busy = false;
 
-  constructor(options: { refreshMs: number; log: Logger; now?: () => number }) {
+  /** `binding` names the KV binding in the warning when it is missing. */
+  constructor(options: { refreshMs: number; log: Logger; binding?: string; now?: () => number }) {
     this.#refreshMs = options.refreshMs;
+    this.#binding = options.binding ?? "EDGEPROXY_STATE";
     this.#log = options.log;
     this.#now = options.now ?? (() => Date.now());
   }
@@ -71,7 +74,7 @@ export class KvFailureState implements FailureState {
       return;
     }
     this.#log.warn(
-      'edgeproxy: no Workers KV binding "EDGEPROXY_STATE" ([[kv_namespaces]] in wrangler.toml): peer health stays local to each isolate',
+      `edgeproxy: no Workers KV binding "${this.#binding}" ([[kv_namespaces]] in wrangler.toml): peer health stays local to each isolate`,
     );
   }
 

@@ -1,0 +1,89 @@
+import {
+  ANY_LISTEN,
+  type Config,
+  type ConnectionInfo,
+  createFetchTransport,
+  createProxy,
+  type EdgeProxy,
+  type Logger,
+} from "../../core/index.ts";
+import { KvFailureState } from "./kv-failure-state.ts";
+
+/** The KV binding peer health is shared through unless told otherwise. */
+export const DEFAULT_KV_BINDING = "EDGEPROXY_STATE";
+
+/** Free-plan Workers may make 50 subrequests per request; retries stop there. */
+const SUBREQUEST_LIMIT = 50;
+
+/** How the edge proxy shares peer health. */
+export interface EdgeOptions {
+  /** The Workers KV binding (wrangler.toml `[[kv_namespaces]]`) for peer health. Default `EDGEPROXY_STATE`. */
+  readonly kvBinding?: string;
+  /** How often an isolate reads the other isolates' peer transitions from KV, in ms. Default 10 s. */
+  readonly kvRefreshMs?: number;
+  /** Where error lines go; the console by default (Workers logs). */
+  readonly log?: Logger;
+}
+
+/** What a Worker's `fetch` receives beside the request: its bindings and its context. */
+export interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The proxy as a Worker runs it: `fetch` upstream, peer health in the isolate and in KV. */
+export interface EdgeProxyOnWorkers {
+  readonly proxy: EdgeProxy;
+  /** Serves one request: binds KV from `env` (first call), and writes KV after the response. */
+  fetch(request: Request, env: object | undefined, ctx: WorkerContext, connection: ConnectionInfo): Promise<Response>;
+}
+
+/** Error lines to the console, which Workers keeps as the Worker's logs. */
+export const consoleLogger: Logger = {
+  crit: (m) => console.error(m),
+  error: (m) => console.error(m),
+  warn: (m) => console.warn(m),
+  info: (m) => console.log(m),
+};
+
+/** Builds the proxy for the edge: `fetch` is the transport, KV carries peer health between isolates. */
+export function createEdgeProxy(config: Config, options: EdgeOptions = {}): EdgeProxyOnWorkers {
+  const log = options.log ?? consoleLogger;
+  const binding = options.kvBinding ?? DEFAULT_KV_BINDING;
+  const failures = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log, binding });
+  const proxy = createProxy(config, {
+    transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
+    failures,
+    spool: null,
+    clock: { now: () => Date.now() },
+    log,
+    maxAttemptsPerRequest: SUBREQUEST_LIMIT,
+  });
+  return {
+    proxy,
+    async fetch(request, env, ctx, connection) {
+      failures.attach((env as Record<string, unknown> | undefined)?.[binding]);
+      const response = await proxy.fetch(request, connection);
+      const upkeep = failures.maintain();
+      if (upkeep) ctx.waitUntil(upkeep);
+      return response;
+    },
+  };
+}
+
+/**
+ * What the core knows of a client at the edge. `listen` means nothing there (routes decide), so
+ * servers are chosen by Host alone; the client is `remoteAddress`, by default the address
+ * Cloudflare saw (`CF-Connecting-IP`); the port is the URL's, so redirects name the right one.
+ */
+export function edgeConnection(request: Request, remoteAddress?: string): ConnectionInfo {
+  const url = new URL(request.url);
+  const isTls = url.protocol === "https:";
+  return {
+    remoteAddress: remoteAddress ?? request.headers.get("cf-connecting-ip") ?? "127.0.0.1",
+    remotePort: 0,
+    listenKey: ANY_LISTEN,
+    localAddress: url.hostname,
+    localPort: Number(url.port) || (isTls ? 443 : 80),
+    isTls,
+  };
+}
