@@ -20,6 +20,7 @@ export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
+export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { Http1Transport } from "./http1/client.ts";
@@ -36,4 +37,5 @@ export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
+export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

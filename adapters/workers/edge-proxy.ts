@@ -1,10 +1,10 @@
 import {
-  ANY_LISTEN,
   type Config,
   type ConnectionInfo,
   createFetchTransport,
   createProxy,
   type EdgeProxy,
+  fetchConnection,
   type Logger,
 } from "../../core/index.ts";
 import { KvFailureState } from "./kv-failure-state.ts";
@@ -70,20 +70,7 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
   };
 }
 
-/**
- * What the core knows of a client at the edge. `listen` means nothing there (routes decide), so
- * servers are chosen by Host alone; the client is `remoteAddress`, by default the address
- * Cloudflare saw (`CF-Connecting-IP`); the port is the URL's, so redirects name the right one.
- */
-export function edgeConnection(request: Request, remoteAddress?: string): ConnectionInfo {
-  const url = new URL(request.url);
-  const isTls = url.protocol === "https:";
-  return {
-    remoteAddress: remoteAddress ?? request.headers.get("cf-connecting-ip") ?? "127.0.0.1",
-    remotePort: 0,
-    listenKey: ANY_LISTEN,
-    localAddress: url.hostname,
-    localPort: Number(url.port) || (isTls ? 443 : 80),
-    isTls,
-  };
+/** A client at the edge: the address Cloudflare saw (`CF-Connecting-IP`), the rest from the URL. */
+export function edgeConnection(request: Request): ConnectionInfo {
+  return fetchConnection(request, { remoteAddress: request.headers.get("cf-connecting-ip") ?? undefined });
 }

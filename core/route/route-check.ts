@@ -1,0 +1,31 @@
+import type { Config, Server } from "../config/model.ts";
+import type { ConnectionInfo } from "../exchange.ts";
+import { validateHost } from "./host.ts";
+import { LocationMatcher } from "./location-match.ts";
+import { ServerSelector } from "./server-select.ts";
+import { parseTarget } from "./uri.ts";
+
+/**
+ * Whether a request would reach something of the config that answers it: a server-level
+ * `return`, or a location (nginx's own 301 to `/dir/` included). `false` is the request nginx
+ * answers 404 because no location takes it: a mounted proxy (Hono) may hand it to the next
+ * handler instead. A target or Host nginx refuses counts as taken: the proxy answers it.
+ */
+export type RouteCheck = (target: string, host: string | null, connection: ConnectionInfo) => boolean;
+
+/** Builds the check from the same tables the proxy routes with, once, at load. */
+export function createRouteCheck(config: Config): RouteCheck {
+  const selector = new ServerSelector(config);
+  const matchers = new Map<Server, LocationMatcher>(config.servers.map((s) => [s, new LocationMatcher(s.locations)]));
+  return (target, hostValue, connection) => {
+    const parsed = parseTarget(target, config.mergeSlashes);
+    if (!parsed) return true;
+    const value = parsed.host ?? hostValue;
+    const host = value === null ? null : validateHost(value);
+    if (value !== null && host === null) return true;
+    const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+    if (!server) return true;
+    if (server.action) return true;
+    return (matchers.get(server) as LocationMatcher).match(parsed.uri).kind !== "none";
+  };
+}
