@@ -12,6 +12,8 @@ import { runUntilSignalled } from "../node/process-signals.ts";
 import { bunCapabilities } from "./capabilities.ts";
 import { BunServer } from "./server.ts";
 
+export type { Running, Started } from "../node/command-line.ts";
+
 /** Serves a config with the core's HTTP/1 server on Bun.listen, upstreams through its client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health and cached connections.

@@ -30,6 +30,11 @@ export interface LoadOptions {
   readonly globals?: string | null;
 }
 
+/** Resolves an upstream host name to all its addresses, once, at load (nginx's one peer per address). */
+export async function resolveHost(host: string): Promise<string[]> {
+  return (await lookup(host, { all: true })).map((a) => a.address);
+}
+
 /** Reads, parses and compiles a config file; host names resolve once, here, as nginx does. */
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadedConfig> {
   const files = new Map<string, string>();
@@ -43,10 +48,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   };
   const globals = options.globals ? parseGlobals(options.globals) : [];
   const tree = [...globals, ...parseConfig(resolve(file), recording)];
-  const config = await compileConfig(tree, {
-    warn: options.warn,
-    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
-  });
+  const config = await compileConfig(tree, { warn: options.warn, resolveHost });
   const pid = tree.find((d) => d.name === "pid");
   return { config, pidPath: pid?.args[0] ?? null, files: [...files].map(([path, text]) => ({ path, text })) };
 }
