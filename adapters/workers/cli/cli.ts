@@ -49,7 +49,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!config) return 1;
   let project: Awaited<ReturnType<typeof readWranglerConfig>>;
   try {
-    project = await readWranglerConfig(wrangler, optionValue(request.wranglerArgs, "--config"), optionValue(request.wranglerArgs, "--env", "-e"));
+    project = await readWranglerConfig(
+      wrangler,
+      optionValue(request.wranglerArgs, "--config"),
+      optionValue(request.wranglerArgs, "--env", "-e"),
+    );
   } catch (error) {
     return fail((error as Error).message);
   }
