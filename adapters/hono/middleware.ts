@@ -23,7 +23,7 @@ export interface EdgeproxyOptions {
   readonly unmatched?: "404" | "next";
   /** Where error lines go. Default: the config's `error_log` (stderr without one) on Node and Bun, the console on Workers. */
   readonly log?: Logger;
-  /** Workers: the KV binding that shares peer health between isolates. Default `EDGEPROXY_STATE`. */
+  /** Workers: the KV binding that shares peer health between isolates. Default: `EDGEPROXY_STATE` when bound, else the Worker's only KV namespace. */
   readonly kvBinding?: string;
   /** Workers: how often an isolate reads the others' peer transitions from KV, in ms. Default 10 s. */
   readonly kvRefreshMs?: number;

@@ -1,6 +1,6 @@
 /**
  * `edgeproxy/hono` on Cloudflare Workers: upstream requests go through `fetch`, and peer health
- * is shared between isolates through Workers KV (the binding named by `kvBinding`), as the
+ * is shared between isolates through Workers KV (see `kvBinding`), as the
  * edgeproxy Worker does. Config text is compiled when the module loads: a bad file fails the
  * deployment with its line.
  */

@@ -7,17 +7,20 @@ import {
   fetchConnection,
   type Logger,
 } from "../../core/index.ts";
+import { chooseKvBinding } from "./kv-binding.ts";
 import { KvFailureState } from "./kv-failure-state.ts";
 
-/** The KV binding peer health is shared through unless told otherwise. */
-export const DEFAULT_KV_BINDING = "EDGEPROXY_STATE";
+export { DEFAULT_KV_BINDING } from "./kv-binding.ts";
 
 /** Free-plan Workers may make 50 subrequests per request; retries stop there. */
 const SUBREQUEST_LIMIT = 50;
 
 /** How the edge proxy shares peer health. */
 export interface EdgeOptions {
-  /** The Workers KV binding (wrangler.toml `[[kv_namespaces]]`) for peer health. Default `EDGEPROXY_STATE`. */
+  /**
+   * The Workers KV binding (wrangler.toml `[[kv_namespaces]]`) for peer health. Default:
+   * `EDGEPROXY_STATE` when the Worker has it, else its only KV namespace.
+   */
   readonly kvBinding?: string;
   /** How often an isolate reads the other isolates' peer transitions from KV, in ms. Default 10 s. */
   readonly kvRefreshMs?: number;
@@ -48,8 +51,7 @@ export const consoleLogger: Logger = {
 /** Builds the proxy for the edge: `fetch` is the transport, KV carries peer health between isolates. */
 export function createEdgeProxy(config: Config, options: EdgeOptions = {}): EdgeProxyOnWorkers {
   const log = options.log ?? consoleLogger;
-  const binding = options.kvBinding ?? DEFAULT_KV_BINDING;
-  const failures = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log, binding });
+  const failures = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log });
   const proxy = createProxy(config, {
     transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
     failures,
@@ -61,7 +63,7 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
   return {
     proxy,
     async fetch(request, env, ctx, connection) {
-      failures.attach((env as Record<string, unknown> | undefined)?.[binding]);
+      if (!failures.isAttached) failures.attach(chooseKvBinding(env, options.kvBinding));
       const response = await proxy.fetch(request, connection);
       const upkeep = failures.maintain();
       if (upkeep) ctx.waitUntil(upkeep);

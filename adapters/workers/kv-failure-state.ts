@@ -1,4 +1,5 @@
 import { type FailureState, type Logger, MemoryFailureState, type PeerHealth } from "../../core/index.ts";
+import type { KvChoice } from "./kv-binding.ts";
 
 /** The two KV calls this store makes; a binding that lacks them is treated as absent. */
 export interface KvLike {
@@ -48,7 +49,6 @@ export class KvFailureState implements FailureState {
   /** When this isolate last changed a record, or took one from KV: older remote news loses. */
   readonly #knownAtMs = new Map<string, number>();
   readonly #refreshMs: number;
-  readonly #binding: string;
   readonly #log: Logger;
   readonly #now: () => number;
   #kv: KvLike | null = null;
@@ -56,26 +56,23 @@ export class KvFailureState implements FailureState {
   #lastRefreshMs = 0;
   #busy = false;
 
-  /** `binding` names the KV binding in the warning when it is missing. */
-  constructor(options: { refreshMs: number; log: Logger; binding?: string; now?: () => number }) {
+  constructor(options: { refreshMs: number; log: Logger; now?: () => number }) {
     this.#refreshMs = options.refreshMs;
-    this.#binding = options.binding ?? "EDGEPROXY_STATE";
     this.#log = options.log;
     this.#now = options.now ?? (() => Date.now());
   }
 
-  /** Binds the KV namespace on the first request (bindings arrive with requests, not at load). */
-  attach(binding: unknown): void {
+  /** Whether the KV namespace has been chosen (bindings arrive with requests, not at load). */
+  get isAttached(): boolean {
+    return this.#attached;
+  }
+
+  /** Binds the KV namespace on the first request, or says once why there is none. */
+  attach(choice: KvChoice): void {
     if (this.#attached) return;
     this.#attached = true;
-    const kv = binding as Partial<KvLike> | undefined;
-    if (kv && typeof kv.put === "function" && typeof kv.list === "function") {
-      this.#kv = kv as KvLike;
-      return;
-    }
-    this.#log.warn(
-      `edgeproxy: no Workers KV binding "${this.#binding}" ([[kv_namespaces]] in wrangler.toml): peer health stays local to each isolate`,
-    );
+    if ("kv" in choice) this.#kv = choice.kv;
+    else this.#log.warn(choice.missing);
   }
 
   peer(key: string): PeerHealth {

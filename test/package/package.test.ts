@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, type SeenRequest, startBackend } from "../support/backend.ts";
@@ -103,7 +103,7 @@ describe("the packed package in a fresh project", () => {
 
 const config = ${JSON.stringify(`events {}\nhttp {\n${upstreamConfig(backend.port).replace("    listen 127.0.0.1:{{port}};\n", "")}\n}\n`)};
 
-export default createWorker(config, "edge.conf", { kvBinding: "PEER_HEALTH" });
+export default createWorker(config, "edge.conf");
 `,
     });
     const inspector = await freePort();
@@ -130,7 +130,7 @@ export default createWorker(config, "edge.conf", { kvBinding: "PEER_HEALTH" });
     expect(lastSeen().requestLine).toBe("GET /v1/worker HTTP/1.1");
   });
 
-  test("edgeproxy-workers dev -c FILE runs from the project's directory with its wrangler.toml's KV binding", async () => {
+  test("edgeproxy-workers dev -c FILE runs from the project's directory, with the KV binding its wrangler.toml declares", async () => {
     const port = await freePort();
     // One peer that refuses: the transition is written to the project's KV binding, not EDGEPROXY_STATE.
     const refused = await freePort();
@@ -157,11 +157,9 @@ export default createWorker(config, "edge.conf", { kvBinding: "PEER_HEALTH" });
     await expectEventually(() => p.output().includes("KV put "));
     expect(p.output()).toContain("env.PEER_HEALTH");
     expect(p.output()).not.toContain("no Workers KV binding");
-    const generated = join(project, ".wrangler", "edgeproxy");
-    expect(readFileSync(join(generated, readdirSync(generated)[0] as string, "entry.js"), "utf8")).toContain('kvBinding: "PEER_HEALTH"');
   });
 
-  test("type-checks a consumer of every entry with tsc --init's defaults, no type left unresolved", () => {
+  test("type-checks a consumer of every entry, and the README's Hono example, with tsc --init's defaults", () => {
     writeFiles(project, {
       "typed/consumer.ts": `import { compileConfigSync, type Config, createProxy, parseConfigText } from "edgeproxy";
 import { main as bunMain } from "edgeproxy/bun";
@@ -180,6 +178,11 @@ export const started: Promise<Started | number> = main(["-t", "-c", "edge.conf"]
 export const resolved: [IsAny<typeof worker.fetch>, IsAny<typeof main>, IsAny<typeof bunMain>, IsAny<typeof edgeproxy>, IsAny<typeof createProxy>] = [false, false, false, false, false];
 `,
     });
+    // The README's Hono example, as it is written there.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const example = /## In a Hono app\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('from "edgeproxy/hono"');
+    writeFiles(project, { "typed/readme-hono.ts": example as string });
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const dir = join(project, "typed");
     execFileSync(process.execPath, [tsc, "--init"], { cwd: dir, stdio: "ignore" });
@@ -208,7 +211,7 @@ const config = ${JSON.stringify(upstreamConfig(backend.port).replace("    listen
 /** The app of the README: nginx's locations first, the app's own routes for the rest. */
 export function createApp(): Hono {
   const app = new Hono();
-  app.use(edgeproxy(config, { unmatched: "next", kvBinding: "PEER_HEALTH" }));
+  app.use(edgeproxy(config, { unmatched: "next" }));
   app.get("/hello", (c) => c.text("hello from hono\\n"));
   return app;
 }

@@ -7,12 +7,12 @@ import { type Config, ConfigError, type Logger } from "../../../core/index.ts";
 import { fileSource } from "../../node/config-source.ts";
 import { loadEdgeConfig } from "../config.ts";
 import { DEFAULT_KV_BINDING } from "../edge-proxy.ts";
-import { findWrangler, readWranglerConfig, type Wrangler } from "./wrangler.ts";
+import { findWrangler, hasWranglerConfig } from "./wrangler.ts";
 
 const USAGE = `usage: edgeproxy-workers dev|deploy -c FILE [--kv-binding NAME] [wrangler options]
   -c FILE            the nginx configuration to bundle into the Worker
-  --kv-binding NAME  the Workers KV binding that shares peer health (default: the one
-                     [[kv_namespaces]] entry of your wrangler config, else ${DEFAULT_KV_BINDING})
+  --kv-binding NAME  the Workers KV binding that shares peer health (default: ${DEFAULT_KV_BINDING}
+                     when bound, else the one [[kv_namespaces]] entry of your wrangler config)
 Other options go to \`wrangler dev\` or \`wrangler deploy\` as they are (--config, --name, --env,
 --port, --dry-run, ...). Your wrangler config (wrangler.toml, wrangler.json or wrangler.jsonc)
 gives the name, the KV namespaces and the rest; its \`main\` is replaced by the generated entry.
@@ -36,8 +36,10 @@ interface Request {
 /**
  * `edgeproxy-workers dev|deploy -c FILE`: checks FILE with the edge's limits, writes a Worker
  * entry that bundles it (under `.wrangler/edgeproxy/` of the current directory), and runs
- * wrangler on it with the project's own wrangler config. In `dev`, the Worker listens on the
- * config's first `listen` address and is rebuilt when FILE changes. Resolves with the exit code.
+ * wrangler on it with the project's own wrangler config, which gives the name and the bindings:
+ * the Worker takes its KV namespace for peer health from them when it starts (kv-binding.ts).
+ * In `dev`, the Worker listens on the config's first `listen` address and is rebuilt when FILE
+ * changes. Resolves with the exit code.
  */
 export async function run(argv: string[]): Promise<number> {
   const request = parseArguments(argv);
@@ -47,25 +49,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!wrangler) return fail("wrangler is not installed here: npm install --save-dev wrangler");
   const config = checkConfig(request.file);
   if (!config) return 1;
-  let project: Awaited<ReturnType<typeof readWranglerConfig>>;
-  try {
-    project = await readWranglerConfig(
-      wrangler,
-      optionValue(request.wranglerArgs, "--config"),
-      optionValue(request.wranglerArgs, "--env", "-e"),
-    );
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  const bindings = project.kv_namespaces.map((kv) => kv.binding);
-  const kvBinding = request.kvBinding ?? (bindings.length === 1 ? (bindings[0] as string) : DEFAULT_KV_BINDING);
-  if (!request.kvBinding && bindings.length > 1 && !bindings.includes(DEFAULT_KV_BINDING)) {
-    return fail(`your wrangler config has several KV namespaces (${bindings.join(", ")}): name the one for peer health with --kv-binding`);
-  }
   const entry = entryPath(cwd, request.file);
-  writeEntry(entry, request.file, config.text, kvBinding);
-  const args = wranglerArguments(request, entry, config.config, project.configPath !== undefined);
-  const stopWatching = request.mode === "dev" ? watchConfig(request.file, entry, kvBinding) : () => {};
+  writeEntry(entry, request.file, config.text, request.kvBinding);
+  const hasConfig = optionValue(request.wranglerArgs, "--config") !== undefined || hasWranglerConfig(cwd);
+  const args = wranglerArguments(request, entry, config.config, hasConfig);
+  const stopWatching = request.mode === "dev" ? watchConfig(request.file, entry, request.kvBinding) : () => {};
   const code = await runWrangler(wrangler, args);
   stopWatching();
   return code;
@@ -119,14 +107,15 @@ function entryPath(cwd: string, file: string): string {
 }
 
 /** The generated Worker: FILE's text inside the bundle, compiled when an isolate loads it. */
-function writeEntry(entry: string, file: string, text: string, kvBinding: string): void {
+function writeEntry(entry: string, file: string, text: string, kvBinding: string | null): void {
   const refreshMs = Number(process.env.EDGEPROXY_KV_REFRESH_MS) || 10_000;
+  const options = kvBinding === null ? { kvRefreshMs: refreshMs } : { kvBinding, kvRefreshMs: refreshMs };
   mkdirSync(dirname(entry), { recursive: true });
   writeFileSync(
     entry,
     `// Written by edgeproxy-workers from ${file}: the nginx config, bundled as text.
 import { createWorker } from ${JSON.stringify(WORKER_MODULE)};
-export default createWorker(${JSON.stringify(text)}, ${JSON.stringify(file)}, { kvBinding: ${JSON.stringify(kvBinding)}, kvRefreshMs: ${refreshMs} });
+export default createWorker(${JSON.stringify(text)}, ${JSON.stringify(file)}, ${JSON.stringify(options)});
 `,
   );
 }
@@ -148,7 +137,7 @@ function wranglerArguments(request: Request, entry: string, config: Config, hasW
 }
 
 /** In dev: a changed FILE that loads is written into the entry again, and wrangler rebuilds; one that does not is reported. */
-function watchConfig(file: string, entry: string, kvBinding: string): () => void {
+function watchConfig(file: string, entry: string, kvBinding: string | null): () => void {
   watchFile(file, { interval: 300 }, () => {
     const checked = checkConfig(file);
     if (checked) writeEntry(entry, file, checked.text, kvBinding);
@@ -157,9 +146,9 @@ function watchConfig(file: string, entry: string, kvBinding: string): () => void
 }
 
 /** Runs wrangler on this Node (its shebang would find the system's, which may be too old). */
-function runWrangler(wrangler: Wrangler, args: readonly string[]): Promise<number> {
+function runWrangler(wrangler: string, args: readonly string[]): Promise<number> {
   const path = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
-  const child = spawn(process.execPath, [wrangler.bin, ...args], {
+  const child = spawn(process.execPath, [wrangler, ...args], {
     stdio: "inherit",
     env: { ...process.env, PATH: path, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false" },
   });

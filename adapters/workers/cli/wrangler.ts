@@ -1,51 +1,33 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join } from "node:path";
 
-/** The part of wrangler's own config reader the command line uses. */
-interface WranglerApi {
-  unstable_readConfig(args: { config?: string; env?: string }, options?: { hideWarnings?: boolean }): WranglerConfig;
-}
-
-/** What the command line reads from the project's wrangler config. */
-export interface WranglerConfig {
-  /** The config file wrangler found (or was given); undefined when there is none. */
-  readonly configPath: string | undefined;
-  readonly name: string | undefined;
-  readonly kv_namespaces: readonly { readonly binding: string }[];
-}
-
-/** A wrangler install: its command-line script, and its package to read configs with. */
-export interface Wrangler {
-  readonly bin: string;
-  readonly module: string;
-}
+/** wrangler's config files, in the order wrangler prefers them. */
+const CONFIG_NAMES = ["wrangler.json", "wrangler.jsonc", "wrangler.toml"];
 
 /**
  * The project's own wrangler (resolved from `dir`, as `npx wrangler` finds it), else the one
- * installed beside edgeproxy; null when there is none.
+ * installed beside edgeproxy: the path of its command-line script, or null when there is none.
  */
-export function findWrangler(dir: string): Wrangler | null {
+export function findWrangler(dir: string): string | null {
   for (const base of [join(dir, "package.json"), import.meta.filename]) {
+    const require = createRequire(base);
+    let manifest: string;
     try {
-      const require = createRequire(base);
-      const pkg = require.resolve("wrangler/package.json");
-      const bin = (require("wrangler/package.json") as { bin: Record<string, string> }).bin.wrangler as string;
-      return { bin: join(pkg, "..", bin), module: require.resolve("wrangler") };
-    } catch {}
+      manifest = require.resolve("wrangler/package.json");
+    } catch {
+      continue; // Not installed here: try the next place.
+    }
+    const bin = (require(manifest) as { bin: Record<string, string> }).bin.wrangler as string;
+    return join(dirname(manifest), bin);
   }
   return null;
 }
 
-/**
- * Reads the project's wrangler config (wrangler.json, wrangler.jsonc or wrangler.toml, found as
- * wrangler finds it, or `config`) with wrangler's own reader, so that environments and defaults
- * are wrangler's.
- */
-export async function readWranglerConfig(wrangler: Wrangler, config: string | undefined, env: string | undefined): Promise<WranglerConfig> {
-  const api = (await import(pathToFileURL(wrangler.module).href)) as Partial<WranglerApi>;
-  if (typeof api.unstable_readConfig !== "function") {
-    throw new Error("this wrangler cannot read its config for edgeproxy (no unstable_readConfig): pass --kv-binding NAME");
+/** Whether wrangler will find a config of the project's own: in `dir` or a folder above it, as wrangler looks. */
+export function hasWranglerConfig(dir: string): boolean {
+  for (let at = dir; ; at = dirname(at)) {
+    if (CONFIG_NAMES.some((name) => existsSync(join(at, name)))) return true;
+    if (dirname(at) === at) return false;
   }
-  return api.unstable_readConfig({ ...(config ? { config } : {}), ...(env ? { env } : {}) }, { hideWarnings: true });
 }
