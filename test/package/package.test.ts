@@ -197,8 +197,11 @@ export const resolved: [IsAny<typeof worker.fetch>, IsAny<typeof main>, IsAny<ty
   describe("the same Hono app", () => {
     let nginx: RunningProxy;
     let nginxSaw: SeenRequest;
+    /** A port nothing listens on: the first peer of the app's `flaky` upstream. */
+    let refused: number;
 
     beforeAll(async () => {
+      refused = await freePort();
       nginx = await startNginx((port) => upstreamConfig(backend.port).replace("{{port}}", String(port)));
       await get(nginx.port, "/api/items?x=1", [`Host: 127.0.0.1:${nginx.port}`]);
       nginxSaw = lastSeen();
@@ -206,7 +209,9 @@ export const resolved: [IsAny<typeof worker.fetch>, IsAny<typeof main>, IsAny<ty
         "hono/app.ts": `import { Hono } from "hono";
 import { edgeproxy } from "edgeproxy/hono";
 
-const config = ${JSON.stringify(upstreamConfig(backend.port).replace("    listen 127.0.0.1:{{port}};\n", ""))};
+const config = ${JSON.stringify(`${upstreamConfig(backend.port).replace("    listen 127.0.0.1:{{port}};\n", "")}
+upstream flaky { server 127.0.0.1:${refused} max_fails=1; server 127.0.0.1:${backend.port}; }
+server { server_name flaky.test; location / { proxy_pass http://flaky; } }`)};
 
 /** The app of the README: nginx's locations first, the app's own routes for the rest. */
 export function createApp(): Hono {
@@ -263,7 +268,7 @@ export default createApp();
       },
     ];
 
-    test.each(runtimes)("proxies nginx's locations and hands the rest to Hono on $runtime", async ({ command, ready, exact }) => {
+    test.each(runtimes)("proxies nginx's locations and hands the rest to Hono on $runtime", async ({ runtime, command, ready, exact }) => {
       const port = await freePort();
       const args = command(port);
       if (ready) args.push("--inspector-port", String(await freePort()));
@@ -290,6 +295,13 @@ export default createApp();
       // nginx's 301 for /api names the port the client used (a connection's local port of 0 gave :0).
       const redirect = await get(port, "/api", host);
       expect([redirect.status, header(redirect, "location")]).toEqual([301, `http://127.0.0.1:${port}/api/`]);
+
+      // A refusing peer is passed over, and on Workers its failure goes to the project's KV namespace.
+      expect((await get(port, "/flaky", ["Host: flaky.test"])).body.toString()).toBe("app\n");
+      if (runtime.startsWith("workerd")) {
+        await expectEventually(() => app.output().includes("KV put "));
+        expect(app.output()).not.toContain("no Workers KV binding");
+      }
     });
   });
 });
