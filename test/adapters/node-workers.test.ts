@@ -1,12 +1,35 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
 import { get, rawRequest } from "../support/client.ts";
-import { startEdgeproxyMain, wrapConfig } from "../support/proxies.ts";
+import { startEdgeproxyMain, tempDir, wrapConfig } from "../support/proxies.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
 import { waitFor } from "../support/wait.ts";
 
 describe("worker_processes on Node", () => {
+  test("SIGUSR1 reopens the access log in every thread, and the pid file is the main thread's", async () => {
+    const logs = tempDir("logs");
+    const log = `${logs}/access.log`;
+    const proxy = await startEdgeproxyMain(
+      "worker_processes 2;",
+      (port) => `access_log ${log};\nserver { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }`,
+    );
+    try {
+      expect(readFileSync(`${proxy.dir}/nginx.pid`, "utf8")).toBe(`${proxy.pid}\n`);
+      for (let i = 0; i < 20; i++) await get(proxy.port, `/before-${i}`);
+      await waitFor(async () => (readFileSync(log, "utf8").match(/GET \/before-/g) ?? []).length === 20);
+      renameSync(log, `${log}.1`);
+      process.kill(proxy.pid, "SIGUSR1");
+      await waitFor(async () => existsSync(log));
+      // SO_REUSEPORT spreads the connections: both threads write their lines to the new file.
+      for (let i = 0; i < 20; i++) await get(proxy.port, `/after-${i}`);
+      await waitFor(async () => (readFileSync(log, "utf8").match(/GET \/after-/g) ?? []).length === 20);
+      expect(readFileSync(`${log}.1`, "utf8")).not.toContain("/after-");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test("two threads accept on one port, and max_fails counts across both, as nginx's zone shares it", async () => {
     const healthy = await startBackend("healthy", undefined, { keepAlive: true });
     let deadAttempts = 0;
