@@ -7,6 +7,7 @@
  */
 import { type Config, createProxy, type Logger } from "../../core/index.ts";
 import { type Running, runCommandLine, type Started, shutdownGraceMs } from "../node/command-line.ts";
+import { openConfigFiles } from "../node/config-files.ts";
 import { reopenLogFiles } from "../node/log-files.ts";
 import { runUntilSignalled } from "../node/process-signals.ts";
 import { bunCapabilities } from "./capabilities.ts";
@@ -18,14 +19,14 @@ export type { Running, Started } from "../node/command-line.ts";
 async function startBun(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health and cached connections.
   const caps = bunCapabilities(log);
-  caps.accessLog.open(config);
+  openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log, config);
   server.listen(config.listens);
   return {
     reload: async (next) => {
-      caps.accessLog.open(next);
+      openConfigFiles(next, caps.accessLog);
       const replacement = createProxy(next, caps);
       server.update(next.listens, next);
       proxy = replacement;

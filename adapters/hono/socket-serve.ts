@@ -12,6 +12,7 @@ import {
   parseConfigText,
 } from "../../core/index.ts";
 import type { FileAccessLog } from "../node/access-log.ts";
+import { openConfigFiles } from "../node/config-files.ts";
 import { resolveHost } from "../node/load-config.ts";
 import { configuredLogger } from "../node/logger.ts";
 import { asNginxConf, type EdgeproxyOptions, type ProxyConfig, type Serve, type Served } from "./middleware.ts";
@@ -31,7 +32,7 @@ export function socketServe(capabilities: MakeCapabilities, ends: (c: Context) =
     const routing = typeof input === "string" ? compileText(input, options) : { config: input, tree: null };
     const log = options.log ?? configuredLogger(routing.config);
     const caps = capabilities(log);
-    caps.accessLog.open(routing.config);
+    openConfigFiles(routing.config, caps.accessLog);
     let proxy: EdgeProxy | null = routing.tree ? null : createProxy(routing.config, caps);
     const ready = routing.tree
       ? compileConfig(routing.tree, { resolveHost }).then((config) => {

@@ -10,7 +10,7 @@ import { type LogFile, logFile } from "./log-files.ts";
 export class FileAccessLog implements AccessLogSink {
   readonly #files = new Map<string, LogFile | NodeJS.WriteStream>();
 
-  /** Opens every access_log file `config` names (throws OpenFailedError), keeping those open already. */
+  /** Opens every access_log file `config` names (throws FileCallError), keeping those open already. */
   open(config: Config): void {
     for (const path of accessLogPaths(config)) this.#file(path);
   }

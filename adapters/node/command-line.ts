@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Config, Logger } from "../../core/index.ts";
 import { FileAccessLog } from "./access-log.ts";
-import { blockErrorLogs } from "./config-files.ts";
+import { blockErrorLogs, openConfigFiles } from "./config-files.ts";
 import { configErrorMessage, type LoadedConfig, loadConfig } from "./load-config.ts";
 import { checkAppendable } from "./log-files.ts";
 import { configuredLogger, errorLogger } from "./logger.ts";
@@ -113,7 +113,7 @@ function sendSignal(out: Console, loaded: LoadedConfig, name: NonNullable<Option
 
 /**
  * `-t` / `-T`: the config loaded; now open what starting would open (its error and access
- * logs, the pid file), as nginx -t does, and print the files read under -T.
+ * logs, its temp directories, the pid file), as nginx -t does, and print the files read under -T.
  */
 function test(out: Console, options: Options, source: ConfigFile, loaded: LoadedConfig): number {
   const file = source.path;
@@ -121,7 +121,7 @@ function test(out: Console, options: Options, source: ConfigFile, loaded: Loaded
   try {
     configuredLogger(loaded.config, source.errorLog);
     for (const target of blockErrorLogs(loaded.config)) errorLogger(target);
-    new FileAccessLog().open(loaded.config);
+    openConfigFiles(loaded.config, new FileAccessLog());
     if (loaded.pidPath !== null) checkAppendable(loaded.pidPath);
   } catch (error) {
     return failed(out, options, file, configErrorMessage(error));

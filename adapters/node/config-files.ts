@@ -1,4 +1,5 @@
 import type { Config, ErrorLogTarget, Location, Settings } from "../../core/index.ts";
+import { makeTempPaths } from "./spool.ts";
 
 /** The settings of every block of a config: each server's and each location's, nested ones too. */
 function allSettings(config: Config): Settings[] {
@@ -22,4 +23,19 @@ export function accessLogPaths(config: Config): Set<string> {
 /** Every `error_log` set below main (http, server, location). */
 export function blockErrorLogs(config: Config): ErrorLogTarget[] {
   return allSettings(config).flatMap((s) => (s.errorLog ? [s.errorLog] : []));
+}
+
+/** Every `client_body_temp_path` of a config. */
+export function bodyTempPaths(config: Config): Set<string> {
+  return new Set(allSettings(config).flatMap((s) => (s.clientBodyTempPath === null ? [] : [s.clientBodyTempPath])));
+}
+
+/**
+ * What a config makes the process open when it loads, beside its error logs, as nginx does at
+ * load: the `access_log` files and the `client_body_temp_path` directories. Throws nginx's
+ * `open()` / `mkdir()` failure, so the start, `-t` or the reload fails instead of a request.
+ */
+export function openConfigFiles(config: Config, accessLog: { open(config: Config): void }): void {
+  accessLog.open(config);
+  makeTempPaths(bodyTempPaths(config));
 }

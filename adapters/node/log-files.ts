@@ -1,13 +1,13 @@
 import { closeSync, createWriteStream, openSync, type WriteStream } from "node:fs";
 import { resolve } from "node:path";
-import { describeSystemError, OpenFailedError } from "./system-error.ts";
+import { describeSystemError, FileCallError } from "./system-error.ts";
 
-/** Opens `path` for appending, as nginx opens its logs (O_APPEND|O_CREAT, 0644); throws OpenFailedError. */
+/** Opens `path` for appending, as nginx opens its logs (O_APPEND|O_CREAT, 0644); throws FileCallError. */
 export function openForAppend(path: string): number {
   try {
     return openSync(path, "a", 0o644);
   } catch (error) {
-    throw new OpenFailedError(path, error);
+    throw new FileCallError("open", path, error);
   }
 }
 
@@ -47,7 +47,7 @@ export class LogFile {
 /** Every log file this thread has open, by path: a reload, or two blocks naming one file, share it. */
 const open = new Map<string, LogFile>();
 
-/** The log file at `path`, opened now if it is not open yet (throws OpenFailedError). */
+/** The log file at `path`, opened now if it is not open yet (throws FileCallError). */
 export function logFile(path: string): LogFile {
   let file = open.get(path);
   if (!file) {

@@ -34,7 +34,7 @@ export function isStderr(path: string): boolean {
 /**
  * An `error_log`: lines at or above its level, appended to its file, or to stderr. The file is
  * opened now, as nginx opens its logs at load: a path that cannot be written fails the load
- * (OpenFailedError), not the first error.
+ * (FileCallError), not the first error.
  */
 export function errorLogger(target: ErrorLogTarget): Logger {
   const min = RANK[target.level];

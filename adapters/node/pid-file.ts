@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { constants } from "node:os";
 import { resolve } from "node:path";
-import { describeSystemError, OpenFailedError } from "./system-error.ts";
+import { describeSystemError, FileCallError } from "./system-error.ts";
 
 /** The signals `-s` sends, as nginx maps them (`ngx_signal_process()`). */
 export const SIGNALS = { stop: "SIGTERM", quit: "SIGQUIT", reopen: "SIGUSR1", reload: "SIGHUP" } as const;
@@ -18,7 +18,7 @@ export function writePidFile(path: string): void {
   try {
     fd = openSync(path, "w", 0o644);
   } catch (error) {
-    throw new OpenFailedError(path, error);
+    throw new FileCallError("open", path, error);
   }
   try {
     writeSync(fd, `${process.pid}\n`);

@@ -1,6 +1,7 @@
 import { type Config, createProxy, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
 import { type Running, shutdownGraceMs } from "./command-line.ts";
+import { openConfigFiles } from "./config-files.ts";
 import { reopenLogFiles } from "./log-files.ts";
 import { NodeServer, type Sharing } from "./server.ts";
 
@@ -16,14 +17,14 @@ export async function serve(
   sharing?: Sharing,
 ): Promise<Running> {
   const caps = nodeCapabilities(log, failures);
-  caps.accessLog.open(config);
+  openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new NodeServer(() => proxy, log, config, sharing);
   await server.listen(config.listens);
   return {
     reload: async (next) => {
-      caps.accessLog.open(next);
+      openConfigFiles(next, caps.accessLog);
       const replacement = createProxy(next, caps);
       await server.update(next.listens, next);
       proxy = replacement;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { threadId } from "node:worker_threads";
 import type { BodySpool, BodyStream, SpoolFile } from "../../core/index.ts";
+import { FileCallError } from "./system-error.ts";
 
 let counter = 0;
 
@@ -14,6 +15,23 @@ const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 
 /** Directories already made for `client_body_temp_path`: made once, not per request. */
 const madeDirs = new Set<string>();
+
+/**
+ * Makes the `client_body_temp_path` directories when a config loads, as nginx's
+ * `ngx_create_paths()` does: one level (the parent must exist), an existing one is fine, and
+ * one that cannot be made fails the load with nginx's `mkdir() "..." failed`.
+ */
+export function makeTempPaths(paths: Iterable<string>): void {
+  for (const path of paths) {
+    if (madeDirs.has(path)) continue;
+    try {
+      mkdirSync(path, 0o700);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new FileCallError("mkdir", path, error);
+    }
+    madeDirs.add(path);
+  }
+}
 
 /**
  * Request bodies above `client_body_buffer_size` in temp files, as nginx keeps them, and with

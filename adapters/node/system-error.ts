@@ -51,13 +51,13 @@ function capitalised(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A file that cannot be opened, worded as nginx's `open() "/path" failed (13: Permission denied)`. */
-export class OpenFailedError extends Error {
+/** A file call that failed on a path, worded as nginx's `open() "/path" failed (13: Permission denied)`. */
+export class FileCallError extends Error {
   readonly path: string;
 
-  constructor(path: string, cause: unknown) {
-    super(`open() "${resolve(path)}" failed (${describeSystemError(cause)})`, { cause });
-    this.name = "OpenFailedError";
+  constructor(call: "open" | "mkdir", path: string, cause: unknown) {
+    super(`${call}() "${resolve(path)}" failed (${describeSystemError(cause)})`, { cause });
+    this.name = "FileCallError";
     this.path = path;
   }
 }

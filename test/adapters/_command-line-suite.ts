@@ -107,12 +107,13 @@ export function commandLineSuite(name: string, command: string[]): void {
       expect([quiet.status, quiet.stderr]).toEqual([0, nginx(["-t", "-q", "-p", `${dir}/`, "-c", file]).stderr]);
     });
 
-    test("-t opens the access_log, error_log and pid files, and fails as nginx when one cannot be opened", () => {
+    test("-t opens the access_log, error_log and pid files and makes the temp directories, and fails as nginx when one cannot be", () => {
       const cases = [
         (dir: string) => wrapConfig(dir, `server { listen 127.0.0.1:1; access_log ${dir}/missing/access.log; }`),
         (dir: string) => wrapConfig(dir, `server { listen 127.0.0.1:1; error_log ${dir}/missing/error.log; }`),
         (dir: string) => wrapConfig(dir, `server { listen 127.0.0.1:1; location / { access_log ${dir}/missing/a.log combined; } }`),
         (dir: string) => wrapConfig(dir, "").replace(`pid ${dir}/nginx.pid;`, `pid ${dir}/missing/x.pid;`),
+        (dir: string) => wrapConfig(dir, `server { listen 127.0.0.1:1; location / { client_body_temp_path ${dir}/missing/body; } }`),
       ];
       for (const config of cases) {
         const dir = tempDir("cli");
