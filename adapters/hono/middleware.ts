@@ -7,7 +7,7 @@ import { ANY_LISTEN, type Config, type ConnectionInfo, createRouteCheck, type Lo
  */
 export type ProxyConfig = string | Config;
 
-/** A whole nginx.conf for `text`: the contents of an `http` block are wrapped in one (same lines). */
+/** A whole nginx.conf for `text`: the contents of an `http` block get `events {}` and an `http` block around them, on the same lines. */
 export function asNginxConf(text: string, name: string): string {
   return parseConfigText(text, name).some((d) => d.name === "http") ? text : `events {} http { ${text}\n}`;
 }
