@@ -1,8 +1,8 @@
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { get } from "../support/client.ts";
 import { freePort, ROOT, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
 import { waitFor } from "../support/wait.ts";
@@ -55,9 +55,19 @@ export function commandLineSuite(name: string, command: string[]): void {
     const [cmd, ...rest] = argv as [string, ...string[]];
     return ran(spawnSync(cmd, rest, { encoding: "utf8", timeout: 15_000 }));
   };
+  /** Every directory this suite made, removed after it. */
+  const made: string[] = [];
+  const scratch = (prefix: string) => {
+    const dir = tempDir(prefix);
+    made.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
   /** A config file in a fresh directory: main-level lines, then wrapConfig's with `http`. */
   const configIn = (http: string, main = ""): { dir: string; file: string } => {
-    const dir = tempDir("cli");
+    const dir = scratch("cli");
     const file = join(dir, "edgeproxy.conf");
     writeFileSync(file, `${main}${wrapConfig(dir, http.replaceAll("{{dir}}", dir))}`);
     return { dir, file };
@@ -116,7 +126,7 @@ export function commandLineSuite(name: string, command: string[]): void {
         (dir: string) => wrapConfig(dir, `server { listen 127.0.0.1:1; location / { client_body_temp_path ${dir}/missing/body; } }`),
       ];
       for (const config of cases) {
-        const dir = tempDir("cli");
+        const dir = scratch("cli");
         const file = join(dir, "edgeproxy.conf");
         writeFileSync(file, config(dir));
         const ours = edge(["-t", "-c", file]);
@@ -149,7 +159,7 @@ export function commandLineSuite(name: string, command: string[]): void {
     });
 
     test("-p is where relative paths start: -c, access_log and pid", async () => {
-      const dir = tempDir("prefix");
+      const dir = scratch("prefix");
       const port = await freePort();
       mkdirSync(join(dir, "conf"));
       mkdirSync(join(dir, "logs"));
@@ -157,7 +167,7 @@ export function commandLineSuite(name: string, command: string[]): void {
         join(dir, "conf", "edgeproxy.conf"),
         `pid logs/edgeproxy.pid;\nevents {}\nhttp { access_log logs/access.log; server { listen 127.0.0.1:${port}; location / { return 200 "p\\n"; } } }\n`,
       );
-      const elsewhere = tempDir("cwd");
+      const elsewhere = scratch("cwd");
       expect(nginx(["-t", "-q", "-p", dir, "-c", "conf/edgeproxy.conf"]).status).toBe(0);
       expect(edge(["-t", "-q", "-p", dir, "-c", "conf/edgeproxy.conf"], { cwd: elsewhere }).status).toBe(0);
       const proxy = await startEdgeproxyAt(command, port, dir, ["-p", dir, "-c", "conf/edgeproxy.conf"], elsewhere);
@@ -245,9 +255,9 @@ export function commandLineSuite(name: string, command: string[]): void {
     });
 
     test.skipIf(!IS_ROOT)("bind and open failures of an unprivileged user name the address or path as nginx does", () => {
-      const dir = tempDir("nobody");
+      const dir = scratch("nobody");
       chmodSync(dir, 0o777);
-      const locked = tempDir("locked");
+      const locked = scratch("locked");
       chmodSync(locked, 0o700);
       const cases = [
         "server { listen 127.0.0.1:80; }",

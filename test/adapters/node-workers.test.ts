@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
 import { get, rawRequest } from "../support/client.ts";
@@ -27,6 +27,7 @@ describe("worker_processes on Node", () => {
       expect(readFileSync(`${log}.1`, "utf8")).not.toContain("/after-");
     } finally {
       await proxy.stop();
+      rmSync(logs, { recursive: true, force: true });
     }
   });
 
