@@ -159,6 +159,29 @@ export default createWorker(config, "edge.conf");
     expect(p.output()).not.toContain("no Workers KV binding");
   });
 
+  test("edgeproxy-workers deploy -c FILE bundles the config with the project's wrangler.toml (--dry-run)", () => {
+    // edge.conf is the test before's.
+    const r = spawnSync("npx", ["edgeproxy-workers", "deploy", "-c", "edge.conf", "--dry-run", "--outdir", join(project, ".dry-run")], {
+      cwd: project,
+      env: { ...process.env, PATH, WRANGLER_SEND_METRICS: "false" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("env.PEER_HEALTH");
+    const bundle = readFileSync(join(project, ".dry-run", "entry.js"), "utf8");
+    expect(bundle).toContain("upstream backend { server 127.0.0.1:");
+    // A bad file stops before wrangler, with its line.
+    writeFiles(project, { "bad.conf": "events {}\nhttp {\n  upstream u { server unix:/run/app.sock; }\n}\n" });
+    const bad = spawnSync("npx", ["edgeproxy-workers", "deploy", "-c", "bad.conf", "--dry-run"], {
+      cwd: project,
+      env: { ...process.env, PATH },
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`edgeproxy: [emerg] ${join(project, "bad.conf")}:3: unix sockets are not available on Cloudflare Workers`);
+  });
+
   test("type-checks a consumer of every entry, and the README's Hono example, with tsc --init's defaults", () => {
     writeFiles(project, {
       "typed/consumer.ts": `import { compileConfigSync, type Config, createProxy, parseConfigText } from "edgeproxy";
