@@ -82,8 +82,6 @@ export type UpstreamResult =
       readonly kind: "response";
       readonly status: number;
       readonly reason: string;
-      /** The upstream sent no status line: nginx passes such a reply on as HTTP/0.9. */
-      readonly isHttp09: boolean;
       /** The upstream's headers as received (framing ones included: the core drops them). */
       readonly headers: HeaderPairs;
       /**

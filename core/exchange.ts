@@ -85,8 +85,6 @@ export type ProxyResponse =
        * stream then goes chunked, or ends with the connection).
        */
       readonly contentLength: number | null;
-      /** Send the body alone, no status line or headers, then close (nginx relaying HTTP/0.9). */
-      readonly isHttp09?: boolean;
       /** Close the client connection after this response (nginx does after 400, 413, ...). */
       readonly closeConnection: boolean;
       /** Called once the response is written or abandoned: releases spool files, sockets. */

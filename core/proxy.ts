@@ -244,8 +244,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       headers: buildResponseHeaders(plan.response, response.headers, ctx, hadHost),
       body: response.body,
       contentLength: response.contentLength,
-      closeConnection: response.isHttp09,
-      isHttp09: response.isHttp09,
+      closeConnection: false,
       done: () => {
         finish();
         releaseBody(buffered);

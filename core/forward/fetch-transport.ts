@@ -60,7 +60,6 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           kind: "response",
           status: res.status,
           reason: res.statusText,
-          isHttp09: false,
           headers: pairs,
           contentLength: declaredLength(res.status, length),
           body: whole ? await readWhole(res.body as ReadableStream<Uint8Array>, controller, req.readTimeoutMs) : readBody(res.body),

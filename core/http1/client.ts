@@ -106,7 +106,6 @@ export class Http1Transport implements Transport {
       kind: "response",
       status: head.status,
       reason: head.reason,
-      isHttp09: head.httpVersion === "0.9",
       headers: head.headers,
       contentLength: head.contentLength,
       body: whole ? await readWhole(conn, framing.length, rest, release, log) : readBody(conn, framing, rest, release, log),

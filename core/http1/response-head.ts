@@ -5,7 +5,7 @@ import { latin1String } from "./latin1.ts";
 export interface ResponseHead {
   readonly status: number;
   readonly reason: string;
-  /** `"1.0"`, `"1.1"`, or `"0.9"` for a reply without a status line. */
+  /** `"1.0"`, or `"1.1"` for any later version. */
   readonly httpVersion: string;
   readonly headers: HeaderPairs;
   readonly framing: ResponseFraming;
@@ -43,10 +43,9 @@ const NO_BYTES = new Uint8Array(0);
  * of the framing headers (1.23.0; nginx 1.22 relayed what they said, which let one upstream
  * response be read two ways):
  *
- * - a reply whose first bytes are not `HTTP/` is HTTP/0.9: its bytes are the body, until the
- *   upstream closes; one that starts so but whose status line nginx cannot read is
- *   `invalid_header` (nginx 1.22 relays it raw as HTTP/0.9 too, and to an HTTP/1.x client those
- *   bytes can frame a response, or two, of the upstream's making);
+ * - a reply without a status line nginx reads is `invalid_header`, known at its first byte
+ *   that cannot belong to one: nginx relays such a reply raw as HTTP/0.9, and to an HTTP/1.x
+ *   client raw bytes can be read as a response, or two, of the upstream's making;
  * - header lines end at LF (CRs before it dropped); a name is any bytes above a space but `:`
  *   and DEL; a NUL, or a CR not followed by the line end, in a value is `invalid_header`, and so
  *   is a line that starts with a space (obs-fold) or holds only CRs;
@@ -80,7 +79,6 @@ export class ResponseHeadParser {
   /** Feeds received bytes. */
   push(chunk: Uint8Array): ResponseHeadRead {
     const work = this.#append(chunk);
-    if (this.#status === null && this.#consumed === 0 && !startsLikeHttp(work)) return { kind: "head", head: http09(), rest: work };
     let at = this.#scanned;
     for (;;) {
       const lf = work.indexOf(LF, at);
@@ -263,7 +261,7 @@ const STATUS_LINE_PREFIX = /^(?:H(?:T(?:T(?:P(?:\/(?:[1-9](?:\d?(?:\.(?:\d(?:\d?
 /**
  * `HTTP/major.minor SP+ NNN [SP reason]` as `ngx_http_parse_status_line()` takes it: a major
  * version 1-99 and a minor one up to 99, spaces before exactly three status digits, then a
- * space (IIS's `403.1` dot too) or the end. Null when nginx would fall back to HTTP/0.9.
+ * space (IIS's `403.1` dot too) or the end. Null for anything else.
  */
 function readStatusLine(line: string): StatusLine | null {
   const m = STATUS_LINE.exec(line);
@@ -272,28 +270,9 @@ function readStatusLine(line: string): StatusLine | null {
   return { status: Number(m[3]), reason: m[4] === " " ? (m[5] as string) : "", httpVersion: isHttp10 ? "1.0" : "1.1" };
 }
 
-/** Whether the first bytes of a reply are, or could still become, `HTTP/`. */
-function startsLikeHttp(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.byteLength, 5);
-  for (let i = 0; i < n; i++) if (bytes[i] !== "HTTP/".charCodeAt(i)) return false;
-  return true;
-}
-
 /** Whether these first bytes of a reply can still become a status line nginx reads. */
 function couldBeStatusLine(start: string): boolean {
   const lf = start.indexOf("\n");
   const line = lf < 0 ? start : start.slice(0, lf);
   return STATUS_LINE_PREFIX.test(line.replace(/\r+$/, ""));
-}
-
-function http09(): ResponseHead {
-  return {
-    status: 200,
-    reason: "OK",
-    httpVersion: "0.9",
-    headers: [],
-    framing: { kind: "close" },
-    contentLength: null,
-    isPersistent: false,
-  };
 }

@@ -35,8 +35,8 @@ const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connect
  */
 export async function writeResponse(conn: Http1Connection, res: Answer, req: Answering, log: Logger): Promise<boolean> {
   const body = res.body;
-  if (res.isHttp09 || req.httpVersion === "0.9") {
-    // HTTP/0.9: the body alone, then close (nginx relaying an HTTP/0.9 upstream, or answering one).
+  if (req.httpVersion === "0.9") {
+    // An HTTP/0.9 request is answered with the body alone, then the close.
     try {
       if (body instanceof Uint8Array) await conn.write(body);
       else if (body !== null) for await (const chunk of body) await conn.write(chunk);

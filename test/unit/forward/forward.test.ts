@@ -35,7 +35,6 @@ function scripted(script: Record<number, UpstreamResult["kind"] | "timeout">) {
             kind: "response",
             status: 200,
             reason: "OK",
-            isHttp09: false,
             headers: [["X-Port", String(port)]],
             body: (async function* () {})(),
             contentLength: null,
