@@ -158,7 +158,7 @@ export class RequestHeadParser {
 
   /** No LF in what arrived: keep the unfinished line, unless nginx would refuse it already. */
   #wait(work: Uint8Array): RefusedHead | null {
-    const refusal = this.#fit(this.#base + work.byteLength - 1);
+    const refusal = this.#fit(this.#base + work.byteLength - 1) ?? this.#judgeUnfinished(work);
     if (refusal) return refusal;
     // Only the unfinished line is kept: complete lines were read into strings already.
     const keepFrom = this.#lineStart - this.#base;
@@ -187,6 +187,20 @@ export class RequestHeadParser {
       return this.#refuse(494, reason);
     }
     return null;
+  }
+
+  /**
+   * nginx reads byte by byte and refuses at the first byte no request line or header line can
+   * have, without waiting for the line's end: so does this, for the bytes that came so far.
+   */
+  #judgeUnfinished(work: Uint8Array): RefusedHead | null {
+    if (this.#isBlank) return null;
+    const from = this.#lineStart - this.#base;
+    const text = latin1String(work, from, Math.min(work.byteLength, from + 256));
+    if (this.#requestLine === null) {
+      return isRequestLinePrefix(text) ? null : this.#refuse(400, "client sent invalid request", partialRequestLine(text));
+    }
+    return isHeaderLinePrefix(text) ? null : this.#refuse(400, `client sent invalid header line: "${text.slice(0, 16)}..."`);
   }
 
   /** The unfinished line as far as one large buffer holds it (nginx logs a 414's line so). */
@@ -275,6 +289,61 @@ function readHeaderLine(text: string, limits: HeadLimits): [string, string] | "i
   }
   if (isInvalid && limits.ignoreInvalidHeaders) return "ignored";
   return [name, text.slice(i, end)];
+}
+
+/**
+ * Whether the start of a request line can still become one nginx reads: method bytes, then
+ * spaces, then a target that starts with `/` or a letter, and no control byte (a CR only as the
+ * last byte, where its LF may follow).
+ */
+function isRequestLinePrefix(text: string): boolean {
+  let i = 0;
+  while (i < text.length && isMethodByte(text.charCodeAt(i))) i++;
+  if (i === text.length) return true;
+  if (i === 0 || text.charCodeAt(i) !== 0x20) return false;
+  while (i < text.length && text.charCodeAt(i) === 0x20) i++;
+  if (i === text.length) return true;
+  const first = text.charCodeAt(i) | 0x20;
+  if (text.charCodeAt(i) !== 0x2f && (first < 0x61 || first > 0x7a)) return false;
+  return hasNoStrayControl(text, i);
+}
+
+/** Whether the start of a header line can still become one nginx reads (CR only where its LF may follow). */
+function isHeaderLinePrefix(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (text.length === 1 && first === CR) return true;
+  if (first <= 0x20 || first === 0x7f || first === 0x3a) return false;
+  const colon = text.indexOf(":");
+  const nameEnd = colon < 0 ? text.length : colon;
+  for (let i = 0; i < nameEnd; i++) {
+    const c = text.charCodeAt(i);
+    if ((c <= 0x20 || c === 0x7f) && !(c === CR && isOnlyCrsAfter(text, i))) return false;
+  }
+  if (colon < 0) return true;
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || (c === CR && !isOnlyCrsAfter(text, i))) return false;
+  }
+  return true;
+}
+
+/** No control byte or DEL from `from` on, but CRs that end the text. */
+function hasNoStrayControl(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && !(c === CR && isOnlyCrsAfter(text, i))) || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/** The text from `i` on is CRs only: the line end may still come. */
+function isOnlyCrsAfter(text: string, i: number): boolean {
+  for (let j = i; j < text.length; j++) if (text.charCodeAt(j) !== CR) return false;
+  return true;
+}
+
+function isMethodByte(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d;
 }
 
 /** A header name nginx keeps under `ignore_invalid_headers`. */

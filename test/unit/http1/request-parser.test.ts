@@ -109,6 +109,23 @@ describe("RequestHeadParser", () => {
     }
   });
 
+  test("refuses at the first byte no request line or header line can have, as nginx does, without waiting for the line's end", () => {
+    for (const unfinished of [
+      "gET / HT",
+      "GET \u0001",
+      "GET @x",
+      "GET /a\rb",
+      "GET / HTTP/1.1\r\nHost: a\r\n X",
+      "GET / HTTP/1.1\r\nA\u0001",
+      "GET / HTTP/1.1\r\nA: b\u0000",
+    ]) {
+      expect(read(unfinished), JSON.stringify(unfinished)).toMatchObject({ kind: "refused", status: 400 });
+    }
+    for (const unfinished of ["GET / HTTP/1.1\r", "GET http://a", "GET / HTTP/1.1\r\nHost: a\r\n\r", "GET / HTTP/1.1\r\nX@Y: a\r"]) {
+      expect(read(unfinished), JSON.stringify(unfinished)).toBeNull();
+    }
+  });
+
   test("reads a line whole before judging its name: a bad value is 400 even under a name it would drop", () => {
     expect(read("GET / HTTP/1.1\r\nHost: a\r\nX;A: 1\r2\r\n\r\n")).toMatchObject({ kind: "refused", status: 400 });
     expect(read("GET / HTTP/1.1\r\nHost: a\r\nX;A: 1\u00002\r\n\r\n")).toMatchObject({ kind: "refused", status: 400 });
