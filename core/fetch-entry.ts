@@ -1,4 +1,6 @@
+import type { Logger } from "./capabilities.ts";
 import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import { safeHeaders } from "./forward/fetch-transport.ts";
 import { HeadersIn } from "./http1/headers-in.ts";
 import { isValidHeaderName } from "./http1/request-parser.ts";
 
@@ -30,6 +32,7 @@ export async function fetchThroughHandle(
   request: Request,
   connection: ConnectionInfo,
   rules: HeadRules,
+  log: Logger,
 ): Promise<Response> {
   // `scheme://authority/path?query`: the target starts at the first slash after the authority.
   const url = request.url;
@@ -45,9 +48,9 @@ export async function fetchThroughHandle(
   const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
   const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
   const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size);
-  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method);
+  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method, log);
   const body: BodyStream = request.body ?? emptyBody();
-  return toResponse(await handle(read, body, connection), request.method);
+  return toResponse(await handle(read, body, connection), request.method, log);
 }
 
 /**
@@ -72,7 +75,7 @@ function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number): 
   return { ...line, framing };
 }
 
-function toResponse(res: ProxyResponse, method: string): Response {
+function toResponse(res: ProxyResponse, method: string, log: Logger): Response {
   if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
   const noBody = res.status === 204 || res.status === 304 || method === "HEAD";
   const payload =
@@ -83,7 +86,8 @@ function toResponse(res: ProxyResponse, method: string): Response {
         : toReadableStream(res.body, res.done);
   if (!(payload instanceof ReadableStream) || res.body instanceof Uint8Array) res.done?.();
   // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
-  const headers = res.contentLength !== null && !noBody ? [...res.headers, ["content-length", String(res.contentLength)]] : res.headers;
+  const safe = safeHeaders(res.headers, (name) => log.error(`header "${name}" was not sent to the client: its value holds CR, LF or NUL`));
+  const headers = res.contentLength !== null && !noBody ? [...safe, ["content-length", String(res.contentLength)]] : safe;
   return new Response(payload as ConstructorParameters<typeof Response>[0], {
     status: res.status,
     statusText: res.reason,

@@ -268,7 +268,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   return {
     config,
     handle,
-    fetch: (request, connection) => fetchThroughHandle(handle, refuse, request, connection, config),
+    fetch: (request, connection) => fetchThroughHandle(handle, refuse, request, connection, config, caps.log),
     refused: (head, status, connection) => {
       const response = refuse(status, head, connection);
       if (response.kind === "response") response.done?.();

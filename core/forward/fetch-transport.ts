@@ -2,6 +2,7 @@ import { concatBytes } from "../buffer/concat.ts";
 import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream, HeaderPairs } from "../exchange.ts";
+import { isSafeHeaderValue } from "../http1/request-head.ts";
 
 /** What a Fetch-native platform lends the transport. */
 export interface FetchTransportOptions {
@@ -32,7 +33,9 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         controller.abort();
       }, req.connectTimeoutMs + req.readTimeoutMs);
       // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
-      const headers = req.headers as [string, string][];
+      const headers = safeHeaders(req.headers, (name) =>
+        req.log?.error(`header "${name}" was not sent upstream: its value holds CR, LF or NUL`),
+      );
       const body = fetchBody(req);
       try {
         // Typed loosely: the platforms' RequestInit types differ (duplex).
@@ -73,6 +76,17 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
       }
     },
   };
+}
+
+/** The pairs without those whose value holds CR, LF or NUL (a platform's `Headers` would throw). */
+export function safeHeaders(headers: HeaderPairs, onUnsafe: (name: string) => void): [string, string][] {
+  if (headers.every(([, value]) => isSafeHeaderValue(value))) return headers as [string, string][];
+  const safe: [string, string][] = [];
+  for (const pair of headers) {
+    if (isSafeHeaderValue(pair[1])) safe.push(pair);
+    else onUnsafe(pair[0]);
+  }
+  return safe;
 }
 
 /** What the client is told of the length (`UpstreamResult.contentLength`); the platform framed the body. */

@@ -33,10 +33,10 @@ describe("header injection through variables", () => {
 
   check("leaves out a request header whose variable decodes to CR LF, and logs it", async () => {
     const seen = await observeAll(proxies, [backend], `GET ${INJECTING} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
-    const edge = seen.edgeproxy?.upstream[0];
-    expect(edge?.headers.some(([name]) => name.toLowerCase() === "injected")).toBe(false);
-    expect(edge?.headers.some(([name]) => name === "X-Uri")).toBe(false);
-    expect(edge?.headers).toContainEqual(["X-Kept", "kept"]);
+    // Names compared in lower case: a Fetch platform's Headers lower-cases them.
+    const names = (seen.edgeproxy?.upstream[0]?.headers ?? []).map(([name, value]) => `${name.toLowerCase()}: ${value}`);
+    expect(names.some((line) => line.startsWith("injected") || line.startsWith("x-uri"))).toBe(false);
+    expect(names).toContain("x-kept: kept");
     expect(seen.edgeproxy?.status).toBe(200);
     const edgeproxy = proxies.find((p) => p.name === "edgeproxy");
     if (ADAPTER !== "workers") expect(edgeproxy?.log()).toContain('header "X-Uri" was not sent upstream: its value holds CR, LF or NUL');

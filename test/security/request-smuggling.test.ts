@@ -8,6 +8,12 @@ const check = conformance({
   workers: {
     "answers Content-Length with Transfer-Encoding as nginx does, without reaching the upstream when nginx does not": BECAUSE.edgeFrames,
     "answers two equal Content-Lengths as nginx does, without reaching the upstream when nginx does not": BECAUSE.edgeFrames,
+    "answers TRACE, then a pipelined request as nginx does, without reaching the upstream when nginx does not": BECAUSE.edgeConnections,
+    "answers userinfo in an absolute-form target as nginx does, without reaching the upstream when nginx does not": BECAUSE.parsedUrl,
+    "answers a dotted port in an absolute-form target as nginx does, without reaching the upstream when nginx does not": BECAUSE.parsedUrl,
+    "answers a bad IPv6 literal in an absolute-form target as nginx does, without reaching the upstream when nginx does not":
+      BECAUSE.parsedUrl,
+    "answers 1,001 headers in one read as nginx does, without reaching the upstream when nginx does not": BECAUSE.joinedHeaders,
   },
 });
 

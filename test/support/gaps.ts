@@ -30,4 +30,6 @@ export const BECAUSE = {
   edgeFrames:
     "workerd frames the request before the Worker sees it (Transfer-Encoding over Content-Length, equal duplicates merged, RFC 9112 6.3): the upstream gets one well-framed request, not nginx's 400",
   edgeConnections: "the platform owns client connections and their timers (wrangler dev's proxy locally, Cloudflare's edge deployed)",
+  joinedHeaders:
+    "workerd joins repeated header lines into one before the Worker sees them (1,001 lines of one name arrive as one header), so nginx's header count cannot be kept",
 } as const;
