@@ -8,8 +8,9 @@
  *
  * (Node 24 keeps llhttp's binding internal: --expose-internals reaches it.)
  */
-import { createRequire } from "node:module";
+
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { HeadersIn } from "../core/http1/headers-in.ts";
 import { DEFAULT_HEAD_LIMITS, RequestHeadParser } from "../core/http1/request-parser.ts";
@@ -110,8 +111,11 @@ for (let index = 0; index < Number(values.cases); index++) {
   const nginx = edgeproxyTakes(bytes);
   if (llhttpTakes(bytes) !== nginx) {
     llhttpDisagrees++;
-    if (examples.length < 8) examples.push(`#${index} ${c.seed}: nginx ${nginx ? "takes" : "refuses"} ${JSON.stringify(bytes.toString("latin1").slice(0, 90))}`);
+    if (examples.length < 8)
+      examples.push(`#${index} ${c.seed}: nginx ${nginx ? "takes" : "refuses"} ${JSON.stringify(bytes.toString("latin1").slice(0, 90))}`);
   }
 }
-console.log(`\nrequest cases where nginx and edgeproxy agree: ${compared}; llhttp (with nginx's header rules) decides otherwise on ${llhttpDisagrees}`);
+console.log(
+  `\nrequest cases where nginx and edgeproxy agree: ${compared}; llhttp (with nginx's header rules) decides otherwise on ${llhttpDisagrees}`,
+);
 for (const e of examples) console.log(`  ${e}`);
