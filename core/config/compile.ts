@@ -378,11 +378,18 @@ function size(d: Directive, text: string): number {
   return bytes;
 }
 
+/** nginx's `connection_pool_size` on 64-bit platforms: a large header buffer is at least this. */
+const CONNECTION_POOL_SIZE = 512;
+
 /** `large_client_header_buffers NUMBER SIZE`: a request line or header line must fit one buffer. */
 function largeBuffers(d: Directive): { count: number; size: number } {
   const count = parseNumber(d.args[0] as string);
   if (count === null || count === 0) invalid(d, `invalid value "${d.args[0]}" in "${d.name}" directive`);
-  return { count, size: size(d, d.args[1] as string) };
+  const bytes = size(d, d.args[1] as string);
+  if (bytes < CONNECTION_POOL_SIZE) {
+    invalid(d, `the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size"`);
+  }
+  return { count, size: bytes };
 }
 
 function flag(d: Directive): boolean {

@@ -8,7 +8,8 @@ import { type RunningProxy, startBoth } from "../support/proxies.ts";
 const FAILURES = { "is closed": { raw: "", close: true }, "is reset": { reset: true } } as const;
 
 const NAMES = [
-  "never sends a POST twice when its cached connection",
+  "never sends a small POST twice when its cached connection",
+  "never sends a spooled POST twice when its cached connection",
   "resends a spooled PUT whole on a fresh connection when its cached one",
   "retries a GET without using up a try when its cached connection",
 ];
@@ -70,11 +71,17 @@ describe("a cached upstream connection that fails", () => {
   }
 
   for (const [how, failure] of Object.entries(FAILURES)) {
-    check(`never sends a POST twice when its cached connection ${how}`, async () => {
-      const seen = await both("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", failure);
-      expect(seen.nginx).toEqual({ status: 502, body: expect.any(String), seen: [{ line: "POST /p HTTP/1.1", bodyBytes: 5 }] });
-      expect({ ...seen.edgeproxy, body: "" }).toEqual({ ...seen.nginx, body: "" });
-    });
+    for (const [size, body] of [
+      ["small", "hello"],
+      ["spooled", "p".repeat(64 * 1024)],
+    ] as const) {
+      check(`never sends a ${size} POST twice when its cached connection ${how}`, async () => {
+        const request = `POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        const seen = await both(request, failure);
+        expect(seen.nginx).toEqual({ status: 502, body: expect.any(String), seen: [{ line: "POST /p HTTP/1.1", bodyBytes: body.length }] });
+        expect({ ...seen.edgeproxy, body: "" }).toEqual({ ...seen.nginx, body: "" });
+      });
+    }
 
     check(`resends a spooled PUT whole on a fresh connection when its cached one ${how}`, async () => {
       const body = "b".repeat(64 * 1024);
