@@ -1,5 +1,5 @@
 import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
-import type { BodyFraming, BodyStream, HeaderPairs } from "./exchange.ts";
+import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exchange.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 
@@ -57,6 +57,8 @@ export interface UpstreamRequest {
   readonly cancel?: Cancel;
   /** The location's error log, for what the exchange notices on the way (an upstream sending too much). */
   readonly log?: Logger;
+  /** The client asked for an upgrade: a 101 answer becomes a tunnel; without it a 101 is refused. */
+  readonly upgrade?: boolean;
 }
 
 /** An upstream's `keepalive` settings (docs/nginx-semantics.md 4.4). */
@@ -95,6 +97,8 @@ export type UpstreamResult =
        * with the connection, or has no length (204).
        */
       readonly contentLength: number | null;
+      /** The upstream switched protocols (101, asked for): the tunnel's far end, never cached. */
+      readonly tunnel?: UpstreamTunnel;
       /** Drops the response and its connection (the body will not be read). */
       readonly discard: () => void;
     }

@@ -1,3 +1,5 @@
+import type { Http1Connection } from "./http1/connection.ts";
+
 /**
  * The plain data the core works on (DESIGN.md, "The Fetch API at the boundary"): no `Request`
  * or `Response` objects, so header order, name case and duplicates survive the trip.
@@ -25,6 +27,30 @@ export interface RequestHead {
    * or `Transfer-Encoding`.
    */
   readonly framing: BodyFraming;
+  /**
+   * The client sent `Upgrade` (nginx's `r->headers_in.upgrade`): an upstream's 101 may turn the
+   * connection into a tunnel. Absent means it did not.
+   */
+  readonly upgrade?: boolean;
+}
+
+/**
+ * The far end of an upgraded connection (101): the upstream connection with the bytes already
+ * read after its head, or, where the platform owns connections (Workers), its WebSocket.
+ */
+export type UpstreamTunnel =
+  | { readonly kind: "connection"; readonly connection: Http1Connection; readonly first: Uint8Array }
+  | { readonly kind: "platform"; readonly webSocket: unknown };
+
+/** A tunnel to run once its 101 is sent: the upstream end, nginx's timeouts, and where bytes are counted. */
+export interface Tunnel {
+  readonly upstream: UpstreamTunnel;
+  /** `proxy_read_timeout`: the tunnel closes after this long with no byte either way. */
+  readonly readTimeoutMs: number;
+  /** `proxy_send_timeout`: the longest an upstream write may wait. */
+  readonly sendTimeoutMs: number;
+  /** Bytes sent to the client (`$body_bytes_sent`) and to the upstream. */
+  counted(toClient: number, toUpstream: number): void;
 }
 
 /** Facts about the client connection, supplied by the adapter. */
@@ -85,6 +111,8 @@ export type ProxyResponse =
        * stream then goes chunked, or ends with the connection).
        */
       readonly contentLength: number | null;
+      /** A 101 the client asked for: after the head, bytes go both ways until either side closes. */
+      readonly tunnel?: Tunnel;
       /** Close the client connection after this response (nginx does after 400, 413, ...). */
       readonly closeConnection: boolean;
       /** Called once the response is written or abandoned: releases spool files, sockets. */

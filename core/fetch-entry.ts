@@ -72,7 +72,7 @@ function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number): 
   const facts = headersIn.finish(line.method, line.httpVersion);
   if ("status" in facts) return facts;
   const framing = hasBody && facts.framing.kind === "none" ? { kind: "chunked" as const } : facts.framing;
-  return { ...line, framing };
+  return facts.upgrade ? { ...line, framing, upgrade: true } : { ...line, framing };
 }
 
 function toResponse(res: ProxyResponse, method: string, log: Logger): Response {

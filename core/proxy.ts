@@ -3,7 +3,7 @@ import { createPeerGroup, type PeerGroup } from "./balance/peer-group.ts";
 import { type BufferedBody, bodySize, readBody, releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities, Logger } from "./capabilities.ts";
 import type { Action, Config, ErrorLogTarget, Location, Server, Settings } from "./config/model.ts";
-import type { BodyFraming, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyFraming, ClientBody, ConnectionInfo, ProxyResponse, RequestHead, Tunnel, UpstreamTunnel } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { Cancel } from "./forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing } from "./forward/forward.ts";
@@ -218,6 +218,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       target: upstreamTarget(ctx.pass as NonNullable<RequestContext["pass"]>, location, target),
       headers: buildRequestHeaders(plan.headers, ctx, framing, ctx.head),
       framing,
+      upgrade: ctx.head.upgrade === true,
       body: outBody,
       ...(cancel ? { cancel } : {}),
     };
@@ -237,6 +238,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       return forwarded.response;
     }
     const { response, finish } = forwarded;
+    const tunnel = response.tunnel ? tunnelOf(response.tunnel, settings, ctx) : null;
     return {
       kind: "response",
       status: response.status,
@@ -244,6 +246,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       headers: buildResponseHeaders(plan.response, response.headers, ctx, hadHost),
       body: response.body,
       contentLength: response.contentLength,
+      ...(tunnel ? { tunnel } : {}),
       closeConnection: false,
       done: () => {
         finish();
@@ -272,6 +275,19 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     refused: (head, status, connection) => {
       const response = refuse(status, head, connection);
       if (response.kind === "response") response.done?.();
+    },
+  };
+}
+
+/** A 101 the client asked for: the tunnel runs with the location's timeouts, its bytes counted for the log. */
+function tunnelOf(upstream: UpstreamTunnel, settings: Settings, ctx: RequestContext): Tunnel {
+  const exchange = ctx.exchange;
+  return {
+    upstream,
+    readTimeoutMs: settings.proxyReadTimeoutMs,
+    sendTimeoutMs: settings.proxySendTimeoutMs,
+    counted: (toClient) => {
+      exchange.bodyBytes += toClient;
     },
   };
 }

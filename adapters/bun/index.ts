@@ -28,7 +28,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
       const replacement = createProxy(next, caps);
-      server.update(next.listens, next);
+      server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
     },

@@ -35,8 +35,10 @@ export class BunServer {
   }
 
   /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
-  update(listens: readonly Listen[], limits: ClientLimits): void {
+  update(listens: readonly Listen[], limits: ClientLimits, shutdownTimeoutMs: number | null): void {
     this.#limits = limits;
+    // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
+    if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref?.();
     const wanted = new Set(listens.map((l) => l.key));
     for (const l of listens) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));
     for (const [key, listener] of this.#listeners) {

@@ -48,6 +48,10 @@ export class BunSocketConnection implements ClientConnection {
     this.#reads.watchIdle(listener);
   }
 
+  get isWriteBlocked(): boolean {
+    return this.#pending.length > 0;
+  }
+
   write(data: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (this.#reads.isEnded || !socket) return Promise.reject(this.#reads.error ?? new Error("connection closed"));

@@ -45,10 +45,6 @@ export class ClientSocket extends SocketConnection implements ClientConnection {
     this.#deadlineMs = atMs;
   }
 
-  watchClose(listener: (() => void) | null): void {
-    this.reads.watchGone(listener);
-  }
-
   end(): void {
     const socket = this.socket;
     if (socket.destroyed) return;

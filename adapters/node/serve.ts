@@ -26,7 +26,7 @@ export async function serve(
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
       const replacement = createProxy(next, caps);
-      await server.update(next.listens, next);
+      await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
     },

@@ -62,8 +62,10 @@ export class NodeServer {
    * After a reload: binds the new addresses and stops accepting on the ones the config no
    * longer has (their requests in flight finish), as nginx's reload does.
    */
-  async update(listens: readonly Listen[], limits: ClientLimits): Promise<void> {
+  async update(listens: readonly Listen[], limits: ClientLimits, shutdownTimeoutMs: number | null): Promise<void> {
     this.#limits = limits;
+    // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
+    if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref();
     const wanted = new Set(listens.map((l) => l.key));
     for (const l of listens) if (!this.#servers.has(l.key)) await this.#listenOne(l);
     for (const [key, server] of this.#servers) {

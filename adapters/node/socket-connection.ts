@@ -42,6 +42,14 @@ export class SocketConnection implements Http1Connection {
     this.reads.watchIdle(listener);
   }
 
+  watchClose(listener: (() => void) | null): void {
+    this.reads.watchGone(listener);
+  }
+
+  get isWriteBlocked(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   write(data: Uint8Array): Promise<void> {
     return writeToSocket(this.socket, data, () => this.reads.error ?? new Error("connection closed"));
   }

@@ -24,6 +24,8 @@ export interface Outgoing {
     | null;
   /** Cancelled when the client leaves (nginx's 499); none with `proxy_ignore_client_abort on`. */
   readonly cancel?: Cancel;
+  /** The client asked for an upgrade: a 101 may become a tunnel. */
+  readonly upgrade: boolean;
 }
 
 /** An upstream answer to relay, and what to call once it has been relayed. */
@@ -155,6 +157,7 @@ function upstreamRequest(
     sendTimeoutMs: settings.proxySendTimeoutMs,
     readTimeoutMs: settings.proxyReadTimeoutMs,
     log,
+    upgrade: out.upgrade,
     ...(out.cancel ? { cancel: out.cancel } : {}),
   };
 }

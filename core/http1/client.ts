@@ -93,8 +93,11 @@ export class Http1Transport implements Transport {
     if (read === null || read.kind === "closed") return fail("error", read?.detail ?? "upstream prematurely closed connection");
     if (read.kind === "invalid") return fail("invalid_header", read.detail);
     const { head, rest } = read;
-    // A 101 turns the connection into a tunnel, which this exchange does not run: never relayed, never cached.
-    if (head.status === 101) return fail("invalid_header", "upstream sent unexpected 101 Switching Protocols");
+    if (head.status === 101) {
+      // The connection becomes a tunnel, never cached; a 101 nobody asked for is refused.
+      if (!req.upgrade) return fail("invalid_header", "upstream sent unexpected 101 Switching Protocols");
+      return upgraded(head, conn, rest);
+    }
     const log = req.log ?? NO_LOG;
     const release = (isClean: boolean) => {
       if (isClean && req.keepalive && head.isPersistent) this.#pool.release(req.keepalive, pooled, Date.now());
@@ -113,6 +116,22 @@ export class Http1Transport implements Transport {
     };
   }
 }
+
+/** A 101 the client asked for: the connection and what came after the head go to the tunnel. */
+function upgraded(head: ResponseHead, conn: Http1Connection, rest: Uint8Array): UpstreamResult {
+  return {
+    kind: "response",
+    status: 101,
+    reason: head.reason,
+    headers: head.headers,
+    contentLength: null,
+    body: NO_BYTES,
+    tunnel: { kind: "connection", connection: conn, first: rest },
+    discard: () => conn.close(),
+  };
+}
+
+const NO_BYTES = new Uint8Array(0);
 
 function peerKey(req: UpstreamRequest): string {
   const p = req.peer;

@@ -18,6 +18,13 @@ export interface Http1Connection {
    * so a writer that awaits each write is held back by a slow peer; rejects if the connection fails.
    */
   write(data: Uint8Array): Promise<void>;
+  /** The peer has not taken all that was written: the last write waits for it. */
+  readonly isWriteBlocked: boolean;
+  /**
+   * Calls `listener` once if the peer closes or resets the connection with nothing of it left
+   * unread (at once if it already has); null removes it. One listener at a time.
+   */
+  watchClose(listener: (() => void) | null): void;
   /**
    * After `ms` with no byte read or written, the connection closes and a pending or later read
    * or write fails with `IdleTimeoutError` (nginx's send and read timeouts, and the idle time of
@@ -46,11 +53,6 @@ export interface ClientConnection extends Http1Connection {
    * error), at once if there is; null removes it. How an idle connection waits: no promise.
    */
   whenReadable(listener: ReadableListener | null): void;
-  /**
-   * Calls `listener` once if the client closes or resets the connection with nothing of it left
-   * unread (at once if it already has); null removes it. One listener at a time.
-   */
-  watchClose(listener: (() => void) | null): void;
 }
 
 /** Opens connections: the platform's half of the HTTP/1 client. */

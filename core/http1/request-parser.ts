@@ -252,7 +252,8 @@ export class RequestHeadParser {
     const head: RequestHead = { ...line, headers: this.#headers };
     const facts = this.#headersIn.finish(line.method, line.httpVersion);
     if ("status" in facts) return { kind: "refused", status: facts.status, reason: facts.reason, head };
-    return { kind: "head", head: { ...head, framing: facts.framing }, facts, rest };
+    const read: RequestHead = facts.upgrade ? { ...head, framing: facts.framing, upgrade: true } : { ...head, framing: facts.framing };
+    return { kind: "head", head: read, facts, rest };
   }
 
   #refuse(status: number, reason: string, head?: RequestHead): RefusedHead {

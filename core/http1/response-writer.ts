@@ -47,8 +47,8 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
   const length = res.status === 204 || res.status < 200 ? null : body instanceof Uint8Array ? body.byteLength : res.contentLength;
   const isStream = body !== null && !(body instanceof Uint8Array);
   const chunked = isStream && length === null && !noBody && req.httpVersion === "1.1";
-  // Without a length or chunks, only the close can end the body.
-  const keepAlive = req.keepAlive && !res.closeConnection && (length !== null || chunked || noBody || !isStream);
+  // Without a length or chunks, only the close can end the body; after a 101 the bytes are a tunnel's.
+  const keepAlive = req.keepAlive && !res.closeConnection && res.status !== 101 && (length !== null || chunked || noBody || !isStream);
   const head = headText(res, length, chunked, keepAlive, log);
 
   try {
@@ -92,7 +92,8 @@ function headText(res: Answer, length: number | null, chunked: boolean, keepAliv
   if (next && next[0].length === 12 && next[0].toLowerCase() === "content-type") head += line(headers[i++] as [string, string], log);
   if (length !== null) head += `Content-Length: ${length}\r\n`;
   if (chunked) head += "Transfer-Encoding: chunked\r\n";
-  head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  // A 101 hands the connection over: nginx's header filter says so instead of keep-alive or close.
+  head += res.status === 101 ? "Connection: upgrade\r\n" : keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (; i < headers.length; i++) head += line(headers[i] as [string, string], log);
   return `${head}\r\n`;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "../capabilities.ts";
-import type { ConnectionInfo, ProxyResponse, RequestHead } from "../exchange.ts";
+import type { ConnectionInfo, ProxyResponse, RequestHead, Tunnel } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
 import type { ClientConnection } from "./connection.ts";
@@ -7,6 +7,7 @@ import type { ReadableListener } from "./read-queue.ts";
 import { RequestBody } from "./request-body.ts";
 import { type HeadLimits, type ReadHead, type RefusedHead, RequestHeadParser } from "./request-parser.ts";
 import { writeResponse } from "./response-writer.ts";
+import { runTunnel } from "./tunnel.ts";
 
 /** The client-connection limits of a config (http level). */
 export interface ClientLimits {
@@ -61,6 +62,8 @@ export class Http1Server {
   readonly #log: Logger;
   /** Connections waiting for a request: a graceful stop closes them at once. */
   readonly #waiting = new Set<ClientConnection>();
+  /** Connections that are tunnels now (after a 101). */
+  readonly #tunnels = new Set<ClientConnection>();
   #inFlight = 0;
   #closing = false;
   #headLimitsFor: ClientLimits | null = null;
@@ -172,6 +175,10 @@ export class Http1Server {
       const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && read.facts.keepAlive;
       const answering = { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive };
       const kept = await writeResponse(conn, result, answering, this.#log);
+      if (result.tunnel) {
+        await this.#tunnel(conn, result.tunnel, body);
+        return false;
+      }
       // Between requests, keepalive_timeout; the next head's first byte starts its own clock.
       if (kept) conn.setIdleTimeout(limits.keepaliveTimeoutMs);
       return kept;
@@ -179,6 +186,41 @@ export class Http1Server {
       this.#inFlight--;
       if (result?.kind === "response") result.done?.();
     }
+  }
+
+  /** After its 101: the connection is a tunnel until either side closes (tunnel.ts). */
+  async #tunnel(conn: ClientConnection, tunnel: Tunnel, body: RequestBody): Promise<void> {
+    const upstream = tunnel.upstream;
+    const clientFirst = await body.finish();
+    if (upstream.kind !== "connection" || clientFirst === null) {
+      if (upstream.kind === "connection") upstream.connection.close();
+      conn.close();
+      return;
+    }
+    this.#tunnels.add(conn);
+    try {
+      const ends = {
+        client: conn,
+        clientFirst,
+        upstream: upstream.connection,
+        upstreamFirst: upstream.first,
+        clientSendTimeoutMs: this.#limits().sendTimeoutMs,
+      };
+      await runTunnel(ends, tunnel);
+    } finally {
+      this.#tunnels.delete(conn);
+    }
+  }
+
+  /**
+   * The tunnels open now, to close later: after a reload an old nginx worker closes what is
+   * left at `worker_shutdown_timeout`, and tunnels opened after the reload are the new config's.
+   */
+  tunnelsNow(): () => void {
+    const open = [...this.#tunnels];
+    return () => {
+      for (const conn of open) conn.close();
+    };
   }
 
   async #handle(head: RequestHead, body: RequestBody, info: ConnectionInfo): Promise<ProxyResponse> {

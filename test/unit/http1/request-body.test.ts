@@ -15,6 +15,7 @@ function scripted(chunks: string[]): ClientConnection & { written: string[] } {
     written,
     read: async () => queue.shift() ?? null,
     watchIdle: () => {},
+    isWriteBlocked: false,
     write: async (data) => void written.push(text(data) as string),
     setIdleTimeout: () => {},
     setDeadline: () => {},

@@ -14,6 +14,8 @@ function recording(): Http1Connection & { readonly sent: () => string; closed: b
     sent: () => out,
     read: async () => null,
     watchIdle: () => {},
+    isWriteBlocked: false,
+    watchClose: () => {},
     write: async (data: Uint8Array) => {
       out += String.fromCharCode(...data);
     },
