@@ -23,6 +23,7 @@ export default defineConfig({
             "test/conformance/round-robin.test.ts",
             "test/conformance/passive-health.test.ts",
             "test/conformance/next-upstream.test.ts",
+            "test/conformance/websocket.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

@@ -1,5 +1,6 @@
 import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
 import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exchange.ts";
+import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 
@@ -23,6 +24,11 @@ export interface Capabilities {
   readonly accessLog?: AccessLogSink;
   /** Most upstream attempts one request may make (a platform's subrequest limit); none by default. */
   readonly maxAttemptsPerRequest?: number;
+  /**
+   * Where the platform owns client connections and speaks WebSocket (Workers), how it pairs
+   * them: the Fetch entry's tunnels. Without it, the Fetch entry runs no tunnels.
+   */
+  readonly webSockets?: WebSocketPairs;
 }
 
 /** One attempt to one peer, as the transport sends it. */

@@ -1,8 +1,11 @@
 import type { Logger } from "./capabilities.ts";
-import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead, Tunnel } from "./exchange.ts";
+import { type PlatformWebSocket, relayWebSockets, type WebSocketPairs } from "./fetch-tunnel.ts";
 import { safeHeaders } from "./forward/fetch-transport.ts";
 import { HeadersIn } from "./http1/headers-in.ts";
 import { isValidHeaderName } from "./http1/request-parser.ts";
+
+type Answer = Extract<ProxyResponse, { kind: "response" }>;
 
 /** The plain-data entry the Fetch entry wraps. */
 export type Handle = (head: RequestHead, body: ClientBody, connection: ConnectionInfo) => Promise<ProxyResponse>;
@@ -15,6 +18,14 @@ export interface HeadRules {
   readonly ignoreInvalidHeaders: boolean;
   readonly underscoresInHeaders: boolean;
   readonly largeClientHeaderBuffers: { readonly size: number };
+}
+
+/** What the Fetch entry needs of the config and the platform, fixed at load. */
+export interface FetchEntrySetup {
+  readonly rules: HeadRules;
+  readonly log: Logger;
+  /** How the platform pairs WebSockets; without it, no tunnels (a 101 is then refused). */
+  readonly webSockets: WebSocketPairs | null;
 }
 
 /** `max_headers` of current nginx, as the HTTP/1 parser has it. */
@@ -31,9 +42,9 @@ export async function fetchThroughHandle(
   refuse: Refuse,
   request: Request,
   connection: ConnectionInfo,
-  rules: HeadRules,
-  log: Logger,
+  setup: FetchEntrySetup,
 ): Promise<Response> {
+  const rules = setup.rules;
   // `scheme://authority/path?query`: the target starts at the first slash after the authority.
   const url = request.url;
   const authorityStart = url.indexOf("//") + 2;
@@ -47,10 +58,10 @@ export async function fetchThroughHandle(
   const fragment = url.indexOf("#");
   const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
   const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
-  const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size);
-  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method, log);
+  const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size, setup.webSockets !== null);
+  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method, setup);
   const body: BodyStream = request.body ?? emptyBody();
-  return toResponse(await handle(read, body, connection), request.method, log);
+  return toResponse(await handle(read, body, connection), request.method, setup);
 }
 
 /**
@@ -59,7 +70,7 @@ export async function fetchThroughHandle(
  * nginx refuses, and the framing. A body whose length the platform did not pass on is read as a
  * chunked one.
  */
-function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number): RequestHead | { status: number } {
+function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number, canUpgrade: boolean): RequestHead | { status: number } {
   // `GET / HTTP/1.1` and its CRLF must fit one large buffer (414), and so must each header line (494).
   if (line.method.length + line.target.length + 12 > largeBuffer) return { status: 414 };
   if (line.headers.length > MAX_HEADERS) return { status: 494 };
@@ -72,11 +83,13 @@ function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number): 
   const facts = headersIn.finish(line.method, line.httpVersion);
   if ("status" in facts) return facts;
   const framing = hasBody && facts.framing.kind === "none" ? { kind: "chunked" as const } : facts.framing;
-  return facts.upgrade ? { ...line, framing, upgrade: true } : { ...line, framing };
+  return facts.upgrade && canUpgrade ? { ...line, framing, upgrade: true } : { ...line, framing };
 }
 
-function toResponse(res: ProxyResponse, method: string, log: Logger): Response {
+function toResponse(res: ProxyResponse, method: string, setup: FetchEntrySetup): Response {
   if (res.kind === "close") return new Response(null, { status: res.logStatus === 444 ? 444 : 400 });
+  const log = setup.log;
+  if (res.tunnel) return switchProtocols(res, res.tunnel, setup);
   const noBody = res.status === 204 || res.status === 304 || method === "HEAD";
   const payload =
     noBody || res.body === null
@@ -86,13 +99,33 @@ function toResponse(res: ProxyResponse, method: string, log: Logger): Response {
         : toReadableStream(res.body, res.done);
   if (!(payload instanceof ReadableStream) || res.body instanceof Uint8Array) res.done?.();
   // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
-  const safe = safeHeaders(res.headers, (name) => log.error(`header "${name}" was not sent to the client: its value holds CR, LF or NUL`));
+  const safe = headersForClient(res.headers, log);
   const headers = res.contentLength !== null && !noBody ? [...safe, ["content-length", String(res.contentLength)]] : safe;
   return new Response(payload as ConstructorParameters<typeof Response>[0], {
     status: res.status,
     statusText: res.reason,
     headers: headers as [string, string][],
   });
+}
+
+/** The headers a platform's `Headers` would take: those with CR, LF or NUL are logged and left out. */
+function headersForClient(headers: HeaderPairs, log: Logger): [string, string][] {
+  return safeHeaders(headers, (name) => log.error(`header "${name}" was not sent to the client: its value holds CR, LF or NUL`));
+}
+
+/**
+ * A 101 at the edge: the client gets one end of a new WebSocket pair, relayed to the upstream's;
+ * the exchange is done (and logged) when the tunnel ends.
+ */
+function switchProtocols(res: Answer, tunnel: Tunnel, setup: FetchEntrySetup): Response {
+  const upstream = tunnel.upstream;
+  if (upstream.kind !== "platform" || setup.webSockets === null) {
+    res.done?.();
+    return new Response(null, { status: 502 });
+  }
+  const { client, server } = setup.webSockets.pair();
+  relayWebSockets(server, upstream.webSocket as PlatformWebSocket, tunnel, () => res.done?.());
+  return new Response(null, { status: 101, headers: headersForClient(res.headers, setup.log), webSocket: client } as ResponseInit);
 }
 
 /**

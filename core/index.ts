@@ -21,6 +21,7 @@ export { type ConfigSource, type Directive, parseConfig, parseConfigText } from 
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
 export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";
+export type { PlatformWebSocket, WebSocketPairs } from "./fetch-tunnel.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { Http1Transport } from "./http1/client.ts";

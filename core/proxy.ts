@@ -268,10 +268,11 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     return textResponse(action.status, "", settings.defaultType);
   }
 
+  const fetchSetup = { rules: config, log: caps.log, webSockets: caps.webSockets ?? null };
   return {
     config,
     handle,
-    fetch: (request, connection) => fetchThroughHandle(handle, refuse, request, connection, config, caps.log),
+    fetch: (request, connection) => fetchThroughHandle(handle, refuse, request, connection, fetchSetup),
     refused: (head, status, connection) => {
       const response = refuse(status, head, connection);
       if (response.kind === "response") response.done?.();

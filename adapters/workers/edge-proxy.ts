@@ -6,6 +6,7 @@ import {
   type EdgeProxy,
   fetchConnection,
   type Logger,
+  type PlatformWebSocket,
 } from "../../core/index.ts";
 import { chooseKvBinding } from "./kv-binding.ts";
 import { KvFailureState } from "./kv-failure-state.ts";
@@ -59,6 +60,7 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     clock: { now: () => Date.now() },
     log,
     maxAttemptsPerRequest: SUBREQUEST_LIMIT,
+    webSockets: { pair: pairWebSockets },
   });
   return {
     proxy,
@@ -70,6 +72,17 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
       return response;
     },
   };
+}
+
+/** Workers' `WebSocketPair`: the client's end for the 101, the proxy's end to relay. */
+function pairWebSockets(): { client: unknown; server: PlatformWebSocket } {
+  const pair = new (globalThis as unknown as WorkersGlobals).WebSocketPair();
+  return { client: pair[0], server: pair[1] };
+}
+
+/** The Workers global this module uses, typed here: the tests compile it with Node's types. */
+interface WorkersGlobals {
+  readonly WebSocketPair: new () => { readonly 0: unknown; readonly 1: PlatformWebSocket };
 }
 
 /** A client at the edge: the address Cloudflare saw (`CF-Connecting-IP`), the rest from the URL. */

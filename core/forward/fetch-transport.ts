@@ -49,6 +49,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         };
         const res = await options.fetch(url, init as RequestInit);
         clearTimeout(timer);
+        if (res.status === 101) return switched(res, req);
         const pairs: HeaderPairs = [];
         let length = -1;
         let buffering = req.buffering;
@@ -74,6 +75,33 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         const message = error instanceof Error ? error.message : String(error);
         return failed("error", message, !/refused|ECONNREFUSED/i.test(message));
       }
+    },
+  };
+}
+
+/**
+ * A 101: where the platform switched to WebSocket for a client that asked, its WebSocket is the
+ * tunnel's far end; a 101 nobody asked for is refused as the HTTP/1 client refuses it.
+ */
+function switched(res: Response, req: UpstreamRequest): UpstreamResult {
+  const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
+  if (!req.upgrade || !webSocket) return failed("invalid_header", "upstream sent unexpected 101 Switching Protocols", true);
+  const headers: HeaderPairs = [];
+  res.headers.forEach((value, name) => {
+    headers.push([name, value]);
+  });
+  return {
+    kind: "response",
+    status: 101,
+    reason: res.statusText,
+    headers,
+    contentLength: null,
+    body: new Uint8Array(0),
+    tunnel: { kind: "platform", webSocket },
+    discard: () => {
+      try {
+        (webSocket as { close(): void }).close();
+      } catch {}
     },
   };
 }

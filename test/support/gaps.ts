@@ -32,4 +32,6 @@ export const BECAUSE = {
   edgeConnections: "the platform owns client connections and their timers (wrangler dev's proxy locally, Cloudflare's edge deployed)",
   joinedHeaders:
     "workerd joins repeated header lines into one before the Worker sees them (1,001 lines of one name arrive as one header), so nginx's header count cannot be kept",
+  platformWebSocket:
+    "the platform terminates WebSockets on both sides: the client and the upstream each see the platform's own handshake (its key, its extensions); messages, close codes and subprotocols pass",
 } as const;
