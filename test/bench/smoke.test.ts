@@ -8,6 +8,7 @@ import { ROOT } from "../support/proxies.ts";
 interface Results {
   load: { scenario: string; contender: string; rps: number; ratio: number; cpuUsPerRequest: number; errors: number }[];
   uploads: { contender: string; status: string; tempFilesLeft: number | null; tempFilesLeftAfterAbort: number | null }[];
+  websocket: { scenario: string; contender: string; messagesPerSecond: number; cpuUsPerMessage: number }[];
 }
 
 /** `npm run bench -- --smoke`: every contender starts, answers right, and is measured, so the bench cannot rot. */
@@ -37,6 +38,11 @@ test("the benchmark runs end to end: every proxy measured, edgeproxy without err
   expect(results.uploads.map((u) => u.contender)).toEqual(contenders);
   for (const u of results.uploads.filter((row) => /nginx|edgeproxy/.test(row.contender))) {
     expect([u.contender, u.status, u.tempFilesLeft, u.tempFilesLeftAfterAbort]).toEqual([u.contender, "HTTP/1.1 200 OK", 0, 0]);
+  }
+  expect(results.websocket.map((w) => w.contender)).toEqual(["nginx, 1 worker", "edgeproxy node", "edgeproxy bun"]);
+  for (const w of results.websocket) {
+    expect(w.messagesPerSecond, w.contender).toBeGreaterThan(0);
+    expect(w.cpuUsPerMessage, w.contender).toBeGreaterThan(0);
   }
   expect(output).toContain("| edgeproxy node |");
 }, 180_000);
