@@ -54,8 +54,9 @@ function client(port: number, then: (socket: net.Socket) => void): Promise<net.S
   });
 }
 
-function config(upstream: LoopbackServer) {
+function config(upstream: LoopbackServer, http = "") {
   return (port: number) => `
+    ${http}
     server {
         listen 127.0.0.1:${port};
         location / {
@@ -69,7 +70,8 @@ function config(upstream: LoopbackServer) {
 
 for (const adapter of ["node", "bun"] as const) {
   describe(`${adapter} adapter: tunnels`, () => {
-    const start = (upstream: LoopbackServer, main = "") => startEdgeproxyMain(main, config(upstream), ADAPTER_COMMANDS[adapter]);
+    const start = (upstream: LoopbackServer, main = "", http = "") =>
+      startEdgeproxyMain(main, config(upstream, http), ADAPTER_COMMANDS[adapter]);
 
     test("a client that stops reading holds the upstream back, and an upstream that stops reading holds the client back", async () => {
       const down = await switchingUpstream((socket, counts) => void flood(socket, (n) => (counts.written += n)));
@@ -98,6 +100,61 @@ for (const adapter of ["node", "bun"] as const) {
       } finally {
         await proxy?.stop();
         up.server.close();
+      }
+    });
+
+    test("a write that waits past proxy_send_timeout or send_timeout closes the tunnel", async () => {
+      // One side floods, the other stops reading; the flooding side sees the close (a paused socket would not).
+      for (const [timeout, upstreamFloods] of [
+        ["proxy_send_timeout 1s;", false],
+        ["send_timeout 1s;", true],
+      ] as const) {
+        let upstreamClosed: Promise<unknown> = new Promise(() => {});
+        const upstream = await switchingUpstream((socket) => {
+          upstreamClosed = new Promise((r) => socket.once("close", r));
+          socket.on("error", () => {});
+          if (upstreamFloods) void flood(socket, () => {});
+          else socket.pause();
+        });
+        const proxy = await start(upstream.server, "", timeout);
+        try {
+          const opened = performance.now();
+          const tunnel = await client(proxy.port, (s) => (upstreamFloods ? s.pause() : void flood(s, () => {})));
+          tunnel.on("error", () => {});
+          await (upstreamFloods ? upstreamClosed : new Promise((r) => tunnel.once("close", r)));
+          const waited = performance.now() - opened;
+          expect(waited, timeout).toBeGreaterThan(900);
+          expect(waited, timeout).toBeLessThan(5000);
+          tunnel.destroy();
+        } finally {
+          await proxy.stop();
+          upstream.server.close();
+        }
+      }
+    });
+
+    test("a client's half-close ends the tunnel for both once what it sent reached the upstream", async () => {
+      let received = "";
+      let upstreamClosed = false;
+      const upstream = await switchingUpstream((socket) => {
+        socket.on("data", (d) => {
+          received += d.toString();
+        });
+        socket.on("close", () => {
+          upstreamClosed = true;
+        });
+      });
+      const proxy = await start(upstream.server);
+      try {
+        const tunnel = await client(proxy.port, () => {});
+        const closed = new Promise((r) => tunnel.once("close", r));
+        tunnel.end("last words");
+        await closed;
+        await waitFor(async () => upstreamClosed, 3000);
+        expect(received).toBe("last words");
+      } finally {
+        await proxy.stop();
+        upstream.server.close();
       }
     });
 
@@ -135,8 +192,7 @@ for (const adapter of ["node", "bun"] as const) {
         );
         const reloaded = performance.now();
         process.kill(proxy.pid, "SIGHUP");
-        await waitFor(async () => proxy.log().includes("reloaded") || proxy.log().includes("configuration"), 5000).catch(() => {});
-        await sleep(300);
+        await waitFor(async () => proxy.log().includes("reloaded its configuration"), 5000);
         const fresh = await client(proxy.port, () => {});
         await waitFor(async () => oldClosedAt > 0, 5000);
         expect(oldClosedAt - reloaded).toBeGreaterThan(800);
