@@ -86,15 +86,25 @@ export class BunSocketConnection implements ClientConnection {
   end(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    // The client shut its side already (the socket is half-open): nothing to linger for.
-    if (this.#reads.isEnded) {
-      if (this.#pending.length === 0) this.#socket?.end();
-      return;
+    if (!this.#reads.isEnded) {
+      // Lingering close: what the client still sends is read and dropped, for a while (a socket
+      // paused by the read queue would leave it unread).
+      this.#deadlineMs = 0;
+      this.setIdleTimeout(LINGERING_MS);
+      this.#socket?.resume();
     }
-    // Lingering close: what the client still sends is read and dropped, for a while.
-    this.#deadlineMs = 0;
-    this.setIdleTimeout(LINGERING_MS);
-    if (this.#pending.length === 0) this.#socket?.end();
+    if (this.#pending.length === 0) this.#closeWritten();
+  }
+
+  /**
+   * Once the last write is out: a client that shut its side already is closed; else only our
+   * side is shut (FIN) and the client's last bytes are drained until it closes or lingering
+   * ends. Bun's `end()` closes both ways, and a close over bytes still arriving resets the
+   * connection, which can destroy the answer before the client reads it.
+   */
+  #closeWritten(): void {
+    if (this.#reads.isEnded) this.#socket?.end();
+    else this.#socket?.shutdown();
   }
 
   // Bun's socket handlers call these.
@@ -118,11 +128,13 @@ export class BunSocketConnection implements ClientConnection {
       this.#pending.shift();
       next.resolve();
     }
-    if (this.#ending) socket.end();
+    if (this.#ending) this.#closeWritten();
   }
 
   onEnd(error: Error | null): void {
     this.#finish(error);
+    // The client closed while we lingered: nothing more to drain.
+    if (this.#ending) this.#socket?.end();
   }
 
   /** Bun's `close`: the socket is gone. */
