@@ -1,5 +1,5 @@
 import type { Clock } from "../capabilities.ts";
-import type { ProxyPass, Server } from "../config/model.ts";
+import type { Location, ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
 
@@ -22,7 +22,10 @@ export interface Exchange {
   readonly upstreams: UpstreamAttempt[];
 }
 
-/** What variables read: the request as routed, computed once per request. */
+/**
+ * One request as the phases carry it (nginx's `ngx_http_request_t`): what was read, where it was
+ * routed, and what the phases found on the way. Variables read it.
+ */
 export interface RequestContext {
   /** Filled in while the request runs; read by log-time variables. */
   readonly exchange: Exchange;
@@ -35,10 +38,16 @@ export interface RequestContext {
   readonly args: string;
   /** `$request_uri`: the raw path and query as the client sent them. */
   readonly requestUri: string;
+  /** The raw path held a `%` escape: nginx re-escapes `$uri` when it sends it rewritten. */
+  readonly isQuoted: boolean;
   /** `$host`: validated, lower-cased host, without port; the server's name when absent. */
   readonly host: string;
+  /** The request named a host (Host or an absolute-form target): redirects are made absolute with it. */
+  readonly hadHost: boolean;
+  /** The location the find-config phase chose; null until then, or when none matched. */
+  location: Location | null;
   /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */
-  readonly pass: ProxyPass | null;
+  pass: ProxyPass | null;
   /** The user variables' slots (`map`), made when the request first reads one. */
   variables?: RequestVariables;
   /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */

@@ -6,7 +6,11 @@ import { escapeUri, type ParsedTarget } from "../route/uri.ts";
  * without a URI part, the client's bytes as received; with one, the location name is cut off
  * `$uri` by its length and the rest appended to the URI part, re-escaped if the client escaped.
  */
-export function upstreamTarget(pass: ProxyPass, location: Location, target: ParsedTarget): string {
+export function upstreamTarget(
+  pass: ProxyPass,
+  location: Location,
+  target: Pick<ParsedTarget, "uri" | "args" | "requestUri" | "isQuoted">,
+): string {
   if (pass.uri === null) return target.requestUri;
   // Regex and named locations cannot carry a URI part (refused at load); `=` and prefix cut by name.
   const rest = target.uri.slice(location.name.length);

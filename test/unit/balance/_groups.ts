@@ -2,6 +2,7 @@ import { type Balancer, createBalancer } from "../../../core/balance/balancer.ts
 import { createPeerGroup, type Peer, type PeerGroup } from "../../../core/balance/peer-group.ts";
 import type { RandomInt } from "../../../core/balance/random.ts";
 import { compileConfig, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
+import { newRequest } from "../../../core/phases/read.ts";
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 
 /** An upstream block compiled, with its peers and balancer, for balancer tables. */
@@ -30,18 +31,13 @@ export function letter(peer: Peer | null): string {
 
 /** A request context with just what balancers read: the client address and `$request_uri`. */
 export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestContext {
-  return {
-    head: { method: "GET", target: requestUri, httpVersion: "1.1", headers: [], framing: { kind: "none" } },
-    connection: { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false },
-    server: { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never },
-    uri: requestUri,
-    args: "",
-    requestUri,
-    host: "",
-    pass: null,
-    exchange: { startedMs: 0, endedMs: 0, clock: { now: () => 0 }, status: 0, bodyBytes: 0, upstreams: [] },
-  };
+  const head = { method: "GET", target: requestUri, httpVersion: "1.1", headers: [], framing: { kind: "none" } } as const;
+  const connection = { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false };
+  const target = { uri: requestUri, args: "", requestUri, isQuoted: false, host: null };
+  return newRequest({ ...head, headers: [] }, connection, SERVER, target, null, { now: () => 0 });
 }
+
+const SERVER = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never };
 
 /** `n` fresh requests, one pick each, released at once as successes; their letters. */
 export function sequence(b: { balancer: Balancer; group: PeerGroup }, n: number, ctx = request(), nowSec = 1000): string {

@@ -1,4 +1,5 @@
 import { type Config, compileConfigSync, parseConfigText } from "../../../core/index.ts";
+import { newRequest } from "../../../core/phases/read.ts";
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 import type { Template } from "../../../core/shape/template.ts";
 
@@ -16,15 +17,17 @@ export function returnTemplate(config: Config): Template {
 
 /** A request context as the proxy builds one, with these request headers and URI. */
 export function request(headers: [string, string][] = [], uri = "/"): RequestContext {
-  return {
-    head: { method: "GET", target: uri, httpVersion: "1.1", headers, framing: { kind: "none" } },
-    connection: { remoteAddress: "127.0.0.1", remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false },
-    server: { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never },
-    uri,
-    args: "",
-    requestUri: uri,
-    host: "",
-    pass: null,
-    exchange: { startedMs: 0, endedMs: 0, clock: { now: () => 0 }, status: 0, bodyBytes: 0, upstreams: [] },
+  const head = { method: "GET", target: uri, httpVersion: "1.1", headers, framing: { kind: "none" } } as const;
+  const connection = {
+    remoteAddress: "127.0.0.1",
+    remotePort: 1,
+    listenKey: "*:80",
+    localAddress: "127.0.0.1",
+    localPort: 80,
+    isTls: false,
   };
+  const target = { uri, args: "", requestUri: uri, isQuoted: false, host: null };
+  const server = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never };
+  const r = newRequest(head, connection, server, target, null, { now: () => 0 });
+  return { ...r, host: "" };
 }

@@ -1,0 +1,82 @@
+import { type Balancer, createBalancer } from "../balance/balancer.ts";
+import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
+import type { Capabilities, Logger } from "../capabilities.ts";
+import type { Config, ErrorLogTarget, Location, Server } from "../config/model.ts";
+import { LocationMatcher } from "../route/location-match.ts";
+import { ServerSelector } from "../route/server-select.ts";
+import { planRedirect } from "../shape/redirect.ts";
+import { type HeaderPlan, planHeaders } from "../shape/request-headers.ts";
+import { planResponseHeaders, type ResponseHeaderPlan } from "../shape/response-headers.ts";
+
+/** An upstream group with its balancer, shared by every location that proxies to it. */
+export interface UpstreamPlan {
+  readonly group: PeerGroup;
+  readonly balancer: Balancer;
+}
+
+/** Everything a location needs per request, computed once at load. */
+export interface LocationPlan {
+  readonly headers: HeaderPlan;
+  readonly response: ResponseHeaderPlan;
+  readonly upstream: UpstreamPlan | null;
+  /** The location's `error_log` (or the main one). */
+  readonly log: Logger;
+}
+
+/**
+ * What the phases read per request, built once from a configuration (nginx's merged
+ * configuration and its hashes): the server and location tables, peer groups, header plans
+ * and loggers. No phase does config work on the request path.
+ */
+export interface ProxyPlan {
+  readonly config: Config;
+  readonly caps: Capabilities;
+  readonly servers: ServerSelector;
+  readonly locations: ReadonlyMap<Server, LocationMatcher>;
+  readonly plans: ReadonlyMap<Location, LocationPlan>;
+}
+
+/** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
+export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
+  const upstreams = new Map(
+    config.upstreams.map((u) => {
+      const group = createPeerGroup(u, caps.failures);
+      return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
+    }),
+  );
+  const logFor = errorLogs(caps);
+  const plans = new Map<Location, LocationPlan>();
+  const visit = (loc: Location) => {
+    const redirect = planRedirect(loc.settings.proxyRedirect, loc);
+    plans.set(loc, {
+      headers: planHeaders(loc.settings),
+      response: planResponseHeaders(loc.settings, redirect),
+      upstream: loc.action?.kind === "proxy" ? (upstreams.get(loc.action.pass.upstream) ?? null) : null,
+      log: logFor(loc.settings.errorLog),
+    });
+    loc.children.forEach(visit);
+  };
+  for (const s of config.servers) s.locations.forEach(visit);
+  return {
+    config,
+    caps,
+    servers: new ServerSelector(config),
+    locations: new Map(config.servers.map((s) => [s, new LocationMatcher(s.locations)])),
+    plans,
+  };
+}
+
+/** One logger per `error_log` target, opened here at load and shared by the blocks naming it. */
+function errorLogs(caps: Capabilities): (target: ErrorLogTarget | null) => Logger {
+  const logs = new Map<string, Logger>();
+  return (target) => {
+    if (!target || !caps.openLog) return caps.log;
+    const key = `${target.level} ${target.path}`;
+    let log = logs.get(key);
+    if (!log) {
+      log = caps.openLog(target);
+      logs.set(key, log);
+    }
+    return log;
+  };
+}

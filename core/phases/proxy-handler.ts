@@ -1,0 +1,133 @@
+import { type BufferedBody, bodySize, readBody, releaseBody } from "../buffer/read-body.ts";
+import type { Location, Settings } from "../config/model.ts";
+import type { BodyFraming, ClientBody, Tunnel, UpstreamTunnel } from "../exchange.ts";
+import { Cancel } from "../forward/cancel.ts";
+import { type Forwarded, forward, type Outgoing } from "../forward/forward.ts";
+import type { RequestContext } from "../shape/request-context.ts";
+import { buildRequestHeaders } from "../shape/request-headers.ts";
+import { buildResponseHeaders } from "../shape/response-headers.ts";
+import { upstreamTarget } from "../shape/upstream-target.ts";
+import type { Outcome } from "./outcome.ts";
+import type { LocationPlan, ProxyPlan, UpstreamPlan } from "./plan.ts";
+
+/**
+ * The proxy content handler (`ngx_http_proxy_handler()`): read or stream the client body as the
+ * location says, shape the upstream request, balance and forward it, and relay the answer.
+ */
+export async function proxyContent(plan: ProxyPlan, r: RequestContext, location: Location, body: ClientBody): Promise<Outcome> {
+  const locationPlan = plan.plans.get(location) as LocationPlan;
+  const settings = location.settings;
+  const inFraming = r.head.framing;
+  const contentLength = inFraming.kind === "length" ? inFraming.length : null;
+  // 413 straight from Content-Length, before a byte of the body is read (6.4).
+  if (settings.clientMaxBodySize > 0 && contentLength !== null && contentLength > settings.clientMaxBodySize) {
+    return { kind: "status", status: 413 };
+  }
+  const read = await requestBody(plan, r, location, body);
+  if ("outcome" in read) return read.outcome;
+  const { buffered, outBody, framing } = read;
+
+  // Until the response head comes, a client that leaves cancels the upstream request (499).
+  const cancel = body.watchClient && !settings.proxyIgnoreClientAbort ? new Cancel() : null;
+  const outgoing: Outgoing = {
+    method: settings.proxyMethod ?? r.head.method,
+    target: upstreamTarget(r.pass as NonNullable<RequestContext["pass"]>, location, r),
+    headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
+    framing,
+    upgrade: r.head.upgrade === true,
+    body: outBody,
+    ...(cancel ? { cancel } : {}),
+  };
+  const upstream = locationPlan.upstream as UpstreamPlan;
+  const unwatch = cancel && body.watchClient ? body.watchClient(() => cancel.cancel()) : null;
+  let forwarded: Forwarded;
+  try {
+    forwarded = await forward(plan.caps, upstream.group, upstream.balancer, settings, r, outgoing, locationPlan.log);
+  } catch (error) {
+    releaseBody(buffered);
+    throw error;
+  } finally {
+    unwatch?.();
+  }
+  if (forwarded.kind === "answer") {
+    releaseBody(buffered);
+    return { kind: "response", response: forwarded.response };
+  }
+  const { response, finish } = forwarded;
+  const tunnel = response.tunnel ? tunnelOf(response.tunnel, settings, r) : null;
+  return {
+    kind: "response",
+    response: {
+      kind: "response",
+      status: response.status,
+      reason: response.reason,
+      headers: buildResponseHeaders(locationPlan.response, response.headers, r, r.hadHost),
+      body: response.body,
+      contentLength: response.contentLength,
+      ...(tunnel ? { tunnel } : {}),
+      closeConnection: false,
+      done: () => {
+        finish();
+        releaseBody(buffered);
+      },
+    },
+  };
+}
+
+/** The body as it will go upstream: streamed, buffered whole (memory or spool), or none. */
+type RequestBody =
+  | { readonly buffered: BufferedBody | null; readonly outBody: Outgoing["body"]; readonly framing: BodyFraming }
+  | { readonly outcome: Outcome };
+
+/**
+ * Reads the client body whole before any upstream is contacted, unless the location streams it
+ * (`proxy_request_buffering off`) and nginx would (docs/nginx-semantics.md 5.8, 6.4).
+ */
+async function requestBody(plan: ProxyPlan, r: RequestContext, location: Location, body: ClientBody): Promise<RequestBody> {
+  const settings = location.settings;
+  const inFraming = r.head.framing;
+  const isChunked = inFraming.kind === "chunked";
+  const hasBody = inFraming.kind !== "none";
+  let streams =
+    hasBody && !settings.proxyRequestBuffering && settings.proxyPassRequestBody && (!isChunked || settings.proxyHttpVersion === "1.1");
+  if (streams && body.isPrereadComplete && (await body.isPrereadComplete())) streams = false;
+  if (streams) return { buffered: null, outBody: { kind: "streamed", stream: body }, framing: inFraming };
+  if (!hasBody) return { buffered: null, outBody: null, framing: { kind: "none" } };
+  const read = await readBody(
+    body,
+    {
+      maxSize: settings.clientMaxBodySize,
+      bufferSize: settings.clientBodyBufferSize,
+      timeoutMs: settings.clientBodyTimeoutMs,
+      tempPath: settings.clientBodyTempPath,
+      contentLength: inFraming.kind === "length" ? inFraming.length : null,
+    },
+    plan.caps.spool,
+  );
+  if ("failed" in read) {
+    const f = read.failed;
+    if (f.kind === "too-large") return { outcome: { kind: "status", status: 413 } };
+    if (f.kind === "malformed") return { outcome: { kind: "status", status: 400 } };
+    // nginx logs 408 / 400 here and closes without a word (6.4).
+    return { outcome: { kind: "response", response: { kind: "close", logStatus: f.kind === "timeout" ? 408 : 400 } } };
+  }
+  const buffered = read.ok;
+  return {
+    buffered,
+    outBody: settings.proxyPassRequestBody ? { kind: "buffered", body: buffered } : null,
+    framing: { kind: "length", length: bodySize(buffered) },
+  };
+}
+
+/** A 101 the client asked for: the tunnel runs with the location's timeouts, its bytes counted for the log. */
+function tunnelOf(upstream: UpstreamTunnel, settings: Settings, r: RequestContext): Tunnel {
+  const exchange = r.exchange;
+  return {
+    upstream,
+    readTimeoutMs: settings.proxyReadTimeoutMs,
+    sendTimeoutMs: settings.proxySendTimeoutMs,
+    counted: (toClient) => {
+      exchange.bodyBytes += toClient;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Clock } from "../capabilities.ts";
+import type { Server } from "../config/model.ts";
+import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import { validateHost } from "../route/host.ts";
+import { type ParsedTarget, parseTarget } from "../route/uri.ts";
+import { type Exchange, findHeader, type RequestContext } from "../shape/request-context.ts";
+import type { ProxyPlan } from "./plan.ts";
+
+/** The read phase's verdict: a request with its server, or nginx's refusal. */
+export type ReadOutcome =
+  | { readonly kind: "request"; readonly request: RequestContext }
+  /** `request` is what the refusal is logged as: null when no server takes the address. */
+  | { readonly kind: "refused"; readonly status: number; readonly request: RequestContext | null };
+
+/**
+ * The end of nginx's read phase (`ngx_http_process_request_uri()`, `ngx_http_validate_host()`,
+ * `ngx_http_set_virtual_server()`): the target parsed and normalised, `Host` validated, the
+ * server chosen. The HTTP/1 parser (or the Fetch entry) has checked lengths, codings and the
+ * methods nginx refuses, and decided the framing.
+ */
+export function readRequest(plan: ProxyPlan, head: RequestHead, connection: ConnectionInfo): ReadOutcome {
+  const target = parseTarget(head.target, plan.config.mergeSlashes);
+  if (!target) return { kind: "refused", status: 400, request: refusedRequest(plan, head, connection, null) };
+  const hostValue = target.host ?? findHeader(head, "host");
+  const host = hostValue === undefined ? null : validateHost(hostValue);
+  if (hostValue !== undefined && host === null) {
+    return { kind: "refused", status: 400, request: refusedRequest(plan, head, connection, target) };
+  }
+  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+  if (!server) return { kind: "refused", status: 400, request: null };
+  return { kind: "request", request: newRequest(head, connection, server, target, host, plan.caps.clock) };
+}
+
+/**
+ * A request refused before its server was chosen, as nginx logs it: by the server its Host
+ * names (the first Host, when valid) or else the default one of its address, with the URI when
+ * the request line could be read. Null when no server takes the address.
+ */
+export function refusedRequest(
+  plan: ProxyPlan,
+  head: RequestHead,
+  connection: ConnectionInfo,
+  target: ParsedTarget | null,
+): RequestContext | null {
+  const hostValue = target?.host ?? findHeader(head, "host");
+  const host = hostValue === undefined ? null : validateHost(hostValue);
+  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+  if (!server) return null;
+  const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, host: null };
+  return newRequest(head, connection, server, parsed, host, plan.caps.clock);
+}
+
+/** A request as the read phase leaves it: routed to its server, no location yet. */
+export function newRequest(
+  head: RequestHead,
+  connection: ConnectionInfo,
+  server: Server,
+  target: ParsedTarget,
+  host: string | null,
+  clock: Clock,
+): RequestContext {
+  return {
+    head,
+    connection,
+    server,
+    uri: target.uri,
+    args: target.args,
+    requestUri: target.requestUri,
+    isQuoted: target.isQuoted,
+    host: host ?? server.names[0] ?? "",
+    hadHost: host !== null,
+    location: null,
+    pass: null,
+    exchange: newExchange(clock),
+  };
+}
+
+function newExchange(clock: Clock): Exchange {
+  return { startedMs: clock.now(), endedMs: 0, clock, status: 0, bodyBytes: 0, upstreams: [] };
+}
