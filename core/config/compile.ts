@@ -1,13 +1,15 @@
 import { compileTemplate, type Template } from "../shape/template.ts";
 import { VariableScope } from "../variables/scope.ts";
-import { type Context, DIRECTIVES, type DirectiveSpec, UNSUPPORTED } from "./directives.ts";
+import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
+import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
-import type { AccessLog, Action, Config, ErrorLogTarget, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import type { AccessLog, Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import { compileErrorLog } from "./modules/log.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { compileRegex } from "./regex.ts";
-import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings, SETTERS } from "./settings.ts";
+import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
 
@@ -18,8 +20,6 @@ export interface CompileOptions {
   /** Receives nginx's `[warn]` lines, such as `load balancing method redefined`. */
   readonly warn?: (message: string) => void;
 }
-
-const SPECS: Record<string, DirectiveSpec> = DIRECTIVES;
 
 /** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
 const HTTP_LEVEL = new Set([
@@ -60,9 +60,15 @@ class Compiler {
   /** The variables of the `http` block: `map`s, captures, built-ins (ngx_http_variables.c). */
   readonly #scope = new VariableScope();
   /** `log_format` names, `combined` predefined (ngx_http_log_module). */
-  readonly #logFormats = new Map<string, { format: Template; escape: AccessLog["escape"] }>([
+  readonly #logFormats = new Map<string, LogFormat>([
     ["combined", { format: compileTemplate(COMBINED, { syntax: "log" }), escape: "default" }],
   ]);
+  /** What directive setters read besides their arguments. */
+  readonly #env: CompileEnv = {
+    warn: (m) => this.#warn(m),
+    scope: this.#scope,
+    logFormat: (name) => this.#logFormats.get(name) ?? null,
+  };
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
   #keepaliveTimeoutMs = 75_000;
@@ -135,8 +141,7 @@ class Compiler {
         seen.add(d.name);
       }
       if (d.name === "types") continue;
-      const honoured =
-        (ctx === "upstream" && d.name.startsWith("keepalive")) || (ctx === "http" && HTTP_LEVEL.has(d.name)) || d.name === "error_log";
+      const honoured = (ctx === "upstream" && d.name.startsWith("keepalive")) || (ctx === "http" && HTTP_LEVEL.has(d.name));
       if (spec.isIgnored && !honoured) continue;
       yield d;
     }
@@ -184,17 +189,7 @@ class Compiler {
   }
 
   #setting(own: OwnSettings, d: Directive): void {
-    if (d.name === "access_log") {
-      this.#accessLog(own, d);
-      return;
-    }
-    if (d.name === "error_log") {
-      // Several in one block all write in nginx; edgeproxy keeps the first.
-      own.errorLog ??= compileErrorLog(d);
-      return;
-    }
-    const setter = SETTERS[d.name];
-    if (setter) setter(own, d, this.#warn, this.#scope);
+    DIRECTIVES[d.name]?.set?.(own, d, this.#env);
   }
 
   /** `log_format NAME [escape=default|json|none] STRING ...` */
@@ -210,30 +205,6 @@ class Compiler {
     if (rest.length === 0) throw new ConfigError("invalid-arguments", `invalid number of arguments in "log_format" directive`, d.at);
     const format = compileTemplate(rest.join(""), { scope: this.#scope, at: d.at, syntax: "log" });
     this.#logFormats.set(name, { format, escape: escaping });
-  }
-
-  /** `access_log off` or `access_log PATH [FORMAT [buffer=] [gzip] [flush=] [if=]]`; repeats add. */
-  #accessLog(own: OwnSettings, d: Directive): void {
-    const [path, formatName = "combined", ...params] = d.args as [string, ...string[]];
-    if (path === "off") {
-      if (d.args.length > 1) invalid(d, `invalid parameter "${d.args[1]}"`);
-      own.accessLogs = [];
-      return;
-    }
-    const format = this.#logFormats.get(formatName);
-    if (!format) invalid(d, `unknown log format "${formatName}"`);
-    let condition: Template | null = null;
-    for (const p of params) {
-      if (p.startsWith("if=")) condition = this.#template(d, p.slice(3));
-      else if (!/^(buffer=|flush=|gzip(=|$))/.test(p)) invalid(d, `invalid parameter "${p}"`);
-    }
-    const log = {
-      path,
-      format: (format as { format: Template }).format,
-      escape: (format as { escape: AccessLog["escape"] }).escape,
-      condition,
-    };
-    own.accessLogs = [...(own.accessLogs ?? []), log];
   }
 
   #server(d: Directive, parent: Settings): Server {
@@ -338,8 +309,8 @@ class Compiler {
 
 /** The spec of a directive in this context, or nginx's error for it. */
 function check(d: Directive, ctx: Context): DirectiveSpec {
-  const spec = SPECS[d.name];
-  if (!spec || !Object.hasOwn(SPECS, d.name)) {
+  const spec = DIRECTIVES[d.name];
+  if (!spec || !Object.hasOwn(DIRECTIVES, d.name)) {
     if (UNSUPPORTED.has(d.name)) throw new ConfigError("unsupported", `"${d.name}" directive is not supported by edgeproxy`, d.at);
     throw new ConfigError("unknown-directive", `unknown directive "${d.name}"`, d.at);
   }
@@ -357,15 +328,6 @@ function check(d: Directive, ctx: Context): DirectiveSpec {
 
 function invalid(d: Directive, reason: string): never {
   throw new ConfigError("invalid-value", reason, d.at);
-}
-
-const LOG_LEVELS = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"] as const;
-
-/** `error_log FILE [LEVEL]`; `stderr` and `/dev/stderr` write to the process's stderr. */
-function compileErrorLog(d: Directive): ErrorLogTarget {
-  const [path, level = "error"] = d.args as [string, string | undefined];
-  if (d.args.length > 2 || !(LOG_LEVELS as readonly string[]).includes(level)) invalid(d, `invalid log level "${d.args[1]}"`);
-  return { path, level: level as (typeof LOG_LEVELS)[number] };
 }
 
 function time(d: Directive): number {
