@@ -54,9 +54,8 @@ export class Lexer {
           this.#pos++;
           return { words, end: "block-start", line: this.#line };
         } else if (c === ")") {
-          this.#pos++;
+          // `if ($a = "b")`: the ")" is a separator and begins the next word (ngx_conf_read_token()).
           needSpace = false;
-          continue;
         } else {
           this.#fail(`unexpected "${c}"`);
         }

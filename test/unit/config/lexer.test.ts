@@ -45,6 +45,11 @@ describe("Lexer", () => {
     expect(a?.words).toEqual(["x", 'a"b', "c'd", "\\", "\t\n", "~^/\\d+\\.php$"]);
   });
 
+  test("takes a ) after a quoted word as the start of the next word, as if's conditions need", () => {
+    expect(statements('if ($a = "b c") { }')[0]?.words).toEqual(["if", "($a", "=", "b c", ")"]);
+    expect(statements("if ($a = 'b'))) { }")[0]?.words).toEqual(["if", "($a", "=", "b", ")))"]);
+  });
+
   test("takes an empty quoted string as an argument", () => {
     expect(statements('proxy_set_header Host "";')[0]?.words).toEqual(["proxy_set_header", "Host", ""]);
   });
