@@ -92,7 +92,7 @@ async function edgeproxy(port: number): Promise<() => void> {
   const config = await compileConfig(
     parseConfigText(`events {} http { server { listen 127.0.0.1:${port}; location / { return 200 "ok"; } } }`),
   );
-  const log = { crit() {}, error() {}, warn() {}, info() {} };
+  const log = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
   if (isBun) {
     const { createProxy, Http1Transport, MemoryFailureState } = await import("../core/index.ts");
     // Held in variables: the Bun adapter type-checks against Bun's types, not this file's.

@@ -29,6 +29,17 @@ export interface Capabilities {
    * them: the Fetch entry's tunnels. Without it, the Fetch entry runs no tunnels.
    */
   readonly webSockets?: WebSocketPairs;
+  /** The file system `if (-f ...)` tests; absent where there is none (such configs are refused at load). */
+  readonly files?: FileTests;
+}
+
+/** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */
+export interface FileTests {
+  /**
+   * What the path is, following links as nginx's `stat()` does; null when it does not exist
+   * (or cannot be reached). Synchronous, as nginx's own test is.
+   */
+  stat(path: string): { readonly isFile: boolean; readonly isDir: boolean; readonly isExec: boolean } | null;
 }
 
 /** One attempt to one peer, as the transport sends it. */
@@ -182,9 +193,13 @@ export interface Clock {
 
 /** nginx's error_log levels that edgeproxy writes. */
 export interface Logger {
+  /** A broken invariant of the configuration met by a request (nginx's "no upstream configuration"). */
+  alert(message: string): void;
   /** Conditions that stop service in part, such as running out of file descriptors. */
   crit(message: string): void;
   error(message: string): void;
   warn(message: string): void;
+  /** What `rewrite_log` reports. */
+  notice(message: string): void;
   info(message: string): void;
 }

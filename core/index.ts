@@ -6,6 +6,7 @@ export type {
   Clock,
   FailureReason,
   FailureState,
+  FileTests,
   KeepalivePolicy,
   Logger,
   PeerHealth,

@@ -6,11 +6,12 @@ import { statusResponse } from "./forward/status-page.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
 import { logRequest } from "./phases/log.ts";
-import type { Outcome } from "./phases/outcome.ts";
+import type { Outcome, RestartAt } from "./phases/outcome.ts";
 import { planProxy } from "./phases/plan.ts";
 import { readRequest, refusedRequest } from "./phases/read.ts";
-import { locationRewrite, serverRewrite } from "./phases/rewrite.ts";
+import { rewrite, serverRewrite } from "./phases/rewrite.ts";
 import { parseTarget } from "./route/uri.ts";
+import { absoluteUrl } from "./shape/redirect.ts";
 import type { RequestContext } from "./shape/request-context.ts";
 
 /** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
@@ -27,13 +28,23 @@ export interface EdgeProxy {
   readonly config: Config;
 }
 
+/** One phase of the request's path: nginx's phase handlers, one module each under phases/. */
+type Phase = (r: RequestContext, body: ClientBody) => Outcome | Promise<Outcome>;
+
 /**
  * Builds the proxy. Tables, plans and peer groups are made here, at load (phases/plan.ts);
- * each request then runs nginx's phases in nginx's order (DESIGN.md, "The request's path"),
- * one module each under phases/.
+ * each request then runs nginx's phases in nginx's order (DESIGN.md, "The request's path").
  */
 export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   const plan = planProxy(config, caps);
+  const phases: readonly Phase[] = [
+    (r) => serverRewrite(plan, r),
+    (r) => findConfig(plan, r),
+    (r) => rewrite(plan, r),
+    // access: #17's allow/deny, auth and limits come in here, before content.
+    (r, body) => content(plan, r, body),
+  ];
+  const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 0, "find-config": 1, rewrite: 2 };
 
   async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     const read = readRequest(plan, head, connection);
@@ -42,15 +53,15 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     return logRequest(caps, r, finish(r, await runPhases(r, body)));
   }
 
-  /** server rewrite, find config, rewrite, access (none yet: #17), content. */
-  async function runPhases(r: RequestContext, body: ClientBody): Promise<Outcome> {
-    let outcome = serverRewrite(r);
-    if (outcome.kind !== "next") return outcome;
-    outcome = findConfig(plan, r);
-    if (outcome.kind !== "next") return outcome;
-    outcome = locationRewrite(r);
-    if (outcome.kind !== "next") return outcome;
-    return content(plan, r, body);
+  /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
+  async function runPhases(r: RequestContext, body: ClientBody): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
+    let at = 0;
+    for (;;) {
+      const outcome = await (phases[at] as Phase)(r, body);
+      if (outcome.kind === "next") at++;
+      else if (outcome.kind === "restart") at = restartAt[outcome.at];
+      else return outcome;
+    }
   }
 
   /** A refusal of the read phase: nginx's page, logged when a server takes the address. */
@@ -78,15 +89,11 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   };
 }
 
-/** The response for a phase's outcome: nginx's own page for a status, or the one made. */
-function finish(r: RequestContext, outcome: Outcome): ProxyResponse {
-  switch (outcome.kind) {
-    case "response":
-      return outcome.response;
-    case "status":
-      return statusResponse(outcome.status, outcome.location === undefined ? [] : [["Location", outcome.location]]);
-    case "next":
-      // The content phase always ends the request; this is a bug.
-      throw new Error(`request for "${r.uri}" passed every phase unanswered`);
-  }
+/** The response for the phases' outcome: nginx's own page for a status (444 closes), or the one made. */
+function finish(r: RequestContext, outcome: Exclude<Outcome, { kind: "next" | "restart" }>): ProxyResponse {
+  if (outcome.kind === "response") return outcome.response;
+  if (outcome.status === 444) return { kind: "close", logStatus: 444 };
+  const location = outcome.location;
+  if (location === undefined) return statusResponse(outcome.status);
+  return statusResponse(outcome.status, [["Location", location.startsWith("/") ? absoluteUrl(location, r, r.hadHost) : location]]);
 }

@@ -1,5 +1,6 @@
 import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
+import { nodeFileTests } from "../node/file-tests.ts";
 import { errorLogger } from "../node/logger.ts";
 import { FileSpool } from "../node/spool.ts";
 import { bunDialer } from "./dialer.ts";
@@ -22,5 +23,6 @@ export function bunCapabilities(
     log,
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
+    files: nodeFileTests,
   };
 }

@@ -4,6 +4,7 @@ export { stderrLogger } from "./logger.ts";
 
 import { FileAccessLog } from "./access-log.ts";
 import { nodeDialer } from "./dialer.ts";
+import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
 import { scavenger } from "./scavenge.ts";
 import { FileSpool } from "./spool.ts";
@@ -24,5 +25,6 @@ export function nodeCapabilities(
     log,
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
+    files: nodeFileTests,
   };
 }

@@ -5,8 +5,23 @@ import { logFile } from "./log-files.ts";
 /** nginx's error_log line: `2026/11/27 16:20:00 [error] 123#0: message` (pid#thread, as nginx's pid#tid). */
 export function stderrLogger(): Logger {
   const line = (level: string, message: string) => process.stderr.write(formatLine(level, message));
-  return { crit: (m) => line("crit", m), error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
+  return levels(line);
 }
+
+/** A Logger whose every level writes through `line`. */
+function levels(line: (level: LoggedLevel, message: string) => void): Logger {
+  return {
+    alert: (m) => line("alert", m),
+    crit: (m) => line("crit", m),
+    error: (m) => line("error", m),
+    warn: (m) => line("warn", m),
+    notice: (m) => line("notice", m),
+    info: (m) => line("info", m),
+  };
+}
+
+/** The levels a Logger writes. */
+type LoggedLevel = "alert" | "crit" | "error" | "warn" | "notice" | "info";
 
 /** One error_log line, newline included. */
 export function formatLine(level: string, message: string): string {
@@ -39,8 +54,7 @@ export function isStderr(path: string): boolean {
 export function errorLogger(target: ErrorLogTarget): Logger {
   const min = RANK[target.level];
   const out = isStderr(target.path) ? process.stderr : logFile(target.path);
-  const line = (level: "info" | "warn" | "error" | "crit", message: string) => {
+  return levels((level, message) => {
     if (RANK[level] >= min) out.write(formatLine(level, message));
-  };
-  return { crit: (m) => line("crit", m), error: (m) => line("error", m), warn: (m) => line("warn", m), info: (m) => line("info", m) };
+  });
 }

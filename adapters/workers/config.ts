@@ -1,9 +1,18 @@
-import { type Config, ConfigError, type ConfigSource, compileConfigSync, type Logger, parseConfig } from "../../core/index.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigSource,
+  compileConfigSync,
+  type Location,
+  type Logger,
+  parseConfig,
+  type RewriteScript,
+} from "../../core/index.ts";
 
 /**
  * The bundled nginx config for the edge, compiled once per isolate. What Workers cannot do is
- * refused here with the line that asks for it: unix-socket upstreams, and `include` (only one
- * file ships in the bundle).
+ * refused here with the line that asks for it: unix-socket upstreams, `include` (only one
+ * file ships in the bundle), and `if (-f ...)` and its kin (no file system).
  */
 export function loadEdgeConfig(text: string, name: string, log: Logger): Config {
   const source: ConfigSource = {
@@ -16,6 +25,10 @@ export function loadEdgeConfig(text: string, name: string, log: Logger): Config 
     },
   };
   const config = compileConfigSync(parseConfig(name, source), (m) => log.warn(m));
+  for (const server of config.servers) {
+    refuseFileTests(server.script);
+    server.locations.forEach(refuseInLocation);
+  }
   for (const upstream of config.upstreams) {
     for (const server of upstream.servers) {
       const a = server.address;
@@ -30,4 +43,26 @@ export function loadEdgeConfig(text: string, name: string, log: Logger): Config 
     }
   }
   return config;
+}
+
+function refuseInLocation(location: Location): void {
+  refuseFileTests(location.script);
+  location.children.forEach(refuseInLocation);
+}
+
+/** `if (-f ...)`, `-d`, `-e`, `-x` and their `!` forms read files, which a Worker has none of. */
+function refuseFileTests(script: RewriteScript | null): void {
+  for (const op of script ?? []) {
+    if (op.kind !== "if") continue;
+    const c = op.condition;
+    if (c.kind === "file") {
+      const test = `${c.isNegated ? "!" : ""}-${c.test}`;
+      throw new ConfigError(
+        "unsupported",
+        `the "${test}" condition of "if" needs a file system, which Cloudflare Workers do not have`,
+        op.at,
+      );
+    }
+    refuseFileTests(op.body);
+  }
 }

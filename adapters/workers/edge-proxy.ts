@@ -43,9 +43,11 @@ export interface EdgeProxyOnWorkers {
 
 /** Error lines to the console, which Workers keeps as the Worker's logs. */
 export const consoleLogger: Logger = {
+  alert: (m) => console.error(m),
   crit: (m) => console.error(m),
   error: (m) => console.error(m),
   warn: (m) => console.warn(m),
+  notice: (m) => console.log(m),
   info: (m) => console.log(m),
 };
 

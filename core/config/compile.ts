@@ -1,14 +1,28 @@
-import { compileTemplate, type Template } from "../shape/template.ts";
+import { compileTemplate } from "../shape/template.ts";
 import { VariableScope } from "../variables/scope.ts";
 import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
 import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
-import type { AccessLog, Action, Config, Listen, Location, Server, Settings, UpstreamServer } from "./model.ts";
+import type {
+  AccessLog,
+  Config,
+  IfOp,
+  Listen,
+  Location,
+  ProxyPass,
+  RewriteOp,
+  RewriteScript,
+  Server,
+  Settings,
+  UpstreamServer,
+} from "./model.ts";
 import { compileErrorLog } from "./modules/log.ts";
+import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { compileRegex } from "./regex.ts";
+import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
@@ -127,6 +141,7 @@ class Compiler {
       largeClientHeaderBuffers: this.#largeClientHeaderBuffers,
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
+      variableSlots: this.#scope.slotCount,
     };
   }
 
@@ -183,11 +198,6 @@ class Compiler {
     return servers;
   }
 
-  /** A string with variables, read by the config's scope. */
-  #template(d: Directive, text: string): Template {
-    return compileTemplate(text, { scope: this.#scope, at: d.at });
-  }
-
   #setting(own: OwnSettings, d: Directive): void {
     DIRECTIVES[d.name]?.set?.(own, d, this.#env);
   }
@@ -212,31 +222,27 @@ class Compiler {
     const listens: Server["listens"][number][] = [];
     const names: string[] = [];
     const locationBlocks: Directive[] = [];
-    let action: Action | null = null;
+    const script: Directive[] = [];
     for (const child of this.#walk(d.block ?? [], "server")) {
-      switch (child.name) {
-        case "listen":
-          listens.push(compileListen(child));
-          break;
-        case "server_name":
-          for (const n of child.args) names.push(compileServerName(child, n));
-          break;
-        case "location":
-          locationBlocks.push(child);
-          break;
-        case "return":
-          action = this.#return(child);
-          break;
-        default:
-          this.#setting(own, child);
-      }
+      if (child.name === "listen") listens.push(compileListen(child));
+      else if (child.name === "server_name") for (const n of child.args) names.push(compileServerName(child, n));
+      else if (child.name === "location") locationBlocks.push(child);
+      else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
+      else this.#setting(own, child);
     }
     const settings = mergeSettings(parent, own);
     const locations = this.#locations(locationBlocks, settings, null);
     if (listens.length === 0) {
       listens.push({ key: "*:80", isDefault: false, socket: { kind: "tcp", key: "*:80", host: null, port: 80, ipv6Only: false } });
     }
-    return { at: d.at, listens, names: names.length > 0 ? names : [""], locations, action, settings };
+    return {
+      at: d.at,
+      listens,
+      names: names.length > 0 ? names : [""],
+      locations,
+      script: this.#script(script, null),
+      settings,
+    };
   }
 
   #locations(blocks: readonly Directive[], parent: Settings, outer: Location | null): Location[] {
@@ -268,42 +274,92 @@ class Compiler {
     const regex = modifier === "~" || modifier === "~*" ? compileRegex(name, modifier === "~*", d.at) : null;
     const own: OwnSettings = {};
     const nested: Directive[] = [];
-    let action: Action | null = null;
+    const script: Directive[] = [];
     let passAt: Directive | null = null;
+    let isInternal = false;
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
-      else if (child.name === "return") action = this.#return(child);
       else if (child.name === "proxy_pass") passAt = child;
+      else if (child.name === "internal") isInternal = true;
+      else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
       else this.#setting(own, child);
     }
-    if (passAt && !action) {
-      const pass = compileProxyPass(passAt, this.#upstreams, this.#implicit);
-      if (pass.uri !== null && (regex || modifier === "@")) {
-        invalid(
-          passAt,
-          `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`,
-        );
-      }
-      action = { kind: "proxy", pass };
-    }
+    const proxy = passAt ? this.#proxyPass(passAt, regex !== null || modifier === "@") : null;
     const settings = mergeSettings(parent, own);
-    const self: Location = { at: d.at, modifier, name, regex, children: [], action, settings };
-    const children = this.#locations(nested, settings, self);
-    return { ...self, children };
+    const self: Location = {
+      at: d.at,
+      modifier,
+      name,
+      regex,
+      children: [],
+      script: null,
+      handler: proxy ? "proxy" : null,
+      proxy,
+      isInternal,
+      settings,
+    };
+    const compiled = { ...self, script: this.#script(script, self) };
+    return { ...compiled, children: this.#locations(nested, settings, compiled) };
   }
 
-  /** `return code [text]`, `return code URL`, `return URL` (ngx_http_rewrite_return). */
-  #return(d: Directive): Action {
-    const [first, second] = d.args as [string, string | undefined];
-    const code = parseNumber(first);
-    if (code === null) {
-      if (second === undefined && /^(https?:\/\/|\$scheme)/.test(first)) {
-        return { kind: "return", status: 302, body: this.#template(d, first) };
-      }
-      invalid(d, `invalid return code "${first}"`);
+  /** `proxy_pass URL`; a URI part is refused where nginx cannot place it. */
+  #proxyPass(d: Directive, refusesUri: boolean): ProxyPass {
+    const pass = compileProxyPass(d, this.#upstreams, this.#implicit);
+    if (pass.uri !== null && refusesUri) {
+      invalid(
+        d,
+        `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`,
+      );
     }
-    if (code > 999) invalid(d, `invalid return code "${first}"`);
-    return { kind: "return", status: code, body: second === undefined ? null : this.#template(d, second) };
+    return pass;
+  }
+
+  /**
+   * A block's rewrite directives, in order, as nginx compiles them into one script: `if`
+   * blocks inline, each with its own block for a location (null at server level).
+   */
+  #script(directives: readonly Directive[], location: Location | null): RewriteScript | null {
+    const ops: RewriteOp[] = [];
+    for (const d of directives) {
+      if (d.name === "rewrite") ops.push(compileRewrite(d, this.#scope));
+      else if (d.name === "return") ops.push(compileReturn(d, this.#scope));
+      else if (d.name === "set") ops.push(compileSet(d, this.#scope));
+      else if (d.name === "break") ops.push({ kind: "break" });
+      else if (d.name === "if") ops.push(this.#if(d, location));
+    }
+    return ops.length > 0 ? ops : null;
+  }
+
+  /**
+   * `if (...) { ... }` (`ngx_http_rewrite_if()`): at location level an unnamed location that
+   * inherits every setting of the enclosing one (its `proxy_pass` too, `ngx_http_proxy_merge_loc_conf()`);
+   * its rewrite directives join the enclosing script.
+   */
+  #if(d: Directive, enclosing: Location | null): IfOp {
+    const condition = compileCondition(d, this.#scope);
+    const own: OwnSettings = {};
+    const script: Directive[] = [];
+    let passAt: Directive | null = null;
+    for (const child of this.#walk(d.block ?? [], enclosing ? "lif" : "sif")) {
+      if (child.name === "proxy_pass") passAt = child;
+      else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
+      else this.#setting(own, child);
+    }
+    if (!enclosing) return { kind: "if", at: d.at, condition, body: this.#script(script, null) ?? [], block: null };
+    const proxy = passAt ? this.#proxyPass(passAt, true) : null;
+    const block: Location = {
+      at: d.at,
+      modifier: "if",
+      name: enclosing.name,
+      regex: null,
+      children: [],
+      script: null,
+      handler: proxy ? "proxy" : null,
+      proxy: proxy ?? enclosing.proxy,
+      isInternal: false,
+      settings: mergeSettings(enclosing.settings, own),
+    };
+    return { kind: "if", at: d.at, condition, body: this.#script(script, block) ?? [], block };
   }
 }
 

@@ -40,6 +40,8 @@ export interface Config {
   readonly underscoresInHeaders: boolean;
   /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */
   readonly ignoreInvalidHeaders: boolean;
+  /** How many per-request slots the user variables (`map`, `set`, named captures) take. */
+  readonly variableSlots: number;
 }
 
 /** Where an `error_log` writes, and from which level up. */
@@ -61,29 +63,37 @@ export interface Server {
   /** `server_name` values as written, lower-cased; `[""]` when absent. */
   readonly names: readonly string[];
   readonly locations: readonly Location[];
-  /** A server-level `return`: it answers every request before a location is chosen. */
-  readonly action: Action | null;
+  /** The server's own rewrite directives (`return`, `rewrite`, `set`, `if`...), run before a location is chosen. */
+  readonly script: RewriteScript | null;
   /** What a request that matches no location gets; the server-level settings. */
   readonly settings: Settings;
 }
 
-/** `location [modifier] name {}`. */
+/**
+ * `location [modifier] name {}`, or an `if` block inside one: nginx makes each `if` an unnamed
+ * location that inherits every setting of the enclosing one, and switches the request to it
+ * when the condition holds (modifier `if`, the enclosing location's name).
+ */
 export interface Location {
   readonly at: SourceLocation;
-  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@";
+  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@" | "if";
   readonly name: string;
   /** Compiled once at load for `~` and `~*`. */
   readonly regex: RegExp | null;
   readonly children: readonly Location[];
-  /** `proxy_pass` or `return`; null serves nothing here (404 in a pure proxy). */
-  readonly action: Action | null;
+  /** The location's rewrite directives, in order (its `if` blocks inside); null when it has none. */
+  readonly script: RewriteScript | null;
+  /**
+   * The content handler this block sets (nginx's `clcf->handler`): `proxy` with a `proxy_pass`
+   * of its own; null keeps the one the request has (none: 404 in a pure proxy).
+   */
+  readonly handler: "proxy" | null;
+  /** The `proxy_pass` this block proxies with: its own, or for an `if` block the enclosing one's. */
+  readonly proxy: ProxyPass | null;
+  /** `internal`: only internal redirects (rewrites, error pages) reach it; a client request gets 404. */
+  readonly isInternal: boolean;
   readonly settings: Settings;
 }
-
-/** The content handler of a location. */
-export type Action =
-  | { readonly kind: "proxy"; readonly pass: ProxyPass }
-  | { readonly kind: "return"; readonly status: number; readonly body: Template | null };
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
 export interface ProxyPass {
@@ -176,7 +186,6 @@ export interface RedirectRule {
   readonly to: Template;
 }
 
-/** Every per-location setting, merged from http, server and enclosing locations. */
 /** One `access_log PATH [FORMAT] [if=COND]`: where lines go and what they say. */
 export interface AccessLog {
   readonly path: string;
@@ -187,6 +196,7 @@ export interface AccessLog {
   readonly condition: Template | null;
 }
 
+/** Every per-location setting, merged from http, server and enclosing locations. */
 export interface Settings {
   /** `access_log` lines of this level (all or nothing, like nginx); empty = off (the default here). */
   readonly accessLogs: readonly AccessLog[];
@@ -227,4 +237,80 @@ export interface Settings {
   readonly proxySslServerName: boolean;
   readonly proxySslName: Template | null;
   readonly proxySslVerify: boolean;
+  /** `rewrite_log`: the rewrite module's matches and results at `notice` in the error log. Default off. */
+  readonly rewriteLog: boolean;
+  /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
+  readonly uninitializedVariableWarn: boolean;
 }
+
+/** A block's rewrite-module directives, compiled in order (nginx's script codes). */
+export type RewriteScript = readonly RewriteOp[];
+
+/** One rewrite-module directive (`ngx_http_rewrite_module.c`). */
+export type RewriteOp = RewriteRule | ReturnOp | SetOp | IfOp | { readonly kind: "break" };
+
+/** `rewrite REGEX REPLACEMENT [last|break|redirect|permanent]`. */
+export interface RewriteRule {
+  readonly kind: "rewrite";
+  readonly at: SourceLocation;
+  /** The pattern as written, for `rewrite_log`. */
+  readonly pattern: string;
+  readonly regex: RegExp;
+  /** Named groups and the slots of the variables they set. */
+  readonly named: readonly (readonly [group: string, slot: number])[];
+  /** The replacement up to its `?` (for a redirect: all of it); a trailing `?` is not part of it. */
+  readonly replacement: Template;
+  /** The arguments after a `?` in the replacement (not for redirects); null without one. */
+  readonly args: Template | null;
+  /** The replacement names arguments (a literal `?`): the request's are appended with `&`. */
+  readonly hasArgs: boolean;
+  /** The request's arguments are kept (no trailing `?`). */
+  readonly addArgs: boolean;
+  /** `last` and `break` stop the script; a redirect answers with its status. */
+  readonly flag: "last" | "break" | null;
+  /** 301 or 302 for a redirect (`permanent`, `redirect`, or a replacement starting with a scheme); 0 otherwise. */
+  readonly redirect: 0 | 301 | 302;
+}
+
+/** `return CODE [TEXT|URL]`, `return URL`. */
+export interface ReturnOp {
+  readonly kind: "return";
+  readonly status: number;
+  readonly text: Template | null;
+}
+
+/** `set $name VALUE`. */
+export interface SetOp {
+  readonly kind: "set";
+  readonly value: Template;
+  /** Where the value goes: a variable's slot, or `$args`, which changes the request's arguments. */
+  readonly target: { readonly kind: "slot"; readonly slot: number } | { readonly kind: "args" };
+}
+
+/** `if (CONDITION) { ... }`: its rewrite directives run when the condition holds. */
+export interface IfOp {
+  readonly kind: "if";
+  readonly at: SourceLocation;
+  readonly condition: Condition;
+  readonly body: RewriteScript;
+  /** The block the request switches to (a location's `if`); null for a server's `if`. */
+  readonly block: Location | null;
+}
+
+/** The condition of an `if`. */
+export type Condition =
+  /** `($var)`: true unless empty or "0". */
+  | { readonly kind: "variable"; readonly value: Template }
+  /** `($var = text)`, `($var != text)`. */
+  | { readonly kind: "equal"; readonly left: Template; readonly right: Template; readonly isNegated: boolean }
+  /** `($var ~ re)`, `~*`, `!~`, `!~*`: a match sets the captures. */
+  | {
+      readonly kind: "regex";
+      readonly left: Template;
+      readonly pattern: string;
+      readonly regex: RegExp;
+      readonly named: readonly (readonly [group: string, slot: number])[];
+      readonly isNegated: boolean;
+    }
+  /** `(-f path)`, `-d`, `-e`, `-x` and their `!` forms. */
+  | { readonly kind: "file"; readonly test: "f" | "d" | "e" | "x"; readonly path: Template; readonly isNegated: boolean };

@@ -39,6 +39,8 @@ export const DEFAULT_SETTINGS: Settings = {
   proxySslServerName: false,
   proxySslName: null,
   proxySslVerify: false,
+  rewriteLog: false,
+  uninitializedVariableWarn: true,
 };
 
 /** The settings a block ends up with: its own values over the inherited ones. */

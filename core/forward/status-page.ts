@@ -101,3 +101,16 @@ export function textResponse(status: number, text: string, contentType: string):
     closeConnection: false,
   };
 }
+
+/** `return 204`: the status line and `Server`, no type, no body (`ngx_http_send_response()`). */
+export function noContent(): ProxyResponse {
+  return {
+    kind: "response",
+    status: 204,
+    reason: REASON_PHRASES[204] as string,
+    headers: [["Server", "edgeproxy"]],
+    body: null,
+    contentLength: null,
+    closeConnection: false,
+  };
+}

@@ -17,7 +17,7 @@ const CANCELLED: Failed = { kind: "failed", reason: "error", detail: "client clo
 /** A body up to this size goes out in one write with its head. */
 const WRITE_TOGETHER_BYTES = 64 * 1024;
 
-const NO_LOG: Logger = { crit() {}, error() {}, warn() {}, info() {} };
+const NO_LOG: Logger = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
 
 /**
  * HTTP/1.x to upstream peers over a platform's sockets, writing exactly the request line and

@@ -5,12 +5,18 @@ import type { ProxyPlan } from "./plan.ts";
 import { proxyContent } from "./proxy-handler.ts";
 
 /**
- * nginx's content phase: the location's handler answers. `proxy_pass` proxies; a location
- * without one, or a URI no location takes, is what nginx's static module would serve from
- * files, which a pure proxy has none of: 404.
+ * nginx's content phase: the handler the request's blocks set answers. `proxy_pass` proxies,
+ * with the proxy settings of the block the request is in: an `if` block that leaves the
+ * handler of an earlier one but has no `proxy_pass` to inherit is nginx's "no upstream
+ * configuration" (500). Without a handler, nginx's static module would serve files, which a
+ * pure proxy has none of: 404.
  */
 export function content(plan: ProxyPlan, r: RequestContext, body: ClientBody): Promise<Outcome> | Outcome {
   const location = r.location;
-  if (location?.action?.kind !== "proxy") return { kind: "status", status: 404 };
-  return proxyContent(plan, r, location, body);
+  if (r.handler !== "proxy" || location === null) return { kind: "status", status: 404 };
+  if (location.proxy === null) {
+    r.log.alert("no upstream configuration");
+    return { kind: "status", status: 500 };
+  }
+  return proxyContent(plan, r, location, location.proxy, body);
 }

@@ -1,25 +1,43 @@
+import type { Location } from "../config/model.ts";
 import type { LocationMatcher } from "../route/location-match.ts";
-import { absoluteUrl } from "../shape/redirect.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { NEXT, type Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
 
 /**
- * nginx's find-config phase (`ngx_http_core_find_config_phase()`): the location for `$uri`, its
- * captures and `proxy_pass` on the request, or the 301 that adds a trailing slash to `/dir`
- * (docs/nginx-semantics.md 7.4). A URI no location takes goes on with none: the content phase
- * answers it 404.
+ * nginx's find-config phase (`ngx_http_core_find_config_phase()`): the location for `$uri`,
+ * its captures and handler on the request; 404 for an `internal` one the client asked for,
+ * 413 when `Content-Length` is above its `client_max_body_size`, or the 301 that adds a
+ * trailing slash to `/dir` (docs/nginx-semantics.md 7.4). A URI no location takes goes on at
+ * server level: the content phase answers it 404.
  */
 export function findConfig(plan: ProxyPlan, r: RequestContext): Outcome {
   const match = (plan.locations.get(r.server) as LocationMatcher).match(r.uri);
-  if (match.kind === "none") return NEXT;
-  const location = match.location;
-  r.location = location;
-  if (match.kind === "redirect") {
-    const path = `${r.uri}/${r.args ? `?${r.args}` : ""}`;
-    return { kind: "status", status: 301, location: absoluteUrl(path, r, r.hadHost) };
+  enterLocation(plan, r, match.kind === "none" ? null : match.location);
+  if (match.kind === "location" && match.captures) r.captures = match.captures;
+  if (match.kind !== "none" && match.location.isInternal && !r.internal) return { kind: "status", status: 404 };
+  const settings = (r.location ?? r.server).settings;
+  const framing = r.head.framing;
+  if (framing.kind === "length" && settings.clientMaxBodySize > 0 && framing.length > settings.clientMaxBodySize) {
+    r.log.error(`client intended to send too large body: ${framing.length} bytes`);
+    return { kind: "status", status: 413 };
   }
-  if (match.captures) r.captures = match.captures;
-  if (location.action?.kind === "proxy") r.pass = location.action.pass;
+  if (match.kind === "redirect") return { kind: "status", status: 301, location: `${r.uri}/${r.args ? `?${r.args}` : ""}` };
   return NEXT;
+}
+
+/**
+ * Puts the request in a location (`ngx_http_update_location_config()`): its settings, its error
+ * log, and its content handler, which an `if` block without one leaves as it was. Null is the
+ * server level, with no handler.
+ */
+export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Location | null): void {
+  r.location = location;
+  if (location === null) {
+    r.handler = null;
+    r.log = plan.serverLog(r.server);
+    return;
+  }
+  if (location.modifier !== "if" || location.handler) r.handler = location.handler;
+  r.log = plan.locationLog(location);
 }

@@ -1,7 +1,8 @@
 import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, Location, Server } from "../config/model.ts";
+import type { Config, ErrorLogTarget, Location, RewriteScript, Server } from "../config/model.ts";
+import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
 import { planRedirect } from "../shape/redirect.ts";
@@ -33,7 +34,14 @@ export interface ProxyPlan {
   readonly caps: Capabilities;
   readonly servers: ServerSelector;
   readonly locations: ReadonlyMap<Server, LocationMatcher>;
+  /** Every location's plan, `if` blocks and named locations included. */
   readonly plans: ReadonlyMap<Location, LocationPlan>;
+  /** What the rewrite module's scripts read besides the request. */
+  readonly script: ScriptEnv;
+  /** A server's error log, for requests at server level. */
+  serverLog(server: Server): Logger;
+  /** A location's error log. */
+  locationLog(location: Location): Logger;
 }
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
@@ -51,19 +59,40 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     plans.set(loc, {
       headers: planHeaders(loc.settings),
       response: planResponseHeaders(loc.settings, redirect),
-      upstream: loc.action?.kind === "proxy" ? (upstreams.get(loc.action.pass.upstream) ?? null) : null,
+      upstream: loc.proxy ? (upstreams.get(loc.proxy.upstream) ?? null) : null,
       log: logFor(loc.settings.errorLog),
     });
     loc.children.forEach(visit);
+    ifBlocks(loc.script).forEach(visit);
   };
   for (const s of config.servers) s.locations.forEach(visit);
-  return {
+  const serverLogs = new Map(config.servers.map((s) => [s, logFor(s.settings.errorLog)]));
+  const plan: ProxyPlan = {
     config,
     caps,
     servers: new ServerSelector(config),
     locations: new Map(config.servers.map((s) => [s, new LocationMatcher(s.locations)])),
     plans,
+    script: {
+      slotCount: config.variableSlots,
+      files: caps.files ?? null,
+      enter: (r, block) => {
+        r.location = block;
+        if (block.handler) r.handler = block.handler;
+        r.log = plan.locationLog(block);
+      },
+    },
+    serverLog: (server) => serverLogs.get(server) ?? caps.log,
+    locationLog: (location) => plans.get(location)?.log ?? caps.log,
   };
+  return plan;
+}
+
+/** The `if` blocks of a script, in order. */
+function ifBlocks(script: RewriteScript | null): Location[] {
+  const out: Location[] = [];
+  for (const op of script ?? []) if (op.kind === "if" && op.block) out.push(op.block);
+  return out;
 }
 
 /** One logger per `error_log` target, opened here at load and shared by the blocks naming it. */

@@ -1,5 +1,5 @@
 import { type BufferedBody, bodySize, readBody, releaseBody } from "../buffer/read-body.ts";
-import type { Location, Settings } from "../config/model.ts";
+import type { Location, ProxyPass, Settings } from "../config/model.ts";
 import type { BodyFraming, ClientBody, Tunnel, UpstreamTunnel } from "../exchange.ts";
 import { Cancel } from "../forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing } from "../forward/forward.ts";
@@ -14,15 +14,16 @@ import type { LocationPlan, ProxyPlan, UpstreamPlan } from "./plan.ts";
  * The proxy content handler (`ngx_http_proxy_handler()`): read or stream the client body as the
  * location says, shape the upstream request, balance and forward it, and relay the answer.
  */
-export async function proxyContent(plan: ProxyPlan, r: RequestContext, location: Location, body: ClientBody): Promise<Outcome> {
+export async function proxyContent(
+  plan: ProxyPlan,
+  r: RequestContext,
+  location: Location,
+  pass: ProxyPass,
+  body: ClientBody,
+): Promise<Outcome> {
   const locationPlan = plan.plans.get(location) as LocationPlan;
+  r.pass = pass;
   const settings = location.settings;
-  const inFraming = r.head.framing;
-  const contentLength = inFraming.kind === "length" ? inFraming.length : null;
-  // 413 straight from Content-Length, before a byte of the body is read (6.4).
-  if (settings.clientMaxBodySize > 0 && contentLength !== null && contentLength > settings.clientMaxBodySize) {
-    return { kind: "status", status: 413 };
-  }
   const read = await requestBody(plan, r, location, body);
   if ("outcome" in read) return read.outcome;
   const { buffered, outBody, framing } = read;
@@ -31,7 +32,7 @@ export async function proxyContent(plan: ProxyPlan, r: RequestContext, location:
   const cancel = body.watchClient && !settings.proxyIgnoreClientAbort ? new Cancel() : null;
   const outgoing: Outgoing = {
     method: settings.proxyMethod ?? r.head.method,
-    target: upstreamTarget(r.pass as NonNullable<RequestContext["pass"]>, location, r),
+    target: upstreamTarget(pass, location, r),
     headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
     framing,
     upgrade: r.head.upgrade === true,

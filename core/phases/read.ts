@@ -1,4 +1,4 @@
-import type { Clock } from "../capabilities.ts";
+import type { Clock, Logger } from "../capabilities.ts";
 import type { Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 import { validateHost } from "../route/host.ts";
@@ -28,7 +28,7 @@ export function readRequest(plan: ProxyPlan, head: RequestHead, connection: Conn
   }
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
   if (!server) return { kind: "refused", status: 400, request: null };
-  return { kind: "request", request: newRequest(head, connection, server, target, host, plan.caps.clock) };
+  return { kind: "request", request: newRequest(head, connection, server, target, host, plan.caps.clock, plan.serverLog(server)) };
 }
 
 /**
@@ -46,9 +46,12 @@ export function refusedRequest(
   const host = hostValue === undefined ? null : validateHost(hostValue);
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
   if (!server) return null;
-  const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, host: null };
-  return newRequest(head, connection, server, parsed, host, plan.caps.clock);
+  const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, hasPlus: false, host: null };
+  return newRequest(head, connection, server, parsed, host, plan.caps.clock, plan.serverLog(server));
 }
+
+/** nginx's `NGX_HTTP_MAX_URI_CHANGES`: rewrite cycles and internal redirects a request may go through. */
+export const MAX_URI_CHANGES = 10;
 
 /** A request as the read phase leaves it: routed to its server, no location yet. */
 export function newRequest(
@@ -58,6 +61,7 @@ export function newRequest(
   target: ParsedTarget,
   host: string | null,
   clock: Clock,
+  log: Logger,
 ): RequestContext {
   return {
     head,
@@ -67,10 +71,17 @@ export function newRequest(
     args: target.args,
     requestUri: target.requestUri,
     isQuoted: target.isQuoted,
+    hasPlus: target.hasPlus,
     host: host ?? server.names[0] ?? "",
     hadHost: host !== null,
     location: null,
+    handler: null,
+    log,
     pass: null,
+    internal: false,
+    validUnparsedUri: true,
+    uriChanges: MAX_URI_CHANGES + 1,
+    validLocation: true,
     exchange: newExchange(clock),
   };
 }

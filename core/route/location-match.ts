@@ -58,7 +58,7 @@ function buildLevel(locations: readonly Location[]): Level {
       case "":
       case "^~":
         prefixes.push(loc);
-        if (loc.action?.kind === "proxy" && loc.name.length > 1 && loc.name.endsWith("/")) {
+        if (loc.handler === "proxy" && loc.name.length > 1 && loc.name.endsWith("/")) {
           autoRedirect.set(loc.name.slice(0, -1), loc);
         }
         break;
@@ -67,6 +67,7 @@ function buildLevel(locations: readonly Location[]): Level {
         regexes.push(loc);
         break;
       case "@":
+      case "if":
         break;
     }
   }

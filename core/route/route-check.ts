@@ -25,7 +25,8 @@ export function createRouteCheck(config: Config): RouteCheck {
     if (value !== null && host === null) return true;
     const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
     if (!server) return true;
-    if (server.action) return true;
+    // A server whose own rewrite directives may answer or move the request counts as taking it.
+    if (server.script?.some((op) => op.kind !== "set")) return true;
     return (matchers.get(server) as LocationMatcher).match(parsed.uri).kind !== "none";
   };
 }

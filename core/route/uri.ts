@@ -13,6 +13,8 @@ export interface ParsedTarget {
   readonly requestUri: string;
   /** The raw path contained a `%` escape: nginx then re-escapes `$uri` when it rewrites it. */
   readonly isQuoted: boolean;
+  /** The raw path contained a `+` (`r->plus_in_uri`). */
+  readonly hasPlus: boolean;
   /** The authority of an absolute-form target (`http://host:port/p`), or null. */
   readonly host: string | null;
 }
@@ -39,7 +41,7 @@ export function parseTarget(target: string, mergeSlashes: boolean): ParsedTarget
   if (decoded === null) return null;
   const uri = normalisePath(decoded, mergeSlashes);
   if (uri === null) return null;
-  return { uri, args, requestUri, isQuoted: rawPath.includes("%"), host };
+  return { uri, args, requestUri, isQuoted: rawPath.includes("%"), hasPlus: rawPath.includes("+"), host };
 }
 
 function decodePath(path: string): string | null {
@@ -91,4 +93,42 @@ const ESCAPE_URI = /[\x00-\x20"#%<>?\\^`{|}\x7f-\xff]/g;
 /** `ngx_escape_uri(.., NGX_ESCAPE_URI)`: percent-encodes what may not stand in a path. */
 export function escapeUri(path: string): string {
   return path.replace(ESCAPE_URI, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ngx_escape_uri escapes control bytes.
+const ESCAPE_ARGS = /[\x00-\x20"#%&+;<>?\\^`{|}\x7f-\xff]/g;
+
+/** `ngx_escape_uri(.., NGX_ESCAPE_ARGS)`: percent-encodes what may not stand in an argument. */
+export function escapeArgs(text: string): string {
+  return text.replace(ESCAPE_ARGS, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+/**
+ * `ngx_unescape_uri(.., NGX_UNESCAPE_REDIRECT)`, for a rewrite's redirect: `%XX` becomes its
+ * byte when that is printable and above `%`, other escapes stay, a broken one loses its `%`;
+ * from a `?` on the text is left as it is.
+ */
+export function unescapeRedirect(text: string): string {
+  if (!text.includes("%")) return text;
+  let out = "";
+  let state: "usual" | "quoted" | "second" = "usual";
+  let high = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (state === "usual") {
+      if (ch === "?") return out + text.slice(i);
+      if (ch === "%") state = "quoted";
+      else out += ch;
+      continue;
+    }
+    const digit = Number.parseInt(ch, 16);
+    state = state === "quoted" && !Number.isNaN(digit) ? "second" : "usual";
+    if (Number.isNaN(digit)) out += ch;
+    else if (state === "second") high = digit;
+    else {
+      const byte = high * 16 + digit;
+      out += byte > 0x25 && byte < 0x7f ? String.fromCharCode(byte) : `%${text[i - 1]}${ch}`;
+    }
+  }
+  return out;
 }

@@ -17,8 +17,8 @@ export function planRedirect(setting: RedirectSetting, location: Location): Redi
   if (setting.kind === "rules") {
     return { kind: "rules", rules: setting.rules.map((r) => ({ from: r.from, to: (ctx) => renderTemplate(r.to, ctx) })) };
   }
-  if (location.action?.kind !== "proxy") return { kind: "off" };
-  const pass = location.action.pass;
+  const pass = location.proxy;
+  if (pass === null) return { kind: "off" };
   const isRegex = location.modifier === "~" || location.modifier === "~*";
   if (pass.uri !== null && !isRegex) {
     const name = location.name;

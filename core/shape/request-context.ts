@@ -1,4 +1,4 @@
-import type { Clock } from "../capabilities.ts";
+import type { Clock, Logger } from "../capabilities.ts";
 import type { Location, ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
@@ -32,10 +32,10 @@ export interface RequestContext {
   readonly head: RequestHead;
   readonly connection: ConnectionInfo;
   readonly server: Server;
-  /** `$uri`: the decoded, normalised path. */
-  readonly uri: string;
-  /** `$args`: the raw query string, without `?`. */
-  readonly args: string;
+  /** `$uri`: the decoded, normalised path; a rewrite changes it. */
+  uri: string;
+  /** `$args`: the raw query string, without `?`; a rewrite or `set $args` changes it. */
+  args: string;
   /** `$request_uri`: the raw path and query as the client sent them. */
   readonly requestUri: string;
   /** The raw path held a `%` escape: nginx re-escapes `$uri` when it sends it rewritten. */
@@ -44,14 +44,42 @@ export interface RequestContext {
   readonly host: string;
   /** The request named a host (Host or an absolute-form target): redirects are made absolute with it. */
   readonly hadHost: boolean;
-  /** The location the find-config phase chose; null until then, or when none matched. */
+  /** The raw path held a `+`: with `isQuoted`, the rewrite module escapes captures in arguments. */
+  readonly hasPlus: boolean;
+  /**
+   * The configuration the request runs in (nginx's `r->loc_conf`): the location find-config
+   * chose, or an `if` block of it the rewrite phase switched to; null at server level.
+   */
   location: Location | null;
+  /** The content handler the blocks set on the way (`r->content_handler`): `proxy`, or none. */
+  handler: "proxy" | null;
+  /** The error log of the current block. */
+  log: Logger;
   /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */
   pass: ProxyPass | null;
+  /**
+   * A rewrite or an internal redirect changed the URI (`r->internal`): `internal` locations
+   * take the request, and `$uri` goes upstream re-escaped instead of the client's bytes.
+   */
+  internal: boolean;
+  /**
+   * `$uri` and `$args` are still the client's request-target (`r->valid_unparsed_uri`): a
+   * `proxy_pass` without a URI part sends the client's bytes. A rewrite or `set $args` ends it.
+   */
+  validUnparsedUri: boolean;
+  /** nginx's `r->uri_changes`: 11, one less per rewrite cycle or internal redirect; 0 is the cycle error. */
+  uriChanges: number;
+  /**
+   * `$uri` still starts with the location's name (`r->valid_location`): a `proxy_pass` URI part
+   * replaces that name; after `rewrite ... break` the whole `$uri` goes as it is.
+   */
+  validLocation: boolean;
   /** The user variables' slots (`map`), made when the request first reads one. */
   variables?: RequestVariables;
   /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */
-  captures?: RegExpExecArray;
+  captures?: RegExpExecArray | undefined;
+  /** While the rewrite module evaluates arguments or a redirect: `$1`..`$9` are escaped (see captureGetter). */
+  escapeCaptures?: boolean;
 }
 
 /** The first header value with this lower-case name, or undefined. */

@@ -1,4 +1,5 @@
 import { ConfigError, type SourceLocation } from "../config/errors.ts";
+import { escapeArgs } from "../route/uri.ts";
 import { lookupBuiltin } from "../variables/builtin.ts";
 import { flushSlots } from "../variables/request-variables.ts";
 import type { VariableScope } from "../variables/scope.ts";
@@ -128,10 +129,25 @@ function bind(template: UnlinkedTemplate, index: number, name: string, options: 
 
 /**
  * `$1`..`$9`: a group of the request's last successful regex match (a map key, a location,
- * `proxy_redirect`), empty when there is none (`ngx_http_script_copy_capture_code()`).
+ * `proxy_redirect`), empty when there is none (`ngx_http_script_copy_capture_code()`). Inside
+ * the rewrite module's arguments and redirects, nginx escapes it when the client's path was
+ * escaped or held `+` (the request says so with `escapeCaptures`).
  */
 function captureGetter(n: number): VariableGetter {
-  return (ctx) => ctx.captures?.[n] ?? "";
+  return (ctx) => {
+    const value = ctx.captures?.[n] ?? "";
+    return ctx.escapeCaptures && value ? escapeArgs(value) : value;
+  };
+}
+
+/**
+ * A template that is one variable, by its name as written (`if ($name)`, `set $name`): nginx
+ * takes every byte after `$` as the name there, so `$a-b` is the variable `a-b`.
+ */
+export function variableTemplate(name: string, options: TemplateOptions): Template {
+  const template: UnlinkedTemplate = { text: `$${name}`, isConstant: false, literal: "", parts: [unbound], flushes: null };
+  bind(template, 0, name.toLowerCase(), options);
+  return template;
 }
 
 /** The template's value for this request, its volatile variables evaluated afresh. */

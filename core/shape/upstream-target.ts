@@ -1,19 +1,23 @@
 import type { Location, ProxyPass } from "../config/model.ts";
-import { escapeUri, type ParsedTarget } from "../route/uri.ts";
+import { escapeUri } from "../route/uri.ts";
+import type { RequestContext } from "./request-context.ts";
 
 /**
- * The request-target sent upstream for a static `proxy_pass` (docs/nginx-semantics.md 5.2):
- * without a URI part, the client's bytes as received; with one, the location name is cut off
- * `$uri` by its length and the rest appended to the URI part, re-escaped if the client escaped.
+ * The request-target sent upstream for a static `proxy_pass` (docs/nginx-semantics.md 5.2,
+ * `ngx_http_proxy_create_request()`): without a URI part and with the URI as the client sent
+ * it, the client's bytes; otherwise `$uri`, its location name replaced by the URI part (not
+ * after `rewrite ... break`, which sends `$uri` whole), re-escaped when the client escaped or
+ * a rewrite made it, then `?$args`.
  */
 export function upstreamTarget(
   pass: ProxyPass,
   location: Location,
-  target: Pick<ParsedTarget, "uri" | "args" | "requestUri" | "isQuoted">,
+  r: Pick<RequestContext, "uri" | "args" | "requestUri" | "isQuoted" | "internal" | "validUnparsedUri" | "validLocation">,
 ): string {
-  if (pass.uri === null) return target.requestUri;
+  if (pass.uri === null && r.validUnparsedUri) return r.requestUri;
   // Regex and named locations cannot carry a URI part (refused at load); `=` and prefix cut by name.
-  const rest = target.uri.slice(location.name.length);
-  const path = pass.uri + (target.isQuoted ? escapeUri(rest) : rest);
-  return target.args ? `${path}?${target.args}` : path;
+  const cut = r.validLocation && pass.uri !== null ? location.name.length : 0;
+  const rest = r.uri.slice(cut);
+  const path = (r.validLocation ? (pass.uri ?? "") : "") + (r.isQuoted || r.internal ? escapeUri(rest) : rest);
+  return r.args ? `${path}?${r.args}` : path;
 }

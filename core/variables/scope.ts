@@ -9,11 +9,14 @@ import { MAX_VARIABLE_DEPTH, requestVariables } from "./request-variables.ts";
  * A user variable: each has a per-request slot (nginx's indexed variables).
  * - `map`: evaluated from its table on first read, kept for the request unless volatile;
  * - `slot`: a value something writes during the request, not found until then: a regex's
- *   named capture now, `set` (ngx_http_rewrite_module) later.
+ *   named capture;
+ * - `set`: written by `set` (ngx_http_rewrite_module); read before that, it is empty, with
+ *   nginx's warning.
  */
 type Definition =
   | { readonly kind: "map"; readonly slot: number; readonly map: MapTable }
-  | { readonly kind: "slot"; readonly slot: number };
+  | { readonly kind: "slot"; readonly slot: number }
+  | { readonly kind: "set"; readonly slot: number; readonly name: string };
 
 /** A `$name` written in a template, bound when the scope is linked. */
 interface Reference {
@@ -50,11 +53,28 @@ export class VariableScope {
     this.#definitions.set(name.toLowerCase(), { kind: "map", slot, map });
   }
 
-  /** A variable set during the request (a named capture); returns its slot. */
+  /**
+   * A variable set during the request (a named capture); returns its slot. A `map` or `set`
+   * of the same name keeps its kind: the capture writes its slot.
+   */
   defineSlot(name: string, at: SourceLocation): number {
     const slot = this.#claim(name, at);
-    this.#definitions.set(name.toLowerCase(), { kind: "slot", slot });
+    const prior = this.#definitions.get(name.toLowerCase());
+    if (prior?.kind !== "map" && prior?.kind !== "set") this.#definitions.set(name.toLowerCase(), { kind: "slot", slot });
     return slot;
+  }
+
+  /**
+   * `set $name` (`ngx_http_rewrite_set()`): `$args` changes the request's arguments (its set
+   * handler); any other name writes its slot, a `map` of that name included.
+   */
+  defineSet(name: string, at: SourceLocation): { readonly kind: "slot"; readonly slot: number } | { readonly kind: "args" } {
+    const lower = name.toLowerCase();
+    if (lower === "args") return { kind: "args" };
+    const slot = this.#claim(name, at);
+    const prior = this.#definitions.get(lower);
+    if (prior?.kind !== "map" && prior?.kind !== "set") this.#definitions.set(lower, { kind: "set", slot, name });
+    return { kind: "slot", slot };
   }
 
   /** Records that a template part reads `$name` (lower-case); bound by `link()`. */
@@ -98,6 +118,7 @@ export class VariableScope {
       const read = (ctx: RequestContext) => ctx.variables?.values[slot] ?? "";
       return Object.assign(read, { isFound: (ctx: RequestContext) => ctx.variables?.values[slot] !== undefined });
     }
+    if (definition.kind === "set") return setVariable(slot, slotCount, definition.name);
     const map = definition.map;
     // ngx_http_get_indexed_variable(): the slot's value if it has one, else evaluated and kept.
     const read = (ctx: RequestContext) => {
@@ -120,4 +141,21 @@ export class VariableScope {
 function addFlush(template: UnlinkedTemplate, slot: number): void {
   if (template.flushes === null) template.flushes = [slot];
   else if (!template.flushes.includes(slot)) template.flushes.push(slot);
+}
+
+/**
+ * A `set` variable: its value, or before any `set` ran, the empty value and
+ * `using uninitialized "x" variable` once per request (`ngx_http_rewrite_var()`), unless the
+ * current block says `uninitialized_variable_warn off`. Always found: an empty one logs as nothing.
+ */
+function setVariable(slot: number, slotCount: number, name: string): VariableGetter {
+  const read = (ctx: RequestContext) => {
+    const vars = requestVariables(ctx, slotCount);
+    const kept = vars.values[slot];
+    if (kept !== undefined) return kept;
+    if ((ctx.location ?? ctx.server).settings.uninitializedVariableWarn) ctx.log.warn(`using uninitialized "${name}" variable`);
+    vars.values[slot] = "";
+    return "";
+  };
+  return Object.assign(read, { keepsEmpty: true });
 }

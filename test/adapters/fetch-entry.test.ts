@@ -31,7 +31,14 @@ describe("proxy.fetch", () => {
     );
     proxy = createProxy(
       config,
-      nodeCapabilities({ crit: (m) => log.push(m), error: (m) => log.push(m), warn: (m) => log.push(m), info: (m) => log.push(m) }),
+      nodeCapabilities({
+        alert: (m) => log.push(m),
+        crit: (m) => log.push(m),
+        error: (m) => log.push(m),
+        warn: (m) => log.push(m),
+        notice: (m) => log.push(m),
+        info: (m) => log.push(m),
+      }),
     );
   });
   afterAll(() => backend.close());

@@ -8,7 +8,7 @@ import { type Backend, startBackend } from "../support/backend.ts";
 // from the URL). The packed package runs the same app on three runtimes in test/package/.
 describe("edgeproxy/hono on Node", () => {
   let backend: Backend;
-  const quiet = { crit: () => {}, error: () => {}, warn: () => {}, info: () => {} };
+  const quiet = { alert: () => {}, crit: () => {}, error: () => {}, warn: () => {}, notice: () => {}, info: () => {} };
 
   beforeAll(async () => {
     backend = await startBackend("h");

@@ -112,6 +112,14 @@ describe("workers config at startup", () => {
     expect(r.stderr).toMatch(/edge\.conf:14: open\(\) "[^"]*keys\.map" failed \(include is not available on Workers/);
   });
 
+  test("refuses if (-f) and its kin with the line of the if, anywhere in a script", () => {
+    const r = devWith(
+      "server { listen 127.0.0.1:1;\n  location / {\n    set $a 1;\n    if ($a) { }\n    if (!-e /srv/$uri) { return 404; }\n  }\n}",
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${r.file}:17: the "!-e" condition of "if" needs a file system, which Cloudflare Workers do not have`);
+  });
+
   test("refuses a bad config before starting workerd", () => {
     const r = devWith("server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1; proxy_read_timeout 1.5s; } }");
     expect(r.status).toBe(1);

@@ -196,3 +196,78 @@ describe("map and variables: accept/reject and messages agree with nginx -t", ()
     if (nginx.line !== null) expect(edge.line).toBe(nginx.line);
   });
 });
+
+/** Accept/reject, and for a refusal nginx's reason and line, as `nginx -t` gives them. */
+function agreesWithNginx(config: (dir: string) => string): void {
+  const result = checkBoth(config);
+  expect({ accepted: result.edgeproxy, out: result.edgeOut }).toMatchObject({ accepted: result.nginx });
+  const nginx = emergency(result.nginxOut);
+  const edge = emergency(result.edgeOut);
+  if (!nginx || !edge) return;
+  expect(comparable(edge.reason)).toBe(comparable(nginx.reason));
+  if (nginx.line !== null) expect(edge.line).toBe(nginx.line);
+}
+
+// ngx_http_rewrite_module: where its directives stand, how `if` reads its condition, and nginx's words.
+describe("rewrite module: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    ["rewrite with every flag", loc("rewrite ^/a /b last; rewrite ^/c /d break; rewrite ^/e /f redirect; rewrite ^/g /h permanent;")],
+    ["rewrite at server level", withHttp(server("rewrite ^/a /b last;"))],
+    ["rewrite at http level", withHttp("rewrite ^/a /b;")],
+    ["rewrite with an empty replacement", loc('rewrite ^ "";')],
+    ["rewrite with a bad flag", loc("rewrite ^ /x stop;")],
+    ["rewrite with a broken regex", loc("rewrite ( /x;")],
+    ["rewrite with one argument", loc("rewrite ^;")],
+    ["return twice", loc("return 200 a; return 201 b;")],
+    ["return 1000", loc("return 1000;")],
+    ["break with an argument", loc("break now;")],
+    ["set", loc('set $a 1; set $b "$a$uri"; return 200 $b;')],
+    ["set without $", loc("set a 1;")],
+    ["set of a fixed variable", loc("set $uri /x;")],
+    ["set $args", loc('set $args "a=1";')],
+    ["set of a map's variable", withHttp(`map $uri $m { default 1; } ${server("location / { set $m 2; }")}`)],
+    ["set with an empty name", loc("set $ 1;")],
+    ["if with a variable", loc("if ($arg_a) { return 200; }")],
+    ["if with spaces inside the parentheses", loc("if ( $arg_a ) { return 200; }")],
+    ["if with a quoted value before )", loc('if ($arg_a = "b") { return 200; }')],
+    ["if with every operator", loc("if ($a = b) { } if ($a != b) { } if ($a ~ b) { } if ($a ~* b) { } if ($a !~ b) { } if ($a !~* b) { }")],
+    [
+      "if with every file test",
+      loc("if (-f /a) { } if (!-f /a) { } if (-d /a) { } if (!-d /a) { } if (-e /a) { } if (!-e /a) { } if (-x /a) { } if (!-x /a) { }"),
+    ],
+    ["if without parentheses", loc("if $arg_a { }")],
+    ["if without the closing parenthesis", loc("if ($arg_a { }")],
+    ["if with ==", loc("if ($arg_a == b) { }")],
+    ["if with too many words", loc("if ($arg_a = b c) { }")],
+    ["if with an unknown file test", loc("if (-q /a) { }")],
+    ["if with a file test and no path", loc("if (-f) { }")],
+    ["if with a word", loc("if (a) { }")],
+    ["if with an unknown variable", loc("if ($no_such_variable) { }")],
+    ["if with a broken regex", loc('if ($uri ~ "(") { }')],
+    ["if with named captures", loc("if ($uri ~ ^/(?<first>[a-z]+)/(?P<second>\\d+)) { return 200 $first$second; }")],
+    ["if without a block", loc("if ($arg_a);")],
+    ["if inside if", loc("if ($a) { if ($b) { } }")],
+    ["if at http level", withHttp("if ($a) { }")],
+    ["if at server level", withHttp(server("if ($http_x) { return 403; set $y 1; rewrite ^ /z; break; }"))],
+    ["proxy_pass in a server-level if", withHttp(server("if ($http_x) { proxy_pass http://127.0.0.1:9; }"))],
+    ["proxy_pass in a location-level if", loc("if ($http_x) { proxy_pass http://127.0.0.1:9; }")],
+    ["proxy_pass with a URI part in an if", loc("if ($http_x) { proxy_pass http://127.0.0.1:9/x; }")],
+    ["proxy_set_header in an if", loc("if ($http_x) { proxy_set_header X 1; }")],
+    ["location inside an if", loc("if ($http_x) { location /a { } }")],
+    [
+      "rewrite_log and uninitialized_variable_warn everywhere",
+      withHttp(
+        `rewrite_log on; uninitialized_variable_warn off; ${server("rewrite_log off; location / { rewrite_log on; if ($a) { rewrite_log off; uninitialized_variable_warn on; } }")}`,
+      ),
+    ],
+    ["rewrite_log twice", loc("rewrite_log on; rewrite_log off;")],
+    ["rewrite_log with a bad value", loc("rewrite_log yes;")],
+    ["internal", withHttp(server("location /a { internal; return 200; }"))],
+    ["internal twice", withHttp(server("location /a { internal; internal; }"))],
+    ["internal at server level", withHttp(server("internal;"))],
+    ["internal with an argument", withHttp(server("location /a { internal on; }"))],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

@@ -89,7 +89,7 @@ function optionValue(args: readonly string[], ...names: string[]): string | unde
 
 /** Reads and compiles FILE with the edge's limits; prints nginx's `[emerg]` line and returns null when it does not load. */
 function checkConfig(file: string): { text: string; config: Config } | null {
-  const log: Logger = { crit: warn, error: warn, warn, info: () => {} };
+  const log: Logger = { alert: warn, crit: warn, error: warn, warn, notice: () => {}, info: () => {} };
   try {
     const text = fileSource.read(file);
     return { text, config: loadEdgeConfig(text, file, log) };

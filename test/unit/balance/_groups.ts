@@ -33,11 +33,12 @@ export function letter(peer: Peer | null): string {
 export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestContext {
   const head = { method: "GET", target: requestUri, httpVersion: "1.1", headers: [], framing: { kind: "none" } } as const;
   const connection = { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false };
-  const target = { uri: requestUri, args: "", requestUri, isQuoted: false, host: null };
-  return newRequest({ ...head, headers: [] }, connection, SERVER, target, null, { now: () => 0 });
+  const target = { uri: requestUri, args: "", requestUri, isQuoted: false, hasPlus: false, host: null };
+  const quiet = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
+  return newRequest({ ...head, headers: [] }, connection, SERVER, target, null, { now: () => 0 }, quiet);
 }
 
-const SERVER = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never };
+const SERVER = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], script: null, settings: undefined as never };
 
 /** `n` fresh requests, one pick each, released at once as successes; their letters. */
 export function sequence(b: { balancer: Balancer; group: PeerGroup }, n: number, ctx = request(), nowSec = 1000): string {

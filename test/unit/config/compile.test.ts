@@ -73,8 +73,8 @@ describe("compileConfig", () => {
       [{ kind: "tcp", host: "10.0.0.2", port: 80 }, 1, 1, 10, 0, true, false],
       [{ kind: "unix", path: "/run/app.sock" }, 1, 1, 10, 0, false, true],
     ]);
-    const pass = config.servers[0]?.locations[0]?.action;
-    expect(pass).toMatchObject({ kind: "proxy", pass: { upstream: u, uri: "/", proxyHost: "Backend", proxyPort: "80" } });
+    const location = config.servers[0]?.locations[0];
+    expect(location).toMatchObject({ handler: "proxy", proxy: { upstream: u, uri: "/", proxyHost: "Backend", proxyPort: "80" } });
   });
 
   test("shares one implicit upstream between proxy_pass lines naming the same host and port", async () => {
@@ -94,7 +94,7 @@ describe("compileConfig", () => {
     ["an IPv6 literal keeps its brackets", "http://[::1]:8080/", "[::1]:8080", "8080"],
   ])("%s", async (_name, url, proxyHost, proxyPort) => {
     const config = await compile(http(`server { location / { proxy_pass ${url}; } }`));
-    expect(config.servers[0]?.locations[0]?.action).toMatchObject({ pass: { proxyHost, proxyPort } });
+    expect(config.servers[0]?.locations[0]?.proxy).toMatchObject({ proxyHost, proxyPort });
   });
 
   test.each([

@@ -62,7 +62,7 @@ async function proxyWith(
     failures,
     spool: null,
     clock,
-    log: { crit: () => {}, error: () => {}, warn: () => {}, info: () => {} },
+    log: { alert: () => {}, crit: () => {}, error: () => {}, warn: () => {}, notice: () => {}, info: () => {} },
   };
   return { proxy: createProxy(config, caps), attempts: t.attempts, failures };
 }

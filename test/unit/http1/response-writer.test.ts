@@ -31,7 +31,7 @@ function recording(): Http1Connection & { readonly sent: () => string; closed: b
 /** A logger that keeps its error lines. */
 function errors(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, crit: () => {}, error: (m) => void lines.push(m), warn: () => {}, info: () => {} };
+  return { lines, alert: () => {}, crit: () => {}, error: (m) => void lines.push(m), warn: () => {}, notice: () => {}, info: () => {} };
 }
 
 async function* stream(...parts: string[]): AsyncGenerator<Uint8Array> {

@@ -36,7 +36,7 @@ describe("LocationMatcher", () => {
       location /a {}`);
     const got = m.match(uri);
     const name = describeMatch(got);
-    const nested = got.kind === "location" && got.location.action?.kind === "return" ? " (nested)" : "";
+    const nested = got.kind === "location" && got.location.script?.[0]?.kind === "return" ? " (nested)" : "";
     expect(name + nested).toBe(expected);
   });
 
@@ -47,8 +47,8 @@ describe("LocationMatcher", () => {
       location ~ \.html$ { return 200; }
       location ^~ /z { location ~ \.php$ { return 201; } }`);
     expect(describeMatch(m.match("/x/y/a.php"))).toBe("~ \\.php$");
-    expect(m.match("/x/y/a.html")).toMatchObject({ location: { action: { status: 200 } } });
-    expect(m.match("/z/a.php")).toMatchObject({ location: { action: { status: 201 } } });
+    expect(m.match("/x/y/a.html")).toMatchObject({ location: { script: [{ status: 200 }] } });
+    expect(m.match("/z/a.php")).toMatchObject({ location: { script: [{ status: 201 }] } });
     expect(describeMatch(m.match("/z"))).toBe("^~ /z");
   });
 

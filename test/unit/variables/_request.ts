@@ -10,9 +10,9 @@ export function configReturning(http: string, body: string): Config {
 
 /** The `return` text of the first location: the template the tests evaluate. */
 export function returnTemplate(config: Config): Template {
-  const action = config.servers[0]?.locations[0]?.action;
-  if (action?.kind !== "return" || action.body === null) throw new Error("no return text");
-  return action.body;
+  const op = config.servers[0]?.locations[0]?.script?.[0];
+  if (op?.kind !== "return" || op.text === null) throw new Error("no return text");
+  return op.text;
 }
 
 /** A request context as the proxy builds one, with these request headers and URI. */
@@ -26,8 +26,10 @@ export function request(headers: [string, string][] = [], uri = "/"): RequestCon
     localPort: 80,
     isTls: false,
   };
-  const target = { uri, args: "", requestUri: uri, isQuoted: false, host: null };
-  const server = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], action: null, settings: undefined as never };
-  const r = newRequest(head, connection, server, target, null, { now: () => 0 });
+  const target = { uri, args: "", requestUri: uri, isQuoted: false, hasPlus: false, host: null };
+  const server = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], script: null, settings: undefined as never };
+  const r = newRequest(head, connection, server, target, null, { now: () => 0 }, QUIET);
   return { ...r, host: "" };
 }
+
+const QUIET = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
