@@ -14,8 +14,8 @@ export default defineConfig({
         },
       },
       {
-        // The trace-based conformance scenarios and the security suite again, against the
-        // Workers adapter in workerd.
+        // The trace-based conformance scenarios, the rewrite and headers modules and the
+        // security suite again, against the Workers adapter in workerd.
         extends: true,
         test: {
           name: "workers",
@@ -24,6 +24,8 @@ export default defineConfig({
             "test/conformance/passive-health.test.ts",
             "test/conformance/next-upstream.test.ts",
             "test/conformance/websocket.test.ts",
+            "test/conformance/rewrite.test.ts",
+            "test/conformance/add-header.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

@@ -113,6 +113,11 @@ export type ProxyResponse =
       readonly contentLength: number | null;
       /** A 101 the client asked for: after the head, bytes go both ways until either side closes. */
       readonly tunnel?: Tunnel;
+      /**
+       * `add_trailer`: lines evaluated once the body is sent. The body then goes chunked to an
+       * HTTP/1.1 client (nginx drops the length for them), the lines in its last chunk.
+       */
+      readonly trailers?: () => HeaderPairs;
       /** Close the client connection after this response (nginx does after 400, 413, ...). */
       readonly closeConnection: boolean;
       /** Called once the response is written or abandoned: releases spool files, sockets. */

@@ -5,6 +5,7 @@ import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
+import { headersFilter } from "./phases/headers-filter.ts";
 import { logRequest } from "./phases/log.ts";
 import type { Outcome, RestartAt } from "./phases/outcome.ts";
 import { planProxy } from "./phases/plan.ts";
@@ -50,7 +51,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const read = readRequest(plan, head, connection);
     if (read.kind === "refused") return refusal(read.status, read.request);
     const r = read.request;
-    return logRequest(caps, r, finish(r, await runPhases(r, body)));
+    return logRequest(caps, r, outputFilters(r, finish(r, await runPhases(r, body))));
   }
 
   /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
@@ -64,10 +65,17 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     }
   }
 
-  /** A refusal of the read phase: nginx's page, logged when a server takes the address. */
+  /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer); #17 adds gzip. */
+  function outputFilters(r: RequestContext, response: ProxyResponse): ProxyResponse {
+    // `$status` is the response's from here on (r->headers_out.status).
+    r.exchange.status = response.kind === "response" ? response.status : response.logStatus;
+    return headersFilter(r, response, caps.clock.now());
+  }
+
+  /** A refusal of the read phase: nginx's page, through the server's filters and log when a server takes the address. */
   function refusal(status: number, r: RequestContext | null): ProxyResponse {
     const response = statusResponse(status);
-    return r ? logRequest(caps, r, response) : response;
+    return r ? logRequest(caps, r, outputFilters(r, response)) : response;
   }
 
   const fetchSetup = { rules: config, log: caps.log, webSockets: caps.webSockets ?? null };

@@ -1,4 +1,5 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
+import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
 import { LOG_DIRECTIVES } from "./modules/log.ts";
@@ -21,6 +22,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...UPSTREAM_DIRECTIVES,
   ...PROXY_DIRECTIVES,
   ...REWRITE_DIRECTIVES,
+  ...HEADERS_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -36,8 +38,6 @@ export const UNSUPPORTED = new Set([
   "set",
   "break",
   "error_page",
-  "add_header",
-  "expires",
   "limit_except",
   "limit_req",
   "limit_conn",

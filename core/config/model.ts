@@ -237,11 +237,40 @@ export interface Settings {
   readonly proxySslServerName: boolean;
   readonly proxySslName: Template | null;
   readonly proxySslVerify: boolean;
+  /** `add_header` lines of this level (all or nothing, as nginx inherits them); applied by the headers filter. */
+  readonly addHeaders: readonly AddHeader[];
+  /** `add_trailer` lines of this level (all or nothing). */
+  readonly addTrailers: readonly AddHeader[];
+  /** `expires`; `off` (the default) sets nothing. */
+  readonly expires: ExpiresSetting;
   /** `rewrite_log`: the rewrite module's matches and results at `notice` in the error log. Default off. */
   readonly rewriteLog: boolean;
   /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
   readonly uninitializedVariableWarn: boolean;
 }
+
+/** One `add_header` or `add_trailer` line (ngx_http_headers_filter_module). */
+export interface AddHeader {
+  readonly name: string;
+  readonly value: Template;
+  /** `always`: on every status, not only nginx's safe ones (200, 201, 204, 206, 301-304, 307, 308). */
+  readonly always: boolean;
+  /**
+   * `ETag` and `Last-Modified` replace the response's own (an empty value removes it); other
+   * names are added, an empty value adding nothing (`ngx_http_set_headers`).
+   */
+  readonly replaces: boolean;
+}
+
+/** `expires` (`ngx_http_headers_expires()`), parsed at load unless it holds variables. */
+export type ExpiresSetting =
+  | { readonly kind: "off" | "epoch" | "max" }
+  /** `expires [modified] [+|-]TIME`: from now (or the response's Last-Modified), in seconds. */
+  | { readonly kind: "access" | "modified"; readonly seconds: number }
+  /** `expires @TIME`: the next time the clock shows this time of day (seconds after midnight, local time). */
+  | { readonly kind: "daily"; readonly seconds: number }
+  /** A value with variables, parsed per response; a value that does not parse sets nothing. */
+  | { readonly kind: "variable"; readonly isModified: boolean; readonly value: Template };
 
 /** A block's rewrite-module directives, compiled in order (nginx's script codes). */
 export type RewriteScript = readonly RewriteOp[];

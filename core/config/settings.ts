@@ -39,6 +39,9 @@ export const DEFAULT_SETTINGS: Settings = {
   proxySslServerName: false,
   proxySslName: null,
   proxySslVerify: false,
+  addHeaders: [],
+  addTrailers: [],
+  expires: { kind: "off" },
   rewriteLog: false,
   uninitializedVariableWarn: true,
 };

@@ -1,5 +1,5 @@
 import type { Logger } from "../capabilities.ts";
-import type { ProxyResponse } from "../exchange.ts";
+import type { HeaderPairs, ProxyResponse } from "../exchange.ts";
 import type { Http1Connection } from "./connection.ts";
 import { latin1Bytes } from "./latin1.ts";
 import { isSafeHeaderValue } from "./request-head.ts";
@@ -44,28 +44,35 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
     return false;
   }
   const noBody = req.isHead || res.status === 204 || res.status === 304 || res.status < 200;
-  const length = res.status === 204 || res.status < 200 ? null : body instanceof Uint8Array ? body.byteLength : res.contentLength;
+  // add_trailer: the body goes chunked to an HTTP/1.1 client, its length dropped (ngx_http_chunked_header_filter()).
+  const trailers = res.trailers && !noBody && req.httpVersion === "1.1" ? res.trailers : null;
+  const length =
+    trailers || res.status === 204 || res.status < 200 ? null : body instanceof Uint8Array ? body.byteLength : res.contentLength;
   const isStream = body !== null && !(body instanceof Uint8Array);
-  const chunked = isStream && length === null && !noBody && req.httpVersion === "1.1";
+  const chunked = trailers !== null || (isStream && length === null && !noBody && req.httpVersion === "1.1");
   // Without a length or chunks, only the close can end the body; after a 101 the bytes are a tunnel's.
   const keepAlive = req.keepAlive && !res.closeConnection && res.status !== 101 && (length !== null || chunked || noBody || !isStream);
   const head = headText(res, length, chunked, keepAlive, log);
 
   try {
-    if (body === null || noBody) {
+    if (noBody || (body === null && !chunked)) {
       await conn.write(latin1Bytes(head));
       // An upstream body still runs to its framed end, so its connection can be kept.
       if (isStream) for await (const _ of body);
-    } else if (body instanceof Uint8Array) {
-      await writeWithHead(conn, head, body);
     } else if (chunked) {
       await conn.write(latin1Bytes(head));
-      for await (const chunk of body) {
-        if (chunk.byteLength === 0) continue;
-        await conn.write(asChunk(chunk));
+      if (body instanceof Uint8Array) {
+        if (body.byteLength > 0) await conn.write(asChunk(body));
+      } else if (body !== null) {
+        for await (const chunk of body) {
+          if (chunk.byteLength === 0) continue;
+          await conn.write(asChunk(chunk));
+        }
       }
-      await conn.write(LAST_CHUNK);
-    } else {
+      await conn.write(trailers ? lastChunk(trailers(), log) : LAST_CHUNK);
+    } else if (body instanceof Uint8Array) {
+      await writeWithHead(conn, head, body);
+    } else if (body !== null) {
       const exact = await writeStream(conn, head, body, length);
       if (!exact) {
         conn.close();
@@ -132,6 +139,13 @@ async function writeStream(conn: Http1Connection, head: string, body: AsyncItera
   }
   if (first) await conn.write(latin1Bytes(head));
   return length === null || sent === length;
+}
+
+/** The last chunk with its trailer section (safe lines only, as in the head). */
+function lastChunk(trailers: HeaderPairs, log: Logger): Uint8Array {
+  let text = "0\r\n";
+  for (const pair of trailers) text += line(pair, log);
+  return latin1Bytes(`${text}\r\n`);
 }
 
 /** One chunk of a chunked body, framed, as one write. */

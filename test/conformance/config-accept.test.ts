@@ -271,3 +271,39 @@ describe("rewrite module: accept/reject and messages agree with nginx -t", () =>
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// ngx_http_headers_filter_module: add_header, add_trailer, expires.
+describe("headers module: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "add_header everywhere",
+      withHttp(`add_header A 1; ${server("add_header B 2; location / { add_header C 3 always; if ($a) { add_header D 4; } }")}`),
+    ],
+    ["add_header with a bad flag", loc("add_header A 1 sometimes;")],
+    ["add_header with one argument", loc("add_header A;")],
+    ["add_header with variables", loc('add_header A "$uri $status";')],
+    ["add_header in a server-level if", withHttp(server("if ($a) { add_header A 1; }"))],
+    ["add_trailer", loc("add_trailer A 1; add_trailer B 2 always;")],
+    ["add_trailer with a bad flag", loc("add_trailer A 1 never;")],
+    [
+      "expires forms",
+      withHttp(
+        server(
+          "location /a { expires 1h; } location /b { expires epoch; } location /c { expires max; } location /d { expires off; } location /e { expires modified +1d; } location /f { expires @15h30m; } location /g { expires -1; } location /h { expires 0; } location /i { expires $arg_e; } location /j { expires modified $arg_e; }",
+        ),
+      ),
+    ],
+    ["expires twice", loc("expires 1h; expires 2h;")],
+    ["expires with a bad time", loc("expires 1x;")],
+    ["expires in milliseconds", loc("expires 500ms;")],
+    ["expires with a first word other than modified", loc("expires access 1h;")],
+    ["expires modified @time", loc("expires modified @1h;")],
+    ["expires modified epoch", loc("expires modified epoch;")],
+    ["expires @ over a day", loc("expires @25h;")],
+    ["expires in an if", loc("if ($a) { expires 1h; }")],
+    ["expires with three arguments", loc("expires modified 1h 2h;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

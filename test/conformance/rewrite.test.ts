@@ -3,14 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { conformance } from "../support/gaps.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
 const check = conformance({
   workers: {
     "answers if (-f), (-d), (-e), (-x) and their negations as nginx does":
-      "no file system on Workers: the config is refused at load with its line (test/unit/workers)",
+      "no file system on Workers: the config is refused at load with its line (test/adapters/workers.test.ts)",
+    "answers a server-level redirect as nginx does": BECAUSE.edgePort,
+    "answers rewrite ... redirect as nginx does": BECAUSE.edgePort,
+    "answers rewrite ... permanent as nginx does": BECAUSE.edgePort,
+    "answers arguments in a redirect as nginx does": BECAUSE.edgePort,
+    "answers return of a relative redirect as nginx does": BECAUSE.edgePort,
+    "logs rewrite_log lines, the cycle, the empty URI and uninitialized variables as nginx does": BECAUSE.consoleLog,
   },
 });
 

@@ -30,6 +30,9 @@ export const BECAUSE = {
   edgeFrames:
     "workerd frames the request before the Worker sees it (Transfer-Encoding over Content-Length, equal duplicates merged, RFC 9112 6.3): the upstream gets one well-framed request, not nginx's 400",
   edgeConnections: "the platform owns client connections and their timers (wrangler dev's proxy locally, Cloudflare's edge deployed)",
+  edgePort:
+    "the Worker sees the public URL, not a listening port: an absolute redirect carries the URL's port (none in wrangler dev, whose URL takes the Host header)",
+  consoleLog: "a Worker's error log is its console (wrangler's output): there are no error_log files to read",
   joinedHeaders:
     "workerd joins repeated header lines into one before the Worker sees them (1,001 lines of one name arrive as one header), so nginx's header count cannot be kept",
   platformWebSocket:

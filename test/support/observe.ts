@@ -83,7 +83,7 @@ function platformView(o: Observation): Observation {
   const dropped = (n: string) => /^(host|connection|keep-alive|te|upgrade|accept-encoding|cf-.*|x-forwarded-proto|x-real-ip)$/i.test(n);
   return {
     ...o,
-    responseHeaders: o.responseHeaders.filter((h) => !/^(content-length|transfer-encoding):/i.test(h)),
+    responseHeaders: platformHeaders(o.responseHeaders.filter((h) => !/^(content-length|transfer-encoding):/i.test(h))),
     upstream: o.upstream.map((u) => ({
       ...u,
       requestLine: u.requestLine.replace(/ HTTP\/1\.[01]$/, " HTTP/1.x"),
@@ -91,6 +91,28 @@ function platformView(o: Observation): Observation {
     })),
   };
 }
+
+/**
+ * Sorted `name: value` lines as a `Headers` object gives them on Workers (identity elsewhere):
+ * a repeated name joined into one line (Set-Cookie apart), its list items sorted, since the
+ * platform joins in arrival order and an observation's lines are already sorted.
+ */
+export function platformHeaders(lines: string[]): string[] {
+  if (ADAPTER !== "workers") return lines;
+  const values = new Map<string, string[]>();
+  const out: string[] = [];
+  for (const l of lines) {
+    const name = l.slice(0, l.indexOf(":"));
+    const value = l.slice(l.indexOf(":") + 2);
+    if (name === "set-cookie" || DATED.has(name)) out.push(l);
+    else values.set(name, [...(values.get(name) ?? []), ...value.split(", ")]);
+  }
+  for (const [name, items] of values) out.push(`${name}: ${items.sort().join(", ")}`);
+  return out.sort();
+}
+
+/** Headers whose values are dates, with a comma of their own. */
+const DATED = new Set(["date", "expires", "last-modified"]);
 
 /** Header pairs as a Fetch `Headers` object keeps them: lower-case, joined, sorted. */
 function asFetchHeaders(pairs: [string, string][]): [string, string][] {
