@@ -3,6 +3,7 @@ import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exc
 import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
+import type { UpstreamStage } from "./log/upstream-errors.ts";
 
 /** What an adapter gives the core: the things only its platform has. */
 export interface Capabilities {
@@ -122,7 +123,10 @@ export type UpstreamResult =
   | {
       readonly kind: "failed";
       readonly reason: FailureReason;
+      /** nginx's error-log message for it, without the action: `connect() failed (111: Connection refused)`. */
       readonly detail: string;
+      /** Where the attempt was: the action nginx's line ends with. */
+      readonly stage: UpstreamStage;
       /** Whether any byte of the request reached the connection (decides non-idempotent retries). */
       readonly requestSent: boolean;
       /**

@@ -1,3 +1,4 @@
+import type { Logger } from "./capabilities.ts";
 import type { Http1Connection } from "./http1/connection.ts";
 
 /**
@@ -62,6 +63,8 @@ export interface ConnectionInfo {
   readonly localAddress: string;
   readonly localPort: number;
   readonly isTls: boolean;
+  /** The connection's number, counted from 1 by the process (nginx's `*N` in the error log). */
+  readonly id?: number;
 }
 
 /** A stream of body bytes: Node streams and web `ReadableStream`s both are one. */
@@ -122,5 +125,7 @@ export type ProxyResponse =
       readonly closeConnection: boolean;
       /** Called once the response is written or abandoned: releases spool files, sockets. */
       readonly done?: () => void;
+      /** The request's error log, for what happens while the response is written (a client that times out). */
+      readonly log?: Logger;
     }
   | { readonly kind: "close"; readonly logStatus: number };

@@ -38,6 +38,7 @@ export {
 export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read-queue.ts";
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
+export { describeSocketError, linuxErrorText } from "./log/system-error.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";

@@ -23,9 +23,10 @@ export interface EdgeProxy {
   fetch(request: Request, connection: ConnectionInfo): Promise<Response>;
   /**
    * Logs a request the adapter's own parser refused and answered with nginx's page for
-   * `status` (`head` as far as it could be read), as nginx logs it.
+   * `status` (`head` as far as it could be read), as nginx logs it: `reason` in the error log
+   * (info), the request in the access log.
    */
-  refused(head: RequestHead, status: number, connection: ConnectionInfo): void;
+  refused(head: RequestHead, status: number, connection: ConnectionInfo, reason: string): void;
   readonly config: Config;
 }
 
@@ -90,8 +91,11 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
         connection,
         fetchSetup,
       ),
-    refused: (head, status, connection) => {
-      const response = refusal(status, refusedRequest(plan, head, connection, parseTarget(head.target, config.mergeSlashes)));
+    refused: (head, status, connection, reason) => {
+      const r = refusedRequest(plan, head, connection, parseTarget(head.target, config.mergeSlashes));
+      if (r) r.log.info(reason);
+      else caps.log.info(`${reason}, client: ${connection.remoteAddress}`);
+      const response = refusal(status, r);
       if (response.kind === "response") response.done?.();
     },
   };

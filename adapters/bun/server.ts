@@ -109,10 +109,14 @@ export class BunServer {
       localAddress: l.kind === "unix" ? "" : unmapped(socket.localAddress),
       localPort: l.kind === "unix" ? 0 : socket.localPort,
       isTls: false,
+      id: ++accepted,
     };
     this.#http.serve(conn, info);
   }
 }
+
+/** Connections accepted by this process: each one's number in the error log (nginx's `*N`). */
+let accepted = 0;
 
 /** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */
 function unmapped(address: string): string {

@@ -119,6 +119,9 @@ export class NodeServer {
   }
 }
 
+/** Connections accepted by this thread: each one's number in the error log (nginx's `*N`). */
+let accepted = 0;
+
 /** What the core knows of a client connection. */
 function connectionOf(l: Listen, socket: Socket): ConnectionInfo {
   // A socket already closed has no addresses left ({} and undefined).
@@ -130,6 +133,7 @@ function connectionOf(l: Listen, socket: Socket): ConnectionInfo {
     localAddress: local?.address ? unmapped(local.address) : "",
     localPort: local?.port ?? 0,
     isTls: false,
+    id: ++accepted,
   };
 }
 

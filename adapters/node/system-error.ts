@@ -1,50 +1,19 @@
 import { constants } from "node:os";
 import { resolve } from "node:path";
 import { getSystemErrorMessage } from "node:util";
-import type { Listen } from "../../core/index.ts";
-
-/**
- * glibc's strerror() texts for the errors a bind, an open or a kill meets, which nginx prints
- * after the errno (`ngx_strerror()`). Node only has libuv's wording ("address not available"
- * for "Cannot assign requested address"), which would not grep like nginx's lines.
- */
-const STRERROR: Readonly<Record<string, string>> = {
-  EPERM: "Operation not permitted",
-  ENOENT: "No such file or directory",
-  ESRCH: "No such process",
-  EIO: "Input/output error",
-  ENXIO: "No such device or address",
-  EACCES: "Permission denied",
-  EBUSY: "Device or resource busy",
-  EEXIST: "File exists",
-  ENOTDIR: "Not a directory",
-  EISDIR: "Is a directory",
-  EINVAL: "Invalid argument",
-  ENFILE: "Too many open files in system",
-  EMFILE: "Too many open files",
-  ETXTBSY: "Text file busy",
-  ENOSPC: "No space left on device",
-  EROFS: "Read-only file system",
-  ENAMETOOLONG: "File name too long",
-  ELOOP: "Too many levels of symbolic links",
-  EAFNOSUPPORT: "Address family not supported by protocol",
-  EADDRINUSE: "Address already in use",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ENETUNREACH: "Network is unreachable",
-  EDQUOT: "Disk quota exceeded",
-};
+import { type Listen, linuxErrorText } from "../../core/index.ts";
 
 /**
  * A failed system call's reason as nginx prints it in parentheses: `13: Permission denied`.
- * Node and Bun both give the error's `code`; its number comes from the platform's table.
+ * Node and Bun both give the error's `code`: Linux's words for it (core/log/system-error.ts), else the platform's.
  */
 export function describeSystemError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string") return error instanceof Error ? error.message : String(error);
+  const known = linuxErrorText(code);
+  if (known !== null) return known;
   const errno = (constants.errno as Record<string, number | undefined>)[code];
-  if (errno === undefined) return code;
-  const text = STRERROR[code] ?? capitalised(getSystemErrorMessage(-errno));
-  return `${errno}: ${text}`;
+  return errno === undefined ? code : `${errno}: ${capitalised(getSystemErrorMessage(-errno))}`;
 }
 
 function capitalised(text: string): string {

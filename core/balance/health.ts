@@ -47,7 +47,7 @@ export function release(
     if (s.maxFails > 0) {
       peer.effectiveWeight -= Math.floor(s.weight / s.maxFails);
       if (h.fails >= s.maxFails) {
-        warn(`upstream server temporarily disabled while connecting to upstream "${s.text}"`);
+        warn("upstream server temporarily disabled");
         failures.changed(peer.key, h, "unavailable");
       }
     }

@@ -3,6 +3,7 @@ import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream, HeaderPairs } from "../exchange.ts";
 import { isSafeHeaderValue } from "../http1/request-head.ts";
+import { connectFailed, UPSTREAM_TIMED_OUT, type UpstreamStage } from "../log/upstream-errors.ts";
 
 /** What a Fetch-native platform lends the transport. */
 export interface FetchTransportOptions {
@@ -22,7 +23,8 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResult> {
       const p = req.peer;
-      if (p.kind === "unix") return failed("error", "unix sockets are not available on this platform", false);
+      if (p.kind === "unix")
+        return failed("error", connectFailed(p, "unix sockets are not available on this platform"), "connecting", false);
       const host = p.host.includes(":") ? `[${p.host}]` : p.host;
       const port = `:${p.port}`;
       const url = `${req.tls ? "https" : "http"}://${host}${port}${req.target}`;
@@ -71,9 +73,11 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         };
       } catch (error) {
         clearTimeout(timer);
-        if (timedOut) return failed("timeout", "upstream timed out", true);
+        if (timedOut) return failed("timeout", UPSTREAM_TIMED_OUT, "reading-header", true);
         const message = error instanceof Error ? error.message : String(error);
-        return failed("error", message, !/refused|ECONNREFUSED/i.test(message));
+        // The platform words its errors itself; a refused connection is the one nginx's retry rules need told apart.
+        if (/refused|ECONNREFUSED/i.test(message)) return failed("error", connectFailed(p, "111: Connection refused"), "connecting", false);
+        return failed("error", message, "reading-header", true);
       }
     },
   };
@@ -85,7 +89,8 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
  */
 function switched(res: Response, req: UpstreamRequest): UpstreamResult {
   const webSocket = (res as Response & { webSocket?: unknown }).webSocket;
-  if (!req.upgrade || !webSocket) return failed("invalid_header", "upstream sent unexpected 101 Switching Protocols", true);
+  if (!req.upgrade || !webSocket)
+    return failed("invalid_header", "upstream sent unexpected 101 Switching Protocols", "reading-header", true);
   const headers: HeaderPairs = [];
   res.headers.forEach((value, name) => {
     headers.push([name, value]);
@@ -130,8 +135,8 @@ function fetchBody(req: UpstreamRequest): Uint8Array | ReadableStream<Uint8Array
   return toReadableStream(body);
 }
 
-function failed(reason: Failed["reason"], detail: string, requestSent: boolean): Failed {
-  return { kind: "failed", reason, detail, requestSent };
+function failed(reason: Failed["reason"], detail: string, stage: UpstreamStage, requestSent: boolean): Failed {
+  return { kind: "failed", reason, detail, stage, requestSent };
 }
 
 /**

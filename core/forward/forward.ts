@@ -5,6 +5,8 @@ import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Capabilities, FailureReason, Logger, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyFraming, BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
+import type { RequestLog } from "../log/request-log.ts";
+import { type UpstreamStage, whileDoing } from "../log/upstream-errors.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
 import type { Cancel } from "./cancel.ts";
@@ -57,7 +59,7 @@ export async function forward(
   settings: Settings,
   ctx: RequestContext,
   out: Outgoing,
-  log: Logger,
+  log: RequestLog,
 ): Promise<Forwarded> {
   const next = settings.proxyNextUpstream;
   const startedAt = caps.clock.now();
@@ -65,7 +67,9 @@ export async function forward(
   const isNonIdempotent = NON_IDEMPOTENT.has(ctx.head.method);
   const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;
   const nowSec = () => Math.floor(caps.clock.now() / 1000);
-  const warn = (m: string) => log.warn(m);
+  // nginx's warning when a failure disables a peer ends with where the attempt was.
+  const warnWhile = (stage: UpstreamStage) => (m: string) => log.warn(m + whileDoing(stage));
+  const scheme = `${ctx.pass?.scheme ?? "http"}://`;
   let tries = settings.proxyNextUpstreamTries > 0 ? Math.min(group.maxTries, settings.proxyNextUpstreamTries) : group.maxTries;
   tries = Math.min(tries, caps.maxAttemptsPerRequest ?? tries);
 
@@ -79,21 +83,25 @@ export async function forward(
   for (;;) {
     const peer = balancer.pick(state, nowSec());
     if (!peer) {
-      log.error(`no live upstreams while connecting to upstream "${group.upstream.name}"`);
+      log.upstream = `${scheme}${group.upstream.name}${out.target}`;
+      log.error(`no live upstreams${whileDoing("connecting")}`);
       ctx.exchange.upstreams.push({ addr: group.upstream.name, status: 502, timeMs: 0 });
       return { kind: "answer", response: statusResponse(502) };
     }
+    const a = peer.server.address;
+    const addr = a.kind === "unix" ? `unix:${a.path}` : `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+    log.upstream = `${scheme}${addr}${out.target}`;
     const attemptStart = caps.clock.now();
     const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out, log));
     if (out.cancel?.isCancelled) {
       // The client left while waiting: nginx drops the request, logs 499, and does not hold it
       // against the peer (ngx_http_upstream_check_broken_connection()).
       if (result.kind === "response") result.discard();
-      log.info("client prematurely closed connection, so upstream connection is closed too");
-      release(group, peer, "ok", nowSec(), caps.failures, warn);
+      const stage = result.kind === "failed" ? result.stage : "reading-header";
+      log.info(`epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too${whileDoing(stage)}`);
+      release(group, peer, "ok", nowSec(), caps.failures, warnWhile(stage));
       return { kind: "answer", response: { kind: "close", logStatus: 499 } };
     }
-    const a = peer.server.address;
     const attempted = (status: number) =>
       ctx.exchange.upstreams.push({
         addr: a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`,
@@ -103,10 +111,8 @@ export async function forward(
     attempted(result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502);
 
     if (result.kind === "failed") {
-      log.error(
-        `upstream ${result.reason === "timeout" ? "timed out" : "failed"} (${result.detail}) while talking to upstream "${peer.server.text}"`,
-      );
-      release(group, peer, "failed", nowSec(), caps.failures, warn);
+      log.error(result.detail + whileDoing(result.stage));
+      release(group, peer, "failed", nowSec(), caps.failures, warnWhile(result.stage));
       tries = group.isSingle ? 0 : tries - 1;
       // An error on a cached connection does not use up a try (`u->peer.cached`); the other
       // rules still hold, so a POST that may have been sent is never sent again.
@@ -118,7 +124,8 @@ export async function forward(
     const token = `http_${result.status}` as NextUpstreamToken;
     if (RETRYABLE_STATUS.has(result.status) && tries > 1 && !group.isSingle && mayRetry(token, true)) {
       result.discard();
-      release(group, peer, result.status === 403 || result.status === 404 ? "ok" : "failed", nowSec(), caps.failures, warn);
+      const end = result.status === 403 || result.status === 404 ? "ok" : "failed";
+      release(group, peer, end, nowSec(), caps.failures, warnWhile("reading-header"));
       tries--;
       continue;
     }
@@ -126,7 +133,7 @@ export async function forward(
     const finish = () => {
       if (finished) return;
       finished = true;
-      release(group, peer, "ok", nowSec(), caps.failures, warn);
+      release(group, peer, "ok", nowSec(), caps.failures, warnWhile("reading-header"));
     };
     return { kind: "relay", response: result, finish };
   }

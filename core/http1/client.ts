@@ -2,8 +2,16 @@ import { concatBytes } from "../buffer/concat.ts";
 import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { FailureReason, Logger, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream } from "../exchange.ts";
+import {
+  connectFailed,
+  PREMATURELY_CLOSED,
+  socketFailed,
+  UPSTREAM_TIMED_OUT,
+  type UpstreamStage,
+  whileDoing,
+} from "../log/upstream-errors.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { type Dialer, describeError, type Http1Connection, IdleTimeoutError } from "./connection.ts";
+import { type Dialer, type DialFailure, type Http1Connection, IdleTimeoutError } from "./connection.ts";
 import { ConnectionPool, type PooledConnection } from "./connection-pool.ts";
 import { latin1Bytes } from "./latin1.ts";
 import { serializeRequestHead } from "./request-head.ts";
@@ -11,8 +19,8 @@ import { type ResponseFraming, type ResponseHead, ResponseHeadParser, type Respo
 
 type Failed = Extract<UpstreamResult, { kind: "failed" }>;
 
-/** The client left first; the caller answers 499 and does not count it against the peer. */
-const CANCELLED: Failed = { kind: "failed", reason: "error", detail: "client closed connection", requestSent: false };
+/** The client left before the request went out; the caller answers 499 and does not count it against the peer. */
+const CANCELLED: Failed = { kind: "failed", reason: "error", detail: "client closed connection", stage: "connecting", requestSent: false };
 
 /** A body up to this size goes out in one write with its head. */
 const WRITE_TOGETHER_BYTES = 64 * 1024;
@@ -45,7 +53,7 @@ export class Http1Transport implements Transport {
     if (cached) return this.#exchange(cached, req, true);
     if (req.cancel?.isCancelled) return CANCELLED;
     const dialed = await this.#dialer.dial(req.peer, req.tls, req.connectTimeoutMs);
-    if ("failed" in dialed) return failed(dialed.failed, dialed.detail, false);
+    if ("failed" in dialed) return dialFailed(dialed, req);
     if (req.cancel?.isCancelled) {
       dialed.close();
       return CANCELLED;
@@ -73,25 +81,30 @@ export class Http1Transport implements Transport {
 
   async #attempt(pooled: PooledConnection, req: UpstreamRequest, isCached: boolean): Promise<UpstreamResult> {
     const conn = pooled.connection;
-    const fail = (reason: FailureReason, detail: string): Failed => {
+    // nginx's action stays "sending request" until the first byte of the answer is read.
+    const progress = { stage: "sending" as UpstreamStage };
+    const fail = (reason: FailureReason, detail: string, stage = progress.stage): Failed => {
       conn.close();
-      return { kind: "failed", reason, detail, requestSent: true, cached: isCached };
+      // A client that left cut the attempt short: nginx names the action it was in then.
+      const where = req.cancel?.isCancelled ? progress.stage : stage;
+      return { kind: "failed", reason, detail, stage: where, requestSent: true, cached: isCached };
     };
     pooled.requests++;
     let read: ResponseHeadRead;
+    let isSent = false;
     try {
       conn.setIdleTimeout(req.sendTimeoutMs);
       await sendRequest(conn, req);
+      isSent = true;
       conn.setIdleTimeout(req.readTimeoutMs);
-      read = await readHead(conn, req);
+      read = await readHead(conn, req, progress);
     } catch (error) {
-      return fail(
-        error instanceof IdleTimeoutError ? "timeout" : "error",
-        error instanceof IdleTimeoutError ? "upstream timed out" : describeError(error),
-      );
+      // A timer or an error on the read side is met by nginx's read handler: "reading response header".
+      if (error instanceof IdleTimeoutError) return fail("timeout", UPSTREAM_TIMED_OUT, isSent ? "reading-header" : "sending");
+      return fail("error", isSent ? socketFailed("recv", error) : socketFailed("writev", error), isSent ? "reading-header" : "sending");
     }
-    if (read === null || read.kind === "closed") return fail("error", read?.detail ?? "upstream prematurely closed connection");
-    if (read.kind === "invalid") return fail("invalid_header", read.detail);
+    if (read === null || read.kind === "closed") return fail("error", PREMATURELY_CLOSED, "reading-header");
+    if (read.kind === "invalid") return fail("invalid_header", read.detail, "reading-header");
     const { head, rest } = read;
     if (head.status === 101) {
       // The connection becomes a tunnel, never cached; a 101 nobody asked for is refused.
@@ -138,8 +151,10 @@ function peerKey(req: UpstreamRequest): string {
   return p.kind === "unix" ? `unix:${p.path}` : `${req.tls ? "tls" : "tcp"}:${p.host}:${p.port}:${req.tls?.servername ?? ""}`;
 }
 
-function failed(reason: FailureReason, detail: string, requestSent: boolean): Failed {
-  return { kind: "failed", reason, detail, requestSent };
+/** A connect that failed or timed out, in nginx's words. */
+function dialFailed(dialed: DialFailure, req: UpstreamRequest): Failed {
+  const detail = dialed.failed === "timeout" ? UPSTREAM_TIMED_OUT : connectFailed(req.peer, dialed.detail);
+  return { kind: "failed", reason: dialed.failed, detail, stage: "connecting", requestSent: false };
 }
 
 /** As nginx: `X-Accel-Buffering: no` from the upstream turns buffering off for its response. */
@@ -183,14 +198,18 @@ async function sendRequest(conn: Http1Connection, req: UpstreamRequest): Promise
 const CRLF = latin1Bytes("\r\n");
 const LAST_CHUNK = latin1Bytes("0\r\n\r\n");
 
-/** Reads until the final head is whole; null when the upstream closed before sending anything. */
-async function readHead(conn: Http1Connection, req: UpstreamRequest): Promise<ResponseHeadRead> {
+/**
+ * Reads until the final head is whole; null when the upstream closed before sending anything.
+ * The first byte moves `progress` on to reading the header.
+ */
+async function readHead(conn: Http1Connection, req: UpstreamRequest, progress: { stage: UpstreamStage }): Promise<ResponseHeadRead> {
   const parser = new ResponseHeadParser(req.maxHeaderBytes, req.method === "HEAD");
   let any = false;
   for (;;) {
     const chunk = await conn.read();
     if (chunk === null) return any ? parser.end() : null;
     any = true;
+    progress.stage = "reading-header";
     const read = parser.push(chunk);
     if (read !== null) return read;
   }
@@ -220,11 +239,11 @@ async function readWhole(
       size += chunk.byteLength;
       if (size === length) break;
       chunk = await conn.read();
-      if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
+      if (chunk === null) throw new UpstreamBodyError(PREMATURELY_CLOSED);
     }
   } catch (error) {
     release(false);
-    return cutShort(chunks, error);
+    return cutShort(chunks, bodyFailed(error, log));
   }
   release(true);
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks, size);
@@ -232,7 +251,7 @@ async function readWhole(
 
 /** The body was whole and more bytes came after it: the connection cannot be reused (nginx's warning). */
 function tooMuch(body: Uint8Array, release: (isClean: boolean) => void, log: Logger): Uint8Array {
-  log.warn(`upstream sent more data than specified in "Content-Length" header while reading upstream`);
+  log.warn(`upstream sent more data than specified in "Content-Length" header${whileDoing("reading-body")}`);
   release(false);
   return body;
 }
@@ -250,26 +269,36 @@ async function* readBody(
 ): AsyncGenerator<Uint8Array> {
   let isClean = false;
   try {
-    switch (framing.kind) {
-      case "none":
-        isClean = first.byteLength === 0;
-        if (!isClean) log.warn(`upstream sent data in a response that has no body while reading upstream`);
-        return;
-      case "length":
-        isClean = yield* readLength(conn, framing.length, first, log);
-        return;
-      case "chunked":
-        isClean = yield* readChunked(conn, first, log);
-        return;
-      case "close":
-        if (first.byteLength > 0) yield first;
-        for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) yield chunk;
-        return;
-      default:
-        framing satisfies never;
-    }
+    isClean = yield* readFramed(conn, framing, first, log);
+  } catch (error) {
+    throw bodyFailed(error, log);
   } finally {
     release(isClean);
+  }
+}
+
+/** The body by its framing; true when it ended exactly where the framing said, nothing after. */
+async function* readFramed(
+  conn: Http1Connection,
+  framing: ResponseFraming,
+  first: Uint8Array,
+  log: Logger,
+): AsyncGenerator<Uint8Array, boolean> {
+  switch (framing.kind) {
+    case "none":
+      if (first.byteLength === 0) return true;
+      log.warn(`upstream sent data in a response that has no body${whileDoing("reading-body")}`);
+      return false;
+    case "length":
+      return yield* readLength(conn, framing.length, first, log);
+    case "chunked":
+      return yield* readChunked(conn, first, log);
+    case "close":
+      if (first.byteLength > 0) yield first;
+      for (let chunk = await conn.read(); chunk !== null; chunk = await conn.read()) yield chunk;
+      return false;
+    default:
+      return framing satisfies never;
   }
 }
 
@@ -280,7 +309,7 @@ async function* readLength(conn: Http1Connection, length: number, first: Uint8Ar
   for (;;) {
     if (chunk.byteLength > remaining) {
       if (remaining > 0) yield chunk.subarray(0, remaining);
-      log.warn(`upstream sent more data than specified in "Content-Length" header while reading upstream`);
+      log.warn(`upstream sent more data than specified in "Content-Length" header${whileDoing("reading-body")}`);
       return false;
     }
     if (chunk.byteLength > 0) {
@@ -289,7 +318,7 @@ async function* readLength(conn: Http1Connection, length: number, first: Uint8Ar
     }
     if (remaining === 0) return true;
     chunk = await conn.read();
-    if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
+    if (chunk === null) throw new UpstreamBodyError(PREMATURELY_CLOSED);
   }
 }
 
@@ -301,16 +330,34 @@ async function* readChunked(conn: Http1Connection, first: Uint8Array, log: Logge
     let decoded: { data: Uint8Array[]; used: number };
     try {
       decoded = decoder.feed(chunk);
-    } catch (error) {
-      throw new Error(`upstream sent invalid chunked response (${(error as Error).message}) while reading upstream`);
+    } catch {
+      throw new UpstreamBodyError("upstream sent invalid chunked response");
     }
     for (const d of decoded.data) yield d;
     if (decoder.isDone) {
       if (decoded.used === chunk.byteLength) return true;
-      log.warn("upstream sent data after final chunk while reading upstream");
+      log.warn(`upstream sent data after final chunk${whileDoing("reading-body")}`);
       return false;
     }
     chunk = await conn.read();
-    if (chunk === null) throw new Error("upstream prematurely closed connection while reading upstream");
+    if (chunk === null) throw new UpstreamBodyError(PREMATURELY_CLOSED);
   }
+}
+
+/** A body that broke off in a way the client reads nginx's words for: the message is its log line. */
+class UpstreamBodyError extends Error {}
+
+/**
+ * A body that failed: nginx's line for it, logged once where it happened (`while reading
+ * upstream`), and the error that ends the body the client gets.
+ */
+function bodyFailed(error: unknown, log: Logger): Error {
+  const message =
+    error instanceof IdleTimeoutError
+      ? UPSTREAM_TIMED_OUT
+      : error instanceof UpstreamBodyError
+        ? error.message
+        : socketFailed("recv", error);
+  log.error(message + whileDoing("reading-body"));
+  return new Error(message + whileDoing("reading-body"), { cause: error });
 }

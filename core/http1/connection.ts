@@ -1,4 +1,5 @@
 import type { PeerAddress } from "../config/model.ts";
+import { describeSocketError } from "../log/system-error.ts";
 import type { ReadableListener } from "./read-queue.ts";
 
 /**
@@ -73,17 +74,13 @@ export interface TlsOptions {
 
 export interface DialFailure {
   readonly failed: "timeout" | "error";
+  /** Why, as `describeError` words a socket error (`111: Connection refused`). */
   readonly detail: string;
 }
 
-/**
- * A socket error as one error-log detail: its code, unless the message already names it
- * (node:net writes "connect ECONNREFUSED 127.0.0.1:1"; Bun's messages often do not).
- */
+/** A socket error as nginx words its reason (`111: Connection refused`): what a dialer reports. */
 export function describeError(error: unknown): string {
-  const e = error as { code?: unknown; message?: unknown };
-  const message = typeof e?.message === "string" ? e.message : String(error);
-  return typeof e?.code === "string" && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+  return describeSocketError(error);
 }
 
 /** A connection stayed idle past its timeout; the client reports it as nginx's `timeout`. */

@@ -1,4 +1,5 @@
 import type { HeaderPairs, RequestHead } from "../exchange.ts";
+import { badByteAt, quoteBadLine } from "./bad-byte.ts";
 import { DEFAULT_HEADER_BUFFERS, type HeaderBufferSizes, HeaderBuffers } from "./header-buffers.ts";
 import { HeadersIn, type HeadRefusal, type RequestFacts } from "./headers-in.ts";
 import { latin1String } from "./latin1.ts";
@@ -42,6 +43,8 @@ export interface RefusedHead extends HeadRefusal {
 }
 
 const CR = 13;
+const WHILE_LINE = " while reading client request line";
+const WHILE_HEADERS = " while reading client request headers";
 const LF = 10;
 const NO_BYTES = new Uint8Array(0);
 
@@ -200,7 +203,7 @@ export class RequestHeadParser {
     if (this.#requestLine === null) {
       return isRequestLinePrefix(text) ? null : this.#refuse(400, "client sent invalid request", partialRequestLine(text));
     }
-    return isHeaderLinePrefix(text) ? null : this.#refuse(400, `client sent invalid header line: "${text.slice(0, 16)}..."`);
+    return isHeaderLinePrefix(text) ? null : this.#refuse(400, invalidHeaderLine(text));
   }
 
   /** The unfinished line as far as one large buffer holds it (nginx logs a 414's line so). */
@@ -225,14 +228,14 @@ export class RequestHeadParser {
     while (end > start && work[end - 1] === CR) end--;
     if (end === start) {
       // LF or CR LF ends the head; more CRs are a line nginx cannot read.
-      return lf - start <= 1 ? "done" : this.#refuse(400, `client sent invalid header line: "\\x0d..."`);
+      return lf - start <= 1 ? "done" : this.#refuse(400, invalidHeaderLine("\r"));
     }
     return this.#headerLine(latin1String(work, start, end));
   }
 
   #headerLine(text: string): RefusedHead | null {
     const line = readHeaderLine(text, this.#limits);
-    if (line === null) return this.#refuse(400, `client sent invalid header line: "${text.slice(0, 16)}..."`);
+    if (line === null) return this.#refuse(400, invalidHeaderLine(text));
     if (line === "ignored") return null;
     if (++this.#count > this.#limits.maxHeaders) return this.#refuse(494, "client sent too many header lines");
     this.#headers.push(line);
@@ -251,13 +254,25 @@ export class RequestHeadParser {
     if (line.httpVersion === "0.9") return { kind: "head", head: line, facts: HTTP09_FACTS, rest };
     const head: RequestHead = { ...line, headers: this.#headers };
     const facts = this.#headersIn.finish(line.method, line.httpVersion);
-    if ("status" in facts) return { kind: "refused", status: facts.status, reason: facts.reason, head };
+    if ("status" in facts) return { kind: "refused", status: facts.status, reason: `${facts.reason}${WHILE_HEADERS}`, head };
     const read: RequestHead = facts.upgrade ? { ...head, framing: facts.framing, upgrade: true } : { ...head, framing: facts.framing };
     return { kind: "head", head: read, facts, rest };
   }
 
+  /** A refusal, its reason ending with what nginx was reading (its log action). */
   #refuse(status: number, reason: string, head?: RequestHead): RefusedHead {
-    return { kind: "refused", status, reason, head: head ?? { ...(this.#requestLine as RequestHead), headers: this.#headers } };
+    const doing = this.#requestLine === null ? WHILE_LINE : WHILE_HEADERS;
+    return {
+      kind: "refused",
+      status,
+      reason: reason + doing,
+      head: head ?? { ...(this.#requestLine as RequestHead), headers: this.#headers },
+    };
+  }
+
+  /** What a timeout met: the action nginx's "client timed out" line ends with. */
+  get whileDoing(): string {
+    return this.#requestLine === null ? WHILE_LINE : WHILE_HEADERS;
   }
 }
 
@@ -369,4 +384,10 @@ function partialRequestLine(line: string): RequestHead {
     requestLine: line,
     framing: { kind: "none" },
   };
+}
+
+/** nginx's reason for a header line it cannot read, quoting it up to the byte it stopped at. */
+function invalidHeaderLine(text: string): string {
+  const at = badByteAt(text);
+  return `client sent invalid header line: "${quoteBadLine(text, at < 0 ? text.length : at)}"`;
 }

@@ -1,4 +1,5 @@
 import type { HeaderPairs } from "../exchange.ts";
+import { quoteBadLine } from "./bad-byte.ts";
 import { latin1String } from "./latin1.ts";
 
 /** A parsed upstream response head and how its body is framed. */
@@ -103,7 +104,7 @@ export class ResponseHeadParser {
    * closed connection"), retried as one. A reply that was not HTTP at all was decided earlier.
    */
   end(): ResponseHeadRead {
-    return { kind: "closed", detail: "upstream prematurely closed connection while reading response header from upstream" };
+    return { kind: "closed", detail: "upstream prematurely closed connection" };
   }
 
   #append(chunk: Uint8Array): Uint8Array {
@@ -125,10 +126,10 @@ export class ResponseHeadParser {
   #wait(work: Uint8Array): ResponseHeadRead {
     // nginx reads the status line byte by byte, so a bad one is known before its line ends.
     if (this.#status === null && !couldBeStatusLine(latin1String(work, 0, Math.min(work.byteLength, 64)))) {
-      return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header while reading response header from upstream" };
+      return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header" };
     }
     if (this.#consumed + work.byteLength > this.#maxBytes) {
-      return { kind: "invalid", detail: "upstream sent too big header while reading response header from upstream" };
+      return { kind: "invalid", detail: "upstream sent too big header" };
     }
     if (this.#own === null || work.buffer !== this.#own.buffer) {
       this.#own = new Uint8Array(Math.max(work.byteLength * 2, 256));
@@ -160,15 +161,14 @@ export class ResponseHeadParser {
     const text = latin1String(work, start, end);
     if (this.#status === null) {
       const status = lf - end <= 1 ? readStatusLine(text) : null;
-      if (status === null)
-        return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header while reading response header from upstream" };
+      if (status === null) return { kind: "invalid", detail: "upstream sent no valid HTTP/1.0 header" };
       this.#status = status;
       this.#close = status.httpVersion !== "1.1";
       return null;
     }
     if (end === start) {
       if (lf - start <= 1) return "done";
-      return { kind: "invalid", detail: `upstream sent invalid header: "\\x0d..."` };
+      return invalidHeader("\r", 0);
     }
     // IIS may repeat its status line among the headers; nginx skips it.
     if (text.startsWith("HTTP/")) return null;
@@ -176,13 +176,12 @@ export class ResponseHeadParser {
   }
 
   #header(text: string): ResponseHeadRead | null {
-    const bad = (): ResponseHeadRead => ({ kind: "invalid", detail: `upstream sent invalid header: "${text.slice(0, 32)}..."` });
     const colon = text.indexOf(":");
     const nameEnd = colon < 0 ? text.length : colon;
-    if (nameEnd === 0) return bad();
+    if (nameEnd === 0) return invalidHeader(text, 0);
     for (let i = 0; i < nameEnd; i++) {
       const c = text.charCodeAt(i);
-      if (c <= 0x20 || c === 0x7f) return bad();
+      if (c <= 0x20 || c === 0x7f) return invalidHeader(text, i);
     }
     const name = text.slice(0, nameEnd);
     let from = colon < 0 ? text.length : colon + 1;
@@ -191,7 +190,7 @@ export class ResponseHeadParser {
     while (to > from && text.charCodeAt(to - 1) === 0x20) to--;
     for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i);
-      if (c === 0 || c === CR) return bad();
+      if (c === 0 || c === CR) return invalidHeader(text, i);
     }
     const value = text.slice(from, to);
     const framing = this.#framingHeader(name, value);
@@ -275,4 +274,9 @@ function couldBeStatusLine(start: string): boolean {
   const lf = start.indexOf("\n");
   const line = lf < 0 ? start : start.slice(0, lf);
   return STATUS_LINE_PREFIX.test(line.replace(/\r+$/, ""));
+}
+
+/** nginx's line for a header it cannot parse (`ngx_http_proxy_process_header()`). */
+function invalidHeader(line: string, at: number): ResponseHeadRead {
+  return { kind: "invalid", detail: `upstream sent invalid header: "${quoteBadLine(line, at)}"` };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "../capabilities.ts";
 import type { HeaderPairs, ProxyResponse } from "../exchange.ts";
-import type { Http1Connection } from "./connection.ts";
+import { type Http1Connection, IdleTimeoutError } from "./connection.ts";
 import { latin1Bytes } from "./latin1.ts";
 import { isSafeHeaderValue } from "./request-head.ts";
 
@@ -79,8 +79,10 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
         return false;
       }
     }
-  } catch {
-    // The upstream failed mid-body, or the client left: cut the connection so the client sees it.
+  } catch (error) {
+    // The upstream failed mid-body (logged where it failed), or the client left or stopped
+    // reading: cut the connection so the client sees it.
+    if (error instanceof IdleTimeoutError) log.info("client timed out (110: Connection timed out) while sending to client");
     conn.close();
     return false;
   }

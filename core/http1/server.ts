@@ -174,7 +174,7 @@ export class Http1Server {
       conn.setIdleTimeout(limits.sendTimeoutMs);
       const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && read.facts.keepAlive;
       const answering = { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive };
-      const kept = await writeResponse(conn, result, answering, this.#log);
+      const kept = await writeResponse(conn, result, answering, result.log ?? this.#log);
       if (result.tunnel) {
         await this.#tunnel(conn, result.tunnel, body);
         return false;
@@ -253,7 +253,9 @@ export class Http1Server {
       try {
         chunk = await conn.read();
       } catch (error) {
-        if (started && (error as Error).name === "IdleTimeoutError") this.#logRefused(parser.partial(), 408, info);
+        if (started && (error as Error).name === "IdleTimeoutError") {
+          this.#logRefused(parser.partial(), 408, info, `client timed out (110: Connection timed out)${parser.whileDoing}`);
+        }
         return null;
       }
       if (chunk === null) return null;
@@ -270,8 +272,7 @@ export class Http1Server {
 
   /** A head nginx refuses while reading it: logged, answered with its page, closed. */
   async #refuse(conn: ClientConnection, refused: RefusedHead, info: ConnectionInfo): Promise<void> {
-    this.#log.info(`${refused.reason} while reading client request headers, client: ${info.remoteAddress}`);
-    this.#logRefused(refused.head, refused.status, info);
+    this.#logRefused(refused.head, refused.status, info, refused.reason);
     const response = statusResponse(refused.status);
     if (response.kind !== "response") return conn.close();
     conn.setDeadline(0);
@@ -281,9 +282,9 @@ export class Http1Server {
     conn.end();
   }
 
-  #logRefused(head: RequestHead, status: number, info: ConnectionInfo): void {
+  #logRefused(head: RequestHead, status: number, info: ConnectionInfo, reason: string): void {
     try {
-      this.#proxy().refused(head, status, info);
+      this.#proxy().refused(head, status, info, reason);
     } catch (failure) {
       this.#log.error(`logging a refused request failed: ${(failure as Error).message}`);
     }

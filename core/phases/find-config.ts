@@ -35,9 +35,9 @@ export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Loca
   r.location = location;
   if (location === null) {
     r.handler = null;
-    r.log = plan.serverLog(r.server);
+    r.log.block = plan.serverLog(r.server);
     return;
   }
   if (location.modifier !== "if" || location.handler) r.handler = location.handler;
-  r.log = plan.locationLog(location);
+  r.log.block = plan.locationLog(location);
 }

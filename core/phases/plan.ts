@@ -79,7 +79,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
       enter: (r, block) => {
         r.location = block;
         if (block.handler) r.handler = block.handler;
-        r.log = plan.locationLog(block);
+        r.log.block = plan.locationLog(block);
       },
     },
     serverLog: (server) => serverLogs.get(server) ?? caps.log,

@@ -43,7 +43,7 @@ export async function proxyContent(
   const unwatch = cancel && body.watchClient ? body.watchClient(() => cancel.cancel()) : null;
   let forwarded: Forwarded;
   try {
-    forwarded = await forward(plan.caps, upstream.group, upstream.balancer, settings, r, outgoing, locationPlan.log);
+    forwarded = await forward(plan.caps, upstream.group, upstream.balancer, settings, r, outgoing, r.log);
   } catch (error) {
     releaseBody(buffered);
     throw error;
@@ -67,6 +67,7 @@ export async function proxyContent(
       contentLength: response.contentLength,
       ...(tunnel ? { tunnel } : {}),
       closeConnection: false,
+      log: r.log,
       done: () => {
         finish();
         releaseBody(buffered);

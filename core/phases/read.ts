@@ -1,6 +1,7 @@
 import type { Clock, Logger } from "../capabilities.ts";
 import type { Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import { RequestLog } from "../log/request-log.ts";
 import { validateHost } from "../route/host.ts";
 import { type ParsedTarget, parseTarget } from "../route/uri.ts";
 import { type Exchange, findHeader, type RequestContext } from "../shape/request-context.ts";
@@ -76,7 +77,7 @@ export function newRequest(
     hadHost: host !== null,
     location: null,
     handler: null,
-    log,
+    log: new RequestLog(log, head, connection, server),
     pass: null,
     internal: false,
     validUnparsedUri: true,

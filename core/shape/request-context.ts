@@ -1,6 +1,7 @@
-import type { Clock, Logger } from "../capabilities.ts";
+import type { Clock } from "../capabilities.ts";
 import type { Location, ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import type { RequestLog } from "../log/request-log.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
 
 /** One upstream attempt, for `$upstream_addr`, `$upstream_status`, `$upstream_response_time`. */
@@ -53,8 +54,8 @@ export interface RequestContext {
   location: Location | null;
   /** The content handler the blocks set on the way (`r->content_handler`): `proxy`, or none. */
   handler: "proxy" | null;
-  /** The error log of the current block. */
-  log: Logger;
+  /** The request's error log: the current block's, with nginx's context on each line. */
+  readonly log: RequestLog;
   /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */
   pass: ProxyPass | null;
   /**

@@ -41,7 +41,13 @@ function scripted(script: Record<number, UpstreamResult["kind"] | "timeout">) {
             discard: () => {},
           };
         }
-        return { kind: "failed", reason: outcome === "timeout" ? "timeout" : "error", detail: "scripted", requestSent: false };
+        return {
+          kind: "failed",
+          reason: outcome === "timeout" ? "timeout" : "error",
+          detail: "scripted",
+          stage: "connecting",
+          requestSent: false,
+        };
       },
     },
   };
