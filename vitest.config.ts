@@ -24,6 +24,7 @@ export default defineConfig({
             "test/conformance/passive-health.test.ts",
             "test/conformance/next-upstream.test.ts",
             "test/conformance/websocket.test.ts",
+            "test/conformance/upstream-errors.test.ts",
             "test/conformance/rewrite.test.ts",
             "test/conformance/add-header.test.ts",
             "test/security/**/*.test.ts",

@@ -60,8 +60,7 @@ export async function fetchThroughHandle(
   const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
   const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size, setup.webSockets !== null);
   if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method, setup);
-  const body: BodyStream = request.body ?? emptyBody();
-  return toResponse(await handle(read, body, connection), request.method, setup);
+  return toResponse(await handle(read, clientBody(request), connection), request.method, setup);
 }
 
 /**
@@ -143,6 +142,27 @@ function wholeBody(bytes: Uint8Array, headers: HeaderPairs): Uint8Array | Readab
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * The request's body, and its client watched through `request.signal`, which the platform aborts
+ * when the client goes away (Workers with `enable_request_signal`, Bun.serve, @hono/node-server):
+ * a request waiting on an upstream is then dropped, as nginx does (499).
+ */
+function clientBody(request: Request): ClientBody {
+  const stream: BodyStream = request.body ?? emptyBody();
+  const signal = request.signal;
+  return {
+    [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+    watchClient: (onGone) => {
+      if (signal.aborted) {
+        onGone();
+        return () => {};
+      }
+      signal.addEventListener("abort", onGone, { once: true });
+      return () => signal.removeEventListener("abort", onGone);
+    },
+  };
+}
 
 function toReadableStream(body: BodyStream, done: (() => void) | undefined): ReadableStream<Uint8Array> {
   const it = body[Symbol.asyncIterator]();

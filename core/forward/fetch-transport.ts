@@ -3,7 +3,7 @@ import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { BodyStream, HeaderPairs } from "../exchange.ts";
 import { isSafeHeaderValue } from "../http1/request-head.ts";
-import { connectFailed, UPSTREAM_TIMED_OUT, type UpstreamStage } from "../log/upstream-errors.ts";
+import { connectFailed, UPSTREAM_TIMED_OUT, type UpstreamStage, whileDoing } from "../log/upstream-errors.ts";
 
 /** What a Fetch-native platform lends the transport. */
 export interface FetchTransportOptions {
@@ -34,6 +34,8 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         timedOut = true;
         controller.abort();
       }, req.connectTimeoutMs + req.readTimeoutMs);
+      // The client left before the head came: the fetch is dropped, as nginx closes its connection.
+      req.cancel?.listen(() => controller.abort());
       // Pairs, not a Headers built here: the platform builds its own natively, duplicates kept.
       const headers = safeHeaders(req.headers, (name) =>
         req.log?.error(`header "${name}" was not sent upstream: its value holds CR, LF or NUL`),
@@ -51,6 +53,7 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
         };
         const res = await options.fetch(url, init as RequestInit);
         clearTimeout(timer);
+        req.cancel?.listen(null);
         if (res.status === 101) return switched(res, req);
         const pairs: HeaderPairs = [];
         let length = -1;
@@ -68,13 +71,14 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           reason: res.statusText,
           headers: pairs,
           contentLength: declaredLength(res.status, length),
-          body: whole ? await readWhole(res.body as ReadableStream<Uint8Array>, controller, req.readTimeoutMs) : readBody(res.body),
+          body: await bodyOf(res.body, whole, controller, req),
           discard: () => controller.abort(),
         };
       } catch (error) {
         clearTimeout(timer);
+        req.cancel?.listen(null);
         if (timedOut) return failed("timeout", UPSTREAM_TIMED_OUT, "reading-header", true);
-        const message = error instanceof Error ? error.message : String(error);
+        const message = platformMessage(error);
         // The platform words its errors itself; a refused connection is the one nginx's retry rules need told apart.
         if (/refused|ECONNREFUSED/i.test(message)) return failed("error", connectFailed(p, "111: Connection refused"), "connecting", false);
         return failed("error", message, "reading-header", true);
@@ -140,46 +144,109 @@ function failed(reason: Failed["reason"], detail: string, stage: UpstreamStage, 
 }
 
 /**
- * The whole body, within `proxy_read_timeout`. A body that fails or stalls half way is passed on
- * as what came, then a failure, so the client sees the head and the truncation as it would
- * have streamed.
+ * The response body, `proxy_read_timeout` apart between reads (the platform's stream has no
+ * timer of its own): read whole first when small enough, as nginx's buffers would, else as it
+ * comes. A body that fails or stalls is logged as nginx logs it and ends with an error, after
+ * what came, so the client sees the truncation.
  */
-async function readWhole(
-  body: ReadableStream<Uint8Array>,
+async function bodyOf(
+  stream: ReadableStream<Uint8Array> | null,
+  whole: boolean,
   controller: AbortController,
-  timeoutMs: number,
+  req: UpstreamRequest,
 ): Promise<Uint8Array | BodyStream> {
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const reader = body.getReader();
+  // No body (HEAD, 204, 304): a stream, so the declared length stays the client's.
+  if (stream === null) return noBody();
+  const idle = new IdleWatch(controller, req.readTimeoutMs);
+  const fail = (error: unknown) => {
+    idle.stop();
+    const message = idle.hasFired ? UPSTREAM_TIMED_OUT : platformMessage(error);
+    req.log?.error(message + whileDoing("reading-body"));
+    return new Error(message + whileDoing("reading-body"), { cause: error });
+  };
+  const reader = stream.getReader();
+  if (!whole) return readAsItComes(reader, idle, fail);
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      idle.touch();
+      chunks.push(next.value);
+      size += next.value.byteLength;
     }
   } catch (error) {
-    return cutShort(chunks, error);
-  } finally {
-    clearTimeout(timer);
+    return cutShort(chunks, fail(error));
   }
+  idle.stop();
   return concatBytes(chunks, size);
 }
 
-async function* readBody(stream: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
-  if (!stream) return;
-  const reader = stream.getReader();
+/** What the body readers use of a stream's reader (the runtimes type theirs apart). */
+interface ChunkReader {
+  read(): Promise<{ readonly done: true; readonly value?: unknown } | { readonly done: false; readonly value: Uint8Array }>;
+  releaseLock(): void;
+}
+
+async function* readAsItComes(reader: ChunkReader, idle: IdleWatch, fail: (error: unknown) => Error): AsyncGenerator<Uint8Array> {
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
+      let next: Awaited<ReturnType<ChunkReader["read"]>>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        throw fail(error);
+      }
+      if (next.done) return;
+      idle.touch();
+      yield next.value;
     }
   } finally {
+    idle.stop();
     reader.releaseLock();
   }
+}
+
+async function* noBody(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * Aborts a fetch after `ms` with no read: one timer a body, moved on only when it fires early
+ * (a read just notes the time).
+ */
+class IdleWatch {
+  hasFired = false;
+  #last = Date.now();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #controller: AbortController;
+  readonly #ms: number;
+
+  constructor(controller: AbortController, ms: number) {
+    this.#controller = controller;
+    this.#ms = ms;
+    if (ms > 0) this.#arm(ms);
+  }
+
+  touch(): void {
+    this.#last = Date.now();
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #arm(dueMs: number): void {
+    this.#timer = setTimeout(() => {
+      const idleFor = Date.now() - this.#last;
+      if (idleFor < this.#ms) return this.#arm(this.#ms - idleFor);
+      this.hasFired = true;
+      this.#controller.abort();
+    }, dueMs);
+  }
+}
+
+/** A platform's error message, as its own words (`Network connection lost`), without the full stop. */
+function platformMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
 }
 
 function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {

@@ -120,13 +120,15 @@ export default createWorker(${JSON.stringify(text)}, ${JSON.stringify(file)}, ${
   );
 }
 
-/** wrangler's arguments: the entry, the config's listen address in dev, a name and date when the project has no wrangler config. */
+/** wrangler's arguments: the entry, the config's listen address in dev, a name, date and flags when the project has no wrangler config. */
 function wranglerArguments(request: Request, entry: string, config: Config, hasWranglerConfig: boolean): string[] {
   const given = (name: string) => request.wranglerArgs.some((a) => a === name || a.startsWith(`${name}=`));
   const args = [request.mode, entry];
   if (!hasWranglerConfig) {
     if (!given("--name")) args.push("--name", "edgeproxy");
     if (!given("--compatibility-date")) args.push("--compatibility-date", COMPATIBILITY_DATE);
+    // request.signal tells the Worker when a client leaves: nginx's 499, the upstream request dropped.
+    if (!given("--compatibility-flags") && !given("--compatibility-flag")) args.push("--compatibility-flags", "enable_request_signal");
   }
   if (request.mode === "dev") {
     args.push("--show-interactive-dev-session=false");
