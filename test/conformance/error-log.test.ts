@@ -125,7 +125,8 @@ describe("error-log lines, as nginx writes them", () => {
     backend.close();
   });
 
-  const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: errors.test\r\nReferer: http://referrer.test/\r\nConnection: close\r\n\r\n`;
+  const request = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: errors.test\r\nReferer: http://referrer.test/\r\nConnection: close\r\n\r\n`;
   const CASES: Record<string, { bytes: string; client?: "pause" | "leave" }> = {
     "a refused connect, the peer disabled, then no live upstreams": { bytes: request("/dead/a?x=1") + request("/dead/a") },
     "a refused connect to a single peer, by name and by address": { bytes: request("/one/a") + request("/direct/a") },
