@@ -22,6 +22,7 @@ import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { compileRegex } from "./regex.ts";
+import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
@@ -113,6 +114,8 @@ class Compiler {
         for (const _ of this.#walk(d.block ?? [], "events"));
       } else if (d.name === "http") {
         servers = this.#http(d.block ?? []);
+        const buffering = checkResponseBuffering(servers);
+        if (buffering) throw new ConfigError("invalid-value", buffering, d.endAt ?? d.at);
       } else if (d.name === "error_log") {
         // The first main-level error_log is the process's log, as in nginx.
         errorLog ??= compileErrorLog(d);
@@ -185,8 +188,7 @@ class Compiler {
       else if (d.name === "client_header_buffer_size") this.#clientHeaderBufferSize = size(d, d.args[0] as string);
       else if (d.name === "large_client_header_buffers") this.#largeClientHeaderBuffers = largeBuffers(d);
       else if (d.name === "keepalive_requests") {
-        this.#keepaliveRequests =
-          parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value "${d.args[0]}"`);
+        this.#keepaliveRequests = parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value`);
       } else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
       else if (d.name === "ignore_invalid_headers") this.#ignoreInvalid = flag(d);
       else this.#setting(own, d);
@@ -387,12 +389,12 @@ function invalid(d: Directive, reason: string): never {
 }
 
 function time(d: Directive): number {
-  return parseTimeMs(d.args[0] as string) ?? invalid(d, `"${d.name}" directive invalid value "${d.args[0]}"`);
+  return parseTimeMs(d.args[0] as string) ?? invalid(d, `"${d.name}" directive invalid value`);
 }
 
 function size(d: Directive, text: string): number {
   const bytes = parseSize(text);
-  if (bytes === null || bytes === 0) invalid(d, `"${d.name}" directive invalid value "${text}"`);
+  if (bytes === null || bytes === 0) invalid(d, `"${d.name}" directive invalid value`);
   return bytes;
 }
 

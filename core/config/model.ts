@@ -218,7 +218,18 @@ export interface Settings {
   /** `proxy_buffer_size`: the largest upstream response head; bigger is a 502. Default 4k. */
   readonly proxyBufferSize: number;
   readonly proxyRequestBuffering: boolean;
+  /** `proxy_buffering`: read the response as fast as the upstream sends it, into memory then a temp file. */
   readonly proxyBuffering: boolean;
+  /** `proxy_buffers N SIZE`: what a response may hold in memory before it goes to a temp file. Default 8 4k. */
+  readonly proxyBuffers: { readonly count: number; readonly size: number };
+  /** `proxy_busy_buffers_size`; -1 until set: twice the larger of `proxy_buffer_size` and one buffer. */
+  readonly proxyBusyBuffersSize: number;
+  /** `proxy_temp_file_write_size`; -1 until set: the same default. */
+  readonly proxyTempFileWriteSize: number;
+  /** `proxy_max_temp_file_size`; 0 keeps responses in memory only; -1 until set: 1024m. */
+  readonly proxyMaxTempFileSize: number;
+  /** `proxy_temp_path` (its levels are accepted, not used); null = the adapter's temp directory. */
+  readonly proxyTempPath: string | null;
   readonly proxyPassRequestHeaders: boolean;
   readonly proxyPassRequestBody: boolean;
   readonly proxyMethod: string | null;

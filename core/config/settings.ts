@@ -25,6 +25,11 @@ export const DEFAULT_SETTINGS: Settings = {
   proxyBufferSize: 4096,
   proxyRequestBuffering: true,
   proxyBuffering: true,
+  proxyBuffers: { count: 8, size: 4096 },
+  proxyBusyBuffersSize: -1,
+  proxyTempFileWriteSize: -1,
+  proxyMaxTempFileSize: -1,
+  proxyTempPath: null,
   proxyPassRequestHeaders: true,
   proxyPassRequestBody: true,
   proxyMethod: null,
@@ -72,21 +77,21 @@ export const templateOf = (d: Directive, text: string, scope: VariableScope): Te
 export const sizeSetting =
   (key: KeysOf<number>): Setter =>
   (own, d) => {
-    own[key] = parseSize(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value "${arg0(d)}"`);
+    own[key] = parseSize(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value`);
   };
 
 /** An offset (`1g`): `ngx_conf_set_off_slot`. */
 export const offsetSetting =
   (key: KeysOf<number>): Setter =>
   (own, d) => {
-    own[key] = parseOffset(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value "${arg0(d)}"`);
+    own[key] = parseOffset(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value`);
   };
 
 /** A time in milliseconds (`1m30s`): `ngx_conf_set_msec_slot`. */
 export const timeSetting =
   (key: KeysOf<number>): Setter =>
   (own, d) => {
-    own[key] = parseTimeMs(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value "${arg0(d)}"`);
+    own[key] = parseTimeMs(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value`);
   };
 
 /** `on` or `off`: `ngx_conf_set_flag_slot`. */

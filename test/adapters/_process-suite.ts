@@ -116,7 +116,7 @@ export function processSuite(name: string, command: string[]): void {
         process.kill(proxy.pid, "SIGHUP");
         await waitFor(async () => proxy.log().includes("reload failed"));
         expect(proxy.log()).toMatch(
-          /reload failed, still serving the previous configuration: .*edgeproxy\.conf:13: "proxy_read_timeout" directive invalid value "1\.5s"/,
+          /reload failed, still serving the previous configuration: .*edgeproxy\.conf:13: "proxy_read_timeout" directive invalid value/,
         );
         expect((await get(proxy.port, "/")).body.toString()).toBe("v2\n");
       } finally {

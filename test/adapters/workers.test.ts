@@ -123,6 +123,6 @@ describe("workers config at startup", () => {
   test("refuses a bad config before starting workerd", () => {
     const r = devWith("server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1; proxy_read_timeout 1.5s; } }");
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/edge\.conf:13: "proxy_read_timeout" directive invalid value "1\.5s"/);
+    expect(r.stderr).toMatch(/edge\.conf:13: "proxy_read_timeout" directive invalid value(\n|$)/);
   });
 });

@@ -307,3 +307,29 @@ describe("headers module: accept/reject and messages agree with nginx -t", () =>
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// ngx_http_proxy_module's response buffers: each size, and nginx's checks once the blocks merge
+// (named at the http block's closing brace).
+describe("response buffering: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} proxy_pass http://127.0.0.1:9; }`));
+  const cases: [string, (dir: string) => string][] = [
+    ["every size", loc("proxy_buffers 16 8k; proxy_busy_buffers_size 16k; proxy_temp_file_write_size 32k; proxy_max_temp_file_size 10m;")],
+    ["no temp files", loc("proxy_max_temp_file_size 0;")],
+    ["a temp path with levels", loc("proxy_temp_path /tmp/edgeproxy-accept-temp 1 2;")],
+    ["a temp path with four levels", loc("proxy_temp_path /tmp/edgeproxy-accept-temp 1 2 1 2;")],
+    ["one buffer", loc("proxy_buffers 1 4k;")],
+    ["a buffer of no size", loc("proxy_buffers 8 x;")],
+    ["busy buffers too large", loc("proxy_busy_buffers_size 64k;")],
+    ["busy buffers too small", loc("proxy_busy_buffers_size 2k;")],
+    ["a large proxy_buffer_size makes the busy default too large", loc("proxy_buffer_size 64k;")],
+    ["a temp-file write size too small", loc("proxy_temp_file_write_size 1k;")],
+    ["a temp-file cap too small", loc("proxy_max_temp_file_size 1k;")],
+    ["a temp-file cap in gigabytes", loc("proxy_max_temp_file_size 1g;")],
+    [
+      "a bad http-level size that every server overrides",
+      withHttp(`proxy_busy_buffers_size 64k; ${server("proxy_busy_buffers_size 8k;")}`),
+    ],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

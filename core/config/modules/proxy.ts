@@ -1,10 +1,10 @@
 import type { VariableScope } from "../../variables/scope.ts";
-import { ANY, type DirectiveSpec, HSL, ignored, list, type Setter, single } from "../directive-spec.ts";
+import { ANY, type DirectiveSpec, HSL, list, type Setter, single } from "../directive-spec.ts";
 import { ConfigError } from "../errors.ts";
 import type { HeaderSetting, NextUpstreamToken, RedirectRule } from "../model.ts";
 import type { Directive } from "../parse.ts";
 import { arg0, fail, flagSetting, sizeSetting, templateOf, timeSetting } from "../settings.ts";
-import { parseNumber } from "../values.ts";
+import { parseNumber, parseSize } from "../values.ts";
 
 const NEXT_UPSTREAM_TOKENS = new Set<string>([
   "error",
@@ -53,7 +53,7 @@ export const PROXY_DIRECTIVES = {
   proxy_redirect: list(HSL, 1, 2, (own, d, env) => setRedirect(own, d, env.scope)),
   proxy_next_upstream: list(HSL, 1, ANY, (own, d, env) => setNextUpstream(own, d, env.warn)),
   proxy_next_upstream_tries: single(HSL, 1, 1, (own, d) => {
-    own.proxyNextUpstreamTries = parseNumber(arg0(d)) ?? fail(d, `"proxy_next_upstream_tries" directive invalid value "${arg0(d)}"`);
+    own.proxyNextUpstreamTries = parseNumber(arg0(d)) ?? fail(d, `"proxy_next_upstream_tries" directive invalid value`);
   }),
   proxy_next_upstream_timeout: single(HSL, 1, 1, timeSetting("proxyNextUpstreamTimeoutMs")),
   proxy_ignore_client_abort: single(HSL, 1, 1, flagSetting("proxyIgnoreClientAbort")),
@@ -62,12 +62,17 @@ export const PROXY_DIRECTIVES = {
     own.proxySslName = templateOf(d, arg0(d), env.scope);
   }),
   proxy_ssl_verify: single(HSL, 1, 1, flagSetting("proxySslVerify")),
-  // Buffer and temp-file tuning: edgeproxy's buffering is its own (README, proxy_buffering).
-  proxy_temp_path: ignored(HSL, 1, 4),
-  proxy_buffers: ignored(HSL, 2, 2),
-  proxy_busy_buffers_size: ignored(HSL, 1, 1),
-  proxy_max_temp_file_size: ignored(HSL, 1, 1),
-  proxy_temp_file_write_size: ignored(HSL, 1, 1),
+  proxy_buffers: single(HSL, 2, 2, (own, d) => {
+    const [count, size] = [parseNumber(arg0(d)), parseSize(d.args[1] as string)];
+    if (count === null || count === 0 || size === null || size === 0) fail(d, `"proxy_buffers" directive invalid value`);
+    own.proxyBuffers = { count, size };
+  }),
+  proxy_busy_buffers_size: single(HSL, 1, 1, sizeSetting("proxyBusyBuffersSize")),
+  proxy_temp_file_write_size: single(HSL, 1, 1, sizeSetting("proxyTempFileWriteSize")),
+  proxy_max_temp_file_size: single(HSL, 1, 1, sizeSetting("proxyMaxTempFileSize")),
+  proxy_temp_path: single(HSL, 1, 4, (own, d) => {
+    own.proxyTempPath = arg0(d);
+  }),
 } satisfies Record<string, DirectiveSpec>;
 
 /** `proxy_redirect default|off|FROM TO`: rules append; `off` and `default` stand alone. */

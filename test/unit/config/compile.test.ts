@@ -108,7 +108,7 @@ describe("compileConfig", () => {
       'invalid parameter "weight=abc" in "server 10.0.0.1 weight=abc"',
       4,
     ],
-    ["a bad time", "proxy_read_timeout 1.5s;", "invalid-value", '"proxy_read_timeout" directive invalid value "1.5s"', 3],
+    ["a bad time", "proxy_read_timeout 1.5s;", "invalid-value", '"proxy_read_timeout" directive invalid value', 3],
     [
       "an unsupported directive",
       "server { location / { root /srv; } }",
