@@ -117,6 +117,8 @@ export type UpstreamResult =
       readonly contentLength: number | null;
       /** The upstream switched protocols (101, asked for): the tunnel's far end, never cached. */
       readonly tunnel?: UpstreamTunnel;
+      /** `proxy_buffering` holds for this response (the upstream's `X-Accel-Buffering: no` turns it off). */
+      readonly buffering?: boolean;
       /** Drops the response and its connection (the body will not be read). */
       readonly discard: () => void;
     }
@@ -146,13 +148,15 @@ export interface SpoolFile {
   write(chunk: Uint8Array): Promise<void>;
   /** A fresh stream over the whole body, from its first byte. */
   read(): BodyStream;
+  /** Up to `length` bytes from `position` (fewer at the end of what was written). */
+  readAt(position: number, length: number): Promise<Uint8Array>;
   /** Removes the file; safe to call twice. */
   discard(): Promise<void>;
 }
 
-/** Where bodies above `client_body_buffer_size` go. */
+/** Where request bodies above `client_body_buffer_size`, and buffered responses beyond `proxy_buffers`, go. */
 export interface BodySpool {
-  /** A new empty file in `dir` (`client_body_temp_path`) or the platform's temp directory. */
+  /** A new empty file in `dir` (`client_body_temp_path`, `proxy_temp_path`) or the platform's temp directory. */
   create(dir: string | null): Promise<SpoolFile>;
 }
 

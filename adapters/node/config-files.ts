@@ -25,17 +25,17 @@ export function blockErrorLogs(config: Config): ErrorLogTarget[] {
   return allSettings(config).flatMap((s) => (s.errorLog ? [s.errorLog] : []));
 }
 
-/** Every `client_body_temp_path` of a config. */
-export function bodyTempPaths(config: Config): Set<string> {
-  return new Set(allSettings(config).flatMap((s) => (s.clientBodyTempPath === null ? [] : [s.clientBodyTempPath])));
+/** Every `client_body_temp_path` and `proxy_temp_path` of a config. */
+export function tempPaths(config: Config): Set<string> {
+  return new Set(allSettings(config).flatMap((s) => [s.clientBodyTempPath, s.proxyTempPath].filter((p) => p !== null)));
 }
 
 /**
  * What a config makes the process open when it loads, beside its error logs, as nginx does at
- * load: the `access_log` files and the `client_body_temp_path` directories. Throws nginx's
+ * load: the `access_log` files and the `client_body_temp_path` and `proxy_temp_path` directories. Throws nginx's
  * `open()` / `mkdir()` failure, so the start, `-t` or the reload fails instead of a request.
  */
 export function openConfigFiles(config: Config, accessLog: { open(config: Config): void }): void {
   accessLog.open(config);
-  makeTempPaths(bodyTempPaths(config));
+  makeTempPaths(tempPaths(config));
 }

@@ -107,6 +107,14 @@ class TempFile implements SpoolFile {
     }
   }
 
+  async readAt(position: number, length: number): Promise<Uint8Array> {
+    if (this.#closed) throw new Error("spool file already discarded");
+    const chunk = Buffer.allocUnsafeSlow(Math.min(length, Math.max(0, this.#size - position)));
+    const bytesRead = chunk.length === 0 ? 0 : readSync(this.#fd, chunk, 0, chunk.length, position);
+    this.#count(bytesRead);
+    return bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+  }
+
   async discard(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -65,14 +65,20 @@ export function createFetchTransport(options: FetchTransportOptions): Transport 
           else if (name === "x-accel-buffering") buffering = value.toLowerCase() !== "no";
         });
         const whole = buffering && res.body !== null && length >= 0 && length <= WHOLE_BODY_LIMIT;
+        // A body cut because the response was dropped (its client left) is not the upstream's failure.
+        let isDiscarded = false;
         return {
           kind: "response",
           status: res.status,
           reason: res.statusText,
           headers: pairs,
           contentLength: declaredLength(res.status, length),
-          body: await bodyOf(res.body, whole, controller, req),
-          discard: () => controller.abort(),
+          body: await bodyOf(res.body, whole, controller, req, () => isDiscarded),
+          buffering,
+          discard: () => {
+            isDiscarded = true;
+            controller.abort();
+          },
         };
       } catch (error) {
         clearTimeout(timer);
@@ -154,6 +160,7 @@ async function bodyOf(
   whole: boolean,
   controller: AbortController,
   req: UpstreamRequest,
+  isDiscarded: () => boolean,
 ): Promise<Uint8Array | BodyStream> {
   // No body (HEAD, 204, 304): a stream, so the declared length stays the client's.
   if (stream === null) return noBody();
@@ -161,7 +168,7 @@ async function bodyOf(
   const fail = (error: unknown) => {
     idle.stop();
     const message = idle.hasFired ? UPSTREAM_TIMED_OUT : platformMessage(error);
-    req.log?.error(message + whileDoing("reading-body"));
+    if (!isDiscarded()) req.log?.error(message + whileDoing("reading-body"));
     return new Error(message + whileDoing("reading-body"), { cause: error });
   };
   const reader = stream.getReader();

@@ -112,20 +112,30 @@ export class Http1Transport implements Transport {
       return upgraded(head, conn, rest);
     }
     const log = req.log ?? NO_LOG;
+    // A body cut because the response was dropped (its client left) is not the upstream's failure.
+    let isDiscarded = false;
+    const failure = (error: unknown) => bodyFailed(error, isDiscarded ? NO_LOG : log);
     const release = (isClean: boolean) => {
       if (isClean && req.keepalive && head.isPersistent) this.#pool.release(req.keepalive, pooled, Date.now());
       else conn.close();
     };
     const framing = head.framing;
-    const whole = req.buffering && framing.kind === "length" && framing.length <= WHOLE_BODY_LIMIT && !turnsBufferingOff(head);
+    const buffering = req.buffering && !turnsBufferingOff(head);
+    const whole = buffering && framing.kind === "length" && framing.length <= WHOLE_BODY_LIMIT;
     return {
       kind: "response",
       status: head.status,
       reason: head.reason,
       headers: head.headers,
       contentLength: head.contentLength,
-      body: whole ? await readWhole(conn, framing.length, rest, release, log) : readBody(conn, framing, rest, release, log),
-      discard: () => conn.close(),
+      body: whole
+        ? await readWhole(conn, framing.length, rest, release, log, failure)
+        : readBody(conn, framing, rest, release, log, failure),
+      buffering,
+      discard: () => {
+        isDiscarded = true;
+        conn.close();
+      },
     };
   }
 }
@@ -225,6 +235,7 @@ async function readWhole(
   first: Uint8Array,
   release: (isClean: boolean) => void,
   log: Logger,
+  failure: (error: unknown) => Error,
 ): Promise<Uint8Array | BodyStream> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -243,7 +254,7 @@ async function readWhole(
     }
   } catch (error) {
     release(false);
-    return cutShort(chunks, bodyFailed(error, log));
+    return cutShort(chunks, failure(error));
   }
   release(true);
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks, size);
@@ -266,12 +277,13 @@ async function* readBody(
   first: Uint8Array,
   release: (isClean: boolean) => void,
   log: Logger,
+  failure: (error: unknown) => Error,
 ): AsyncGenerator<Uint8Array> {
   let isClean = false;
   try {
     isClean = yield* readFramed(conn, framing, first, log);
   } catch (error) {
-    throw bodyFailed(error, log);
+    throw failure(error);
   } finally {
     release(isClean);
   }

@@ -2,6 +2,7 @@ import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
 import type { Config, ErrorLogTarget, Location, RewriteScript, Server } from "../config/model.ts";
+import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
@@ -22,6 +23,8 @@ export interface LocationPlan {
   readonly upstream: UpstreamPlan | null;
   /** The location's `error_log` (or the main one). */
   readonly log: Logger;
+  /** `proxy_buffers` and the temp file's cap and path. */
+  readonly responseBuffers: ResponseBufferSizes;
 }
 
 /**
@@ -61,6 +64,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
       response: planResponseHeaders(loc.settings, redirect),
       upstream: loc.proxy ? (upstreams.get(loc.proxy.upstream) ?? null) : null,
       log: logFor(loc.settings.errorLog),
+      responseBuffers: responseBufferSizes(loc.settings),
     });
     loc.children.forEach(visit);
     ifBlocks(loc.script).forEach(visit);

@@ -1,8 +1,9 @@
 import { type BufferedBody, bodySize, readBody, releaseBody } from "../buffer/read-body.ts";
+import { bufferResponse } from "../buffer/response-buffer.ts";
 import type { Location, ProxyPass, Settings } from "../config/model.ts";
-import type { BodyFraming, ClientBody, Tunnel, UpstreamTunnel } from "../exchange.ts";
+import type { BodyFraming, BodyStream, ClientBody, Tunnel, UpstreamTunnel } from "../exchange.ts";
 import { Cancel } from "../forward/cancel.ts";
-import { type Forwarded, forward, type Outgoing } from "../forward/forward.ts";
+import { type Forwarded, forward, type Outgoing, type Relay } from "../forward/forward.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { buildRequestHeaders } from "../shape/request-headers.ts";
 import { buildResponseHeaders } from "../shape/response-headers.ts";
@@ -63,7 +64,7 @@ export async function proxyContent(
       status: response.status,
       reason: response.reason,
       headers: buildResponseHeaders(locationPlan.response, response.headers, r, r.hadHost),
-      body: response.body,
+      body: response.buffering && !(response.body instanceof Uint8Array) ? bufferedResponse(response, locationPlan, plan) : response.body,
       contentLength: response.contentLength,
       ...(tunnel ? { tunnel } : {}),
       closeConnection: false,
@@ -74,6 +75,11 @@ export async function proxyContent(
       },
     },
   };
+}
+
+/** A streamed body under `proxy_buffering`: read as fast as the upstream sends it, waiting in memory, then in a temp file. */
+function bufferedResponse(response: Relay["response"], locationPlan: LocationPlan, plan: ProxyPlan): BodyStream {
+  return bufferResponse(response.body as BodyStream, locationPlan.responseBuffers, plan.caps.spool, response.discard);
 }
 
 /** The body as it will go upstream: streamed, buffered whole (memory or spool), or none. */
