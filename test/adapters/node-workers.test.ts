@@ -58,7 +58,7 @@ describe("worker_processes on Node", () => {
       expect(new Set(healthy.seen.map((s) => s.connection)).size).toBeGreaterThan(1);
       // The first failure disabled the peer for every thread: nobody tried it again.
       expect(deadAttempts).toBe(1);
-      expect(proxy.log()).toMatch(/\d+#[12]: upstream server temporarily disabled/);
+      expect(proxy.log()).toMatch(/\d+#[12]: \*\d+ upstream server temporarily disabled/);
     } finally {
       await proxy.stop();
       dead.close();
