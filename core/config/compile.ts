@@ -21,10 +21,12 @@ import { compileErrorLog } from "./modules/log.ts";
 import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
+import { checkProxySsl } from "./proxy-ssl.ts";
 import { compileRegex } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
+import { checkListenCertificates, checkServerTls } from "./ssl.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
 
@@ -233,9 +235,11 @@ class Compiler {
       else this.#setting(own, child);
     }
     const settings = mergeSettings(parent, own);
+    checkServerTls(settings);
     const locations = this.#locations(locationBlocks, settings, null);
     if (listens.length === 0) {
-      listens.push({ key: "*:80", isDefault: false, socket: { kind: "tcp", key: "*:80", host: null, port: 80, ipv6Only: false } });
+      const socket: Listen = { kind: "tcp", key: "*:80", host: null, port: 80, ipv6Only: false, ssl: false, http2: false };
+      listens.push({ key: "*:80", isDefault: false, socket });
     }
     return {
       at: d.at,
@@ -288,6 +292,7 @@ class Compiler {
     }
     const proxy = passAt ? this.#proxyPass(passAt, regex !== null || modifier === "@") : null;
     const settings = mergeSettings(parent, own);
+    if (proxy?.scheme === "https") checkProxySsl(settings);
     const self: Location = {
       at: d.at,
       modifier,
@@ -447,9 +452,13 @@ function compileListen(d: Directive): Server["listens"][number] {
   const [addr, ...params] = d.args as [string, ...string[]];
   let isDefault = false;
   let ipv6Only = true;
+  let ssl = false;
+  let http2 = false;
   for (const p of params) {
     if (p === "default_server" || p === "default") isDefault = true;
-    else if (p === "ssl" || p === "http2" || p === "quic" || p === "proxy_protocol") {
+    else if (p === "ssl") ssl = true;
+    else if (p === "http2") http2 = true;
+    else if (p === "quic" || p === "proxy_protocol") {
       throw new ConfigError("unsupported", `the "${p}" parameter of "listen" is not supported by edgeproxy`, d.at);
     } else if (p.startsWith("ipv6only=")) ipv6Only = p !== "ipv6only=off";
     else if (!LISTEN_FLAGS.has(p) && !LISTEN_KEYS.has(p.slice(0, p.indexOf("=") + 1))) {
@@ -460,7 +469,7 @@ function compileListen(d: Directive): Server["listens"][number] {
     const path = addr.slice(5);
     if (!path) invalid(d, `invalid host in "${addr}" of the "listen" directive`);
     const key = `unix:${path}`;
-    return { key, isDefault, socket: { kind: "unix", key, path } };
+    return { key, isDefault, socket: { kind: "unix", key, path, ssl, http2 } };
   }
   let host: string | null = null;
   let portText = addr;
@@ -481,12 +490,13 @@ function compileListen(d: Directive): Server["listens"][number] {
   if (port === null || port < 1 || port > 65535) invalid(d, `invalid port in "${addr}" of the "listen" directive`);
   const isV6 = host?.includes(":") ?? false;
   const key = host === null ? `*:${port}` : isV6 ? `[${host}]:${port}` : `${host}:${port}`;
-  return { key, isDefault, socket: { kind: "tcp", key, host, port, ipv6Only } };
+  return { key, isDefault, socket: { kind: "tcp", key, host, port, ipv6Only, ssl, http2 } };
 }
 
 /**
  * The sockets to bind: like nginx, a wildcard `*:port` (or `[::]:port`) takes the specific
  * addresses of its port and family, and routing then reads the connection's local address.
+ * `ssl` and `http2` of one address are those of any of its listen lines (`ngx_http_add_addresses()`).
  */
 function bindList(servers: readonly Server[]): Listen[] {
   const all = new Map<string, Listen>();
@@ -497,9 +507,11 @@ function bindList(servers: readonly Server[]): Listen[] {
         if (defaults.has(l.key)) throw new ConfigError("duplicate", `a duplicate default server for ${l.key}`, s.at);
         defaults.add(l.key);
       }
-      all.set(l.key, l.socket);
+      const prior = all.get(l.key);
+      all.set(l.key, prior ? { ...prior, ssl: prior.ssl || l.socket.ssl, http2: prior.http2 || l.socket.http2 } : l.socket);
     }
   }
+  checkListenCertificates(servers);
   return [...all.values()].filter((l) => {
     if (l.kind !== "tcp" || l.host === null) return true;
     const wildcard = l.host.includes(":") ? `[::]:${l.port}` : `*:${l.port}`;

@@ -1,4 +1,5 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
+import { HTTP2_DIRECTIVES } from "./http2.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
@@ -8,6 +9,8 @@ import { MAP_DIRECTIVES } from "./modules/map.ts";
 import { PROXY_DIRECTIVES } from "./modules/proxy.ts";
 import { REWRITE_DIRECTIVES } from "./modules/rewrite.ts";
 import { UPSTREAM_DIRECTIVES } from "./modules/upstream.ts";
+import { PROXY_SSL_DIRECTIVES } from "./proxy-ssl.ts";
+import { SSL_DIRECTIVES } from "./ssl.ts";
 
 /**
  * Every directive edgeproxy accepts, one row each, gathered from one table per nginx module
@@ -23,6 +26,9 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...PROXY_DIRECTIVES,
   ...REWRITE_DIRECTIVES,
   ...HEADERS_DIRECTIVES,
+  ...SSL_DIRECTIVES,
+  ...HTTP2_DIRECTIVES,
+  ...PROXY_SSL_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -51,8 +57,6 @@ export const UNSUPPORTED = new Set([
   "scgi_pass",
   "grpc_pass",
   "memcached_pass",
-  "ssl_certificate",
-  "ssl_certificate_key",
   "auth_basic",
   "auth_basic_user_file",
   "auth_request",
@@ -63,13 +67,6 @@ export const UNSUPPORTED = new Set([
   "proxy_cache_key",
   "proxy_intercept_errors",
   "proxy_set_body",
-  "proxy_ssl_certificate",
-  "proxy_ssl_certificate_key",
-  "proxy_ssl_trusted_certificate",
-  "proxy_ssl_protocols",
-  "proxy_ssl_ciphers",
-  "proxy_ssl_session_reuse",
-  "proxy_ssl_verify_depth",
   "proxy_bind",
   "proxy_cookie_domain",
   "proxy_cookie_path",

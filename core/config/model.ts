@@ -1,5 +1,8 @@
 import type { Template } from "../shape/template.ts";
 import type { SourceLocation } from "./errors.ts";
+import type { Http2Settings } from "./http2.ts";
+import type { ProxySslSettings } from "./proxy-ssl.ts";
+import type { ServerTlsSettings } from "./ssl.ts";
 
 /**
  * The typed model every configuration compiles to, from nginx text or built in TypeScript.
@@ -50,10 +53,19 @@ export interface ErrorLogTarget {
   readonly level: "debug" | "info" | "notice" | "warn" | "error" | "crit" | "alert" | "emerg";
 }
 
-/** A socket to listen on; `key` identifies it (`127.0.0.1:8080`, `*:8080`, `[::]:80`, `unix:/p`). */
-export type Listen =
+/**
+ * A socket to listen on; `key` identifies it (`127.0.0.1:8080`, `*:8080`, `[::]:80`, `unix:/p`).
+ * `ssl` and `http2` are the listen line's; nginx ORs them over every line of one address.
+ */
+export type Listen = (
   | { readonly kind: "tcp"; readonly key: string; readonly host: string | null; readonly port: number; readonly ipv6Only: boolean }
-  | { readonly kind: "unix"; readonly key: string; readonly path: string };
+  | { readonly kind: "unix"; readonly key: string; readonly path: string }
+) & {
+  /** `listen ... ssl`: connections begin with a TLS handshake. */
+  readonly ssl: boolean;
+  /** `listen ... http2`: HTTP/2 by ALPN with `ssl`, by its preface (h2c) without. */
+  readonly http2: boolean;
+};
 
 /** One `server {}` block. */
 export interface Server {
@@ -197,7 +209,7 @@ export interface AccessLog {
 }
 
 /** Every per-location setting, merged from http, server and enclosing locations. */
-export interface Settings {
+export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSettings {
   /** `access_log` lines of this level (all or nothing, like nginx); empty = off (the default here). */
   readonly accessLogs: readonly AccessLog[];
   /** `error_log` of this block or the nearest enclosing one below main; null = the main one. */

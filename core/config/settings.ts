@@ -2,8 +2,11 @@ import { compileTemplate, type Template } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
 import type { Setter } from "./directive-spec.ts";
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_HTTP2 } from "./http2.ts";
 import type { NextUpstreamToken, Settings } from "./model.ts";
 import type { Directive } from "./parse.ts";
+import { DEFAULT_PROXY_SSL } from "./proxy-ssl.ts";
+import { DEFAULT_SERVER_TLS } from "./ssl.ts";
 import { parseFlag, parseOffset, parseSize, parseTimeMs } from "./values.ts";
 
 /** The settings a block writes itself; merged over its parent's (docs/nginx-semantics.md 1.6). */
@@ -49,6 +52,9 @@ export const DEFAULT_SETTINGS: Settings = {
   expires: { kind: "off" },
   rewriteLog: false,
   uninitializedVariableWarn: true,
+  ...DEFAULT_SERVER_TLS,
+  ...DEFAULT_HTTP2,
+  ...DEFAULT_PROXY_SSL,
 };
 
 /** The settings a block ends up with: its own values over the inherited ones. */

@@ -27,7 +27,7 @@ describe("compileConfig", () => {
       proxyNextUpstreamTries: 0,
     });
     expect([...(s?.proxyNextUpstream ?? [])]).toEqual(["error", "timeout"]);
-    expect(config.listens).toEqual([{ kind: "tcp", key: "*:8080", host: null, port: 8080, ipv6Only: true }]);
+    expect(config.listens).toEqual([{ kind: "tcp", key: "*:8080", host: null, port: 8080, ipv6Only: true, ssl: false, http2: false }]);
   });
 
   test("converts units: sizes, offsets and times", async () => {
