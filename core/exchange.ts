@@ -1,5 +1,6 @@
 import type { Logger } from "./capabilities.ts";
 import type { Http1Connection } from "./http1/connection.ts";
+import type { TlsFacts } from "./tls/tls-facts.ts";
 
 /**
  * The plain data the core works on (DESIGN.md, "The Fetch API at the boundary"): no `Request`
@@ -65,6 +66,13 @@ export interface ConnectionInfo {
   readonly isTls: boolean;
   /** The connection's number, counted from 1 by the process (nginx's `*N` in the error log). */
   readonly id?: number;
+  /** The TLS connection's facts, where the adapter terminated TLS itself (`$ssl_*`); absent otherwise. */
+  readonly tls?: TlsFacts;
+  /**
+   * The address expects TLS and the client spoke plain HTTP: its request is read and answered
+   * with nginx's 497 page (400, "The plain HTTP request was sent to HTTPS port").
+   */
+  readonly isPlainOnTlsPort?: boolean;
 }
 
 /** A stream of body bytes: Node streams and web `ReadableStream`s both are one. */

@@ -17,8 +17,11 @@ export type {
 } from "./capabilities.ts";
 export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
+export type { Http2Settings } from "./config/http2.ts";
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
+export type { ProxySslSettings } from "./config/proxy-ssl.ts";
+export type { CertificatePath, ConfigPath, ServerTlsSettings, SessionCache, TlsProtocol, VerifyClient } from "./config/ssl.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
 export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";
@@ -37,8 +40,13 @@ export {
 } from "./http1/connection.ts";
 export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read-queue.ts";
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
+export { type Http2Head, type Http2HeadOptions, http2RequestHead } from "./http2/request-head.ts";
+export { type Http2Headers, hasNoBody, http2ResponseHeaders } from "./http2/response-head.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { describeSocketError, linuxErrorText } from "./log/system-error.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";
+export type { ClientCertificate, ClientVerify, TlsFacts } from "./tls/tls-facts.ts";
+export { type AddressTls, TlsPlan } from "./tls/tls-plan.ts";
+export { clientVerifyOf } from "./tls/verify-error.ts";

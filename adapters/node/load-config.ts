@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
   type Config,
   ConfigError,
@@ -10,6 +10,7 @@ import {
   parseConfigText,
 } from "../../core/index.ts";
 import { fileSource } from "./config-source.ts";
+import { serverTlsOf } from "./server-tls.ts";
 
 /** The source name of `-g` directives in messages: nginx says `... in command line`. */
 export const COMMAND_LINE = "command line";
@@ -48,7 +49,10 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   };
   const globals = options.globals ? parseGlobals(options.globals) : [];
   const tree = [...globals, ...parseConfig(resolve(file), recording)];
-  const config = await compileConfig(tree, { warn: options.warn, resolveHost });
+  const config = await compileConfig(tree, { warn: options.warn, resolveHost, confPrefix: dirname(resolve(file)) });
+  // Certificates and keys are read with the config, as nginx reads them: -t, the start and a
+  // reload fail on a missing or broken one.
+  serverTlsOf(config);
   const pid = tree.find((d) => d.name === "pid");
   return { config, pidPath: pid?.args[0] ?? null, files: [...files].map(([path, text]) => ({ path, text })) };
 }

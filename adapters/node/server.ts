@@ -1,10 +1,22 @@
 import { once } from "node:events";
 import { unlinkSync } from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
-import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
+import type { TLSSocket } from "node:tls";
+import {
+  type ClientLimits,
+  type Config,
+  type ConnectionInfo,
+  type EdgeProxy,
+  Http1Server,
+  type Listen,
+  type Logger,
+  TlsPlan,
+} from "../../core/index.ts";
 import { ClientSocket } from "./client-socket.ts";
 import { DescriptorGuard } from "./descriptors.ts";
+import { Http2Sessions } from "./http2-server.ts";
 import { BindError, listenAddress } from "./system-error.ts";
+import { TlsAddress, type TlsHandoff } from "./tls-listener.ts";
 
 export type { ClientLimits };
 
@@ -28,7 +40,14 @@ const SWEEP_MS = 250;
  */
 export class NodeServer {
   readonly #http: Http1Server;
+  readonly #http2: Http2Sessions;
+  readonly #log: Logger;
   #limits: ClientLimits;
+  #config: Config;
+  #plan: TlsPlan;
+  /** The TLS side of each listen address that has one, made at its first connection. */
+  readonly #tls = new Map<string, TlsAddress>();
+  readonly #handoff: TlsHandoff;
   readonly #servers = new Map<string, net.Server>();
   readonly #sockets = new Set<ClientSocket>();
   readonly #sharing: Sharing;
@@ -36,10 +55,18 @@ export class NodeServer {
   readonly #descriptors: DescriptorGuard;
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits, sharing: Sharing = ALONE) {
-    this.#limits = limits;
+  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, sharing: Sharing = ALONE) {
+    this.#limits = config;
+    this.#config = config;
+    this.#plan = new TlsPlan(config);
+    this.#log = log;
     this.#sharing = sharing;
     this.#http = new Http1Server(proxy, () => this.#limits, log);
+    this.#http2 = new Http2Sessions(proxy, config, log);
+    this.#handoff = {
+      http1: (socket, info) => this.#http.serve(new ClientSocket(socket, this.#sockets), info),
+      http2: (socket, info) => this.#serveHttp2(socket, info),
+    };
     this.#descriptors = new DescriptorGuard(log);
     this.#sweeper = setInterval(() => {
       const now = Date.now();
@@ -62,10 +89,18 @@ export class NodeServer {
    * After a reload: binds the new addresses and stops accepting on the ones the config no
    * longer has (their requests in flight finish), as nginx's reload does.
    */
-  async update(listens: readonly Listen[], limits: ClientLimits, shutdownTimeoutMs: number | null): Promise<void> {
-    this.#limits = limits;
+  async update(listens: readonly Listen[], config: Config, shutdownTimeoutMs: number | null): Promise<void> {
+    this.#limits = config;
     // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
     if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref();
+    this.#config = config;
+    this.#plan = new TlsPlan(config);
+    this.#http2.update(config);
+    for (const [key, side] of this.#tls) {
+      const address = this.#addressOf(key);
+      if (address?.ssl) side.update(config, this.#plan, address);
+      else this.#tls.delete(key);
+    }
     const wanted = new Set(listens.map((l) => l.key));
     for (const l of listens) if (!this.#servers.has(l.key)) await this.#listenOne(l);
     for (const [key, server] of this.#servers) {
@@ -79,9 +114,11 @@ export class NodeServer {
   async close(graceMs: number): Promise<void> {
     for (const s of this.#servers.values()) s.close();
     this.#http.stop();
+    this.#http2.stop();
     const deadline = Date.now() + graceMs;
-    while (this.#http.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#http.inFlight + this.#http2.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const socket of this.#sockets) socket.close();
+    this.#http2.destroy();
     clearInterval(this.#sweeper);
   }
 
@@ -115,7 +152,42 @@ export class NodeServer {
       socket.destroy();
       return;
     }
-    this.#http.serve(new ClientSocket(socket, this.#sockets), connectionOf(l, socket));
+    const info = connectionOf(l, socket);
+    if (this.#plan.isPlainHttp1(l.key)) {
+      this.#http.serve(new ClientSocket(socket, this.#sockets), info);
+      return;
+    }
+    const address = this.#plan.address(l.key, info.localAddress, info.localPort);
+    if (address?.ssl) this.#tlsSide(address.key)?.accept(socket, info, this.#config.clientHeaderTimeoutMs);
+    else if (address?.http2) this.#http2.serve(socket, info, address.defaultServer);
+    else this.#http.serve(new ClientSocket(socket, this.#sockets), info);
+  }
+
+  /** The TLS side of an address, made on its first connection. */
+  #tlsSide(key: string): TlsAddress | null {
+    let side = this.#tls.get(key);
+    if (!side) {
+      const address = this.#addressOf(key);
+      if (!address) return null;
+      side = new TlsAddress(this.#config, this.#plan, address, this.#handoff, this.#log);
+      this.#tls.set(key, side);
+    }
+    return side;
+  }
+
+  /** An address by its key, as TlsPlan finds it from a local address and port. */
+  #addressOf(key: string) {
+    if (key.startsWith("unix:")) return this.#plan.address(key, "", 0);
+    const colon = key.lastIndexOf(":");
+    const host = key.startsWith("*") ? "0.0.0.0" : key.slice(0, colon).replace(/^\[|\]$/g, "");
+    return this.#plan.address(key, host, Number(key.slice(colon + 1)));
+  }
+
+  /** An h2 connection: its `http2_*` settings are those of the server its SNI name chose. */
+  #serveHttp2(socket: TLSSocket, info: ConnectionInfo): void {
+    const address = this.#plan.address(info.listenKey, info.localAddress, info.localPort) ?? this.#addressOf(info.listenKey);
+    if (!address) return void socket.destroy();
+    this.#http2.serve(socket, info, this.#plan.serverFor(address, info.tls?.serverName || null));
   }
 }
 

@@ -36,6 +36,8 @@ export interface CompileOptions {
   readonly resolveHost?: (host: string) => Promise<string[]>;
   /** Receives nginx's `[warn]` lines, such as `load balancing method redefined`. */
   readonly warn?: (message: string) => void;
+  /** Where relative `ssl_*` file paths start: the main file's directory (nginx's conf prefix). */
+  readonly confPrefix?: string;
 }
 
 /** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
@@ -56,7 +58,7 @@ const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $
  * and inheritance, with nginx's accept/reject decisions and `FILE:LINE` errors.
  */
 export async function compileConfig(tree: readonly Directive[], options: CompileOptions = {}): Promise<Config> {
-  const config = compileConfigSync(tree, options.warn);
+  const config = compileConfigSync(tree, options.warn, options.confPrefix);
   // Upstreams come out of the compiler as drafts: resolution fills in their addresses.
   await resolveHosts(config.upstreams as UpstreamDraft[], options.resolveHost);
   return config;
@@ -66,8 +68,8 @@ export async function compileConfig(tree: readonly Directive[], options: Compile
  * The same compilation without name resolution, synchronous: for platforms that resolve at
  * connect time (Workers), where a bad config must fail the module's first evaluation.
  */
-export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}): Config {
-  return new Compiler(warn).main(tree);
+export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}, confPrefix = ""): Config {
+  return { ...new Compiler(warn).main(tree), confPrefix };
 }
 
 class Compiler {
@@ -104,7 +106,7 @@ class Compiler {
     return [...this.#upstreams.values(), ...this.#implicit.values()];
   }
 
-  main(tree: readonly Directive[]): Config {
+  main(tree: readonly Directive[]): Omit<Config, "confPrefix"> {
     let workerProcesses: number | "auto" = 1;
     let workerShutdownTimeoutMs: number | null = null;
     let errorLog: Config["errorLog"] = null;

@@ -45,6 +45,11 @@ export interface Config {
   readonly ignoreInvalidHeaders: boolean;
   /** How many per-request slots the user variables (`map`, `set`, named captures) take. */
   readonly variableSlots: number;
+  /**
+   * The directory relative `ssl_*` and `proxy_ssl_*` file paths start from: the main file's,
+   * as nginx's conf prefix; "" for the working directory.
+   */
+  readonly confPrefix: string;
 }
 
 /** Where an `error_log` writes, and from which level up. */

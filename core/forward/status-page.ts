@@ -47,7 +47,18 @@ export const REDIRECT_CODES: ReadonlySet<number> = new Set([301, 302, 303, 307, 
 const PAGE_TITLES: Readonly<Record<number, string>> = { 302: "Found", 401: "Authorization Required" };
 
 /** Statuses after which nginx closes the client connection (`ngx_http_special_response_handler`). */
-const CLOSING = new Set([400, 413, 414, 494, 500, 501]);
+const CLOSING = new Set([400, 413, 414, 494, 495, 496, 497, 500, 501]);
+
+/**
+ * nginx's own 4xx codes, sent as 400 with a page that says what went wrong
+ * (`ngx_http_error_494_page` ... `ngx_http_error_497_page`).
+ */
+const SENT_AS_400: Readonly<Record<number, string>> = {
+  494: "Request Header Or Cookie Too Large",
+  495: "The SSL certificate error",
+  496: "No required SSL certificate was sent",
+  497: "The plain HTTP request was sent to HTTPS port",
+};
 
 const encoder = new TextEncoder();
 const PAGES = new Map<number, Uint8Array>();
@@ -57,10 +68,10 @@ function page(status: number): Uint8Array {
   let bytes = PAGES.get(status);
   if (!bytes) {
     const line = `${status} ${PAGE_TITLES[status] ?? REASON_PHRASES[status] ?? ""}`.trim();
+    const why = SENT_AS_400[status];
     const html =
-      status === 494
-        ? // ngx_http_error_494_page: an oversized head, sent as 400.
-          "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n"
+      why !== undefined
+        ? `<html>\r\n<head><title>400 ${why}</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>${why}</center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`
         : `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n<hr><center>edgeproxy</center>\r\n</body>\r\n</html>\r\n`;
     bytes = encoder.encode(html);
     PAGES.set(status, bytes);
@@ -71,8 +82,8 @@ function page(status: number): Uint8Array {
 /** A response edgeproxy produces itself: nginx's page for the status, plus any extra headers. */
 export function statusResponse(status: number, extra: HeaderPairs = []): ProxyResponse {
   const body = page(status);
-  // nginx's internal 494 goes out as 400 (ngx_http_special_response_handler).
-  const sent = status === 494 ? 400 : status;
+  // nginx's own 494-497 go out as 400 (ngx_http_special_response_handler).
+  const sent = SENT_AS_400[status] === undefined ? status : 400;
   return {
     kind: "response",
     status: sent,

@@ -5,6 +5,7 @@ import { RequestLog } from "../log/request-log.ts";
 import { validateHost } from "../route/host.ts";
 import { type ParsedTarget, parseTarget } from "../route/uri.ts";
 import { type Exchange, findHeader, type RequestContext } from "../shape/request-context.ts";
+import { tlsRefusal } from "../tls/tls-check.ts";
 import type { ProxyPlan } from "./plan.ts";
 
 /** The read phase's verdict: a request with its server, or nginx's refusal. */
@@ -16,7 +17,7 @@ export type ReadOutcome =
 /**
  * The end of nginx's read phase (`ngx_http_process_request_uri()`, `ngx_http_validate_host()`,
  * `ngx_http_set_virtual_server()`): the target parsed and normalised, `Host` validated, the
- * server chosen. The HTTP/1 parser (or the Fetch entry) has checked lengths, codings and the
+ * server chosen, and what nginx checks of a TLS connection then (core/tls/tls-check.ts). The HTTP/1 parser (or the Fetch entry) has checked lengths, codings and the
  * methods nginx refuses, and decided the framing.
  */
 export function readRequest(plan: ProxyPlan, head: RequestHead, connection: ConnectionInfo): ReadOutcome {
@@ -27,9 +28,14 @@ export function readRequest(plan: ProxyPlan, head: RequestHead, connection: Conn
   if (hostValue !== undefined && host === null) {
     return { kind: "refused", status: 400, request: refusedRequest(plan, head, connection, target) };
   }
-  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+  // Without a Host, the server SNI named answers (nginx's conf_ctx after ngx_http_ssl_servername()).
+  const named = host ?? (connection.tls?.serverName || null);
+  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, named);
   if (!server) return { kind: "refused", status: 400, request: null };
-  return { kind: "request", request: newRequest(head, connection, server, target, host, plan.caps.clock, plan.serverLog(server)) };
+  const request = newRequest(head, connection, server, target, host, plan.caps.clock, plan.serverLog(server));
+  const refusal = connection.isTls || connection.isPlainOnTlsPort ? tlsRefusal(connection, server, host, request.log) : 0;
+  if (refusal !== 0) return { kind: "refused", status: refusal, request };
+  return { kind: "request", request };
 }
 
 /**

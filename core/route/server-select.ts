@@ -65,15 +65,24 @@ export class ServerSelector {
     return group.defaultServer;
   }
 
-  #group(listenKey: string, localAddress: string, localPort: number): AddressGroup | undefined {
-    if (listenKey === ANY_LISTEN) return this.#anyListen ?? undefined;
-    if (listenKey.startsWith("unix:")) return this.#groups.get(listenKey);
+  /**
+   * The listen address a connection arrived on, as the config names it: its local address and
+   * port when a server listens there, else the wildcard of its port (nginx's `addr_conf`).
+   */
+  addressKey(listenKey: string, localAddress: string, localPort: number): string | null {
+    if (listenKey === ANY_LISTEN || listenKey.startsWith("unix:")) return this.#groups.has(listenKey) ? listenKey : null;
     const v6 = localAddress.includes(":") && !localAddress.startsWith("::ffff:");
     const addr = localAddress.startsWith("::ffff:") ? localAddress.slice(7) : localAddress;
-    return (
-      this.#groups.get(v6 ? `[${addr}]:${localPort}` : `${addr}:${localPort}`) ??
-      this.#groups.get(v6 ? `[::]:${localPort}` : `*:${localPort}`)
-    );
+    const exact = v6 ? `[${addr}]:${localPort}` : `${addr}:${localPort}`;
+    if (this.#groups.has(exact)) return exact;
+    const wildcard = v6 ? `[::]:${localPort}` : `*:${localPort}`;
+    return this.#groups.has(wildcard) ? wildcard : null;
+  }
+
+  #group(listenKey: string, localAddress: string, localPort: number): AddressGroup | undefined {
+    if (listenKey === ANY_LISTEN) return this.#anyListen ?? undefined;
+    const key = this.addressKey(listenKey, localAddress, localPort);
+    return key === null ? undefined : this.#groups.get(key);
   }
 }
 

@@ -1,5 +1,6 @@
 import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
+import { SSL_VARIABLES } from "./ssl.ts";
 
 /**
  * nginx's fixed variables (`ngx_http_variables.c`, `ngx_http_proxy_module.c`) that edgeproxy
@@ -45,6 +46,7 @@ const FIXED: Record<string, VariableGetter> = {
     seen.push(c.connection.remoteAddress);
     return seen.join(", ");
   },
+  ...SSL_VARIABLES,
 };
 
 /** The time variables' moment: the end of the response in its log line, the time now before. */
