@@ -23,12 +23,12 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log, config);
-  server.listen(config.listens);
+  await server.listen(config.listens);
   return {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
       const replacement = createProxy(next, caps);
-      server.update(next.listens, next, next.workerShutdownTimeoutMs);
+      await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
     },

@@ -1,33 +1,45 @@
-import { type ClientLimits, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger } from "../../core/index.ts";
+import { type Config, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger, TlsPlan } from "../../core/index.ts";
 import { DescriptorGuard } from "../node/descriptors.ts";
+import { NodeServer } from "../node/server.ts";
 import { BindError, listenAddress } from "../node/system-error.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
 type Listener = Bun.TCPSocketListener<BunSocketConnection> | Bun.UnixSocketListener<BunSocketConnection>;
 
 /**
- * The listening side on Bun: one `Bun.listen` per `listen` address, each accepted socket served
- * by the core's HTTP/1 server, as on Node. (Bun.serve parsed and framed requests itself, and a
- * Fetch handler cannot see what nginx reads: the raw target, the request line, a preread body.)
+ * The listening side on Bun: one `Bun.listen` per plain `listen` address, each accepted socket
+ * served by the core's HTTP/1 server, as on Node. (Bun.serve parsed and framed requests itself,
+ * and a Fetch handler cannot see what nginx reads: the raw target, the request line, a preread
+ * body.) Addresses with TLS or HTTP/2 are served as on Node, on Bun's node:net, node:tls and
+ * node:http2: Bun.listen's TLS takes one certificate per socket and no SNI choice, cannot tell a
+ * plain request from a handshake (nginx's 497), and hands no socket to an HTTP/2 layer.
  */
 export class BunServer {
   readonly #http: Http1Server;
-  #limits: ClientLimits;
+  readonly #proxy: () => EdgeProxy;
+  readonly #log: Logger;
+  #limits: Config;
   readonly #listeners = new Map<string, Listener>();
   readonly #open = new Set<BunSocketConnection>();
   readonly #descriptors: DescriptorGuard;
+  /** The TLS and HTTP/2 addresses, on node:net; made when a config has one. */
+  #node: NodeServer | null = null;
 
   /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger, limits: ClientLimits) {
-    this.#limits = limits;
+  constructor(proxy: () => EdgeProxy, log: Logger, config: Config) {
+    this.#limits = config;
+    this.#proxy = proxy;
+    this.#log = log;
     this.#http = new Http1Server(proxy, () => this.#limits, log);
     this.#descriptors = new DescriptorGuard(log);
   }
 
   /** Binds every address; on a bind error nothing is left listening. */
-  listen(listens: readonly Listen[]): void {
+  async listen(listens: readonly Listen[]): Promise<void> {
+    const { plain, other } = split(listens, this.#limits);
     try {
-      for (const l of listens) this.#listeners.set(l.key, this.#listen(l));
+      for (const l of plain) this.#listeners.set(l.key, this.#listen(l));
+      if (other.length > 0) await this.#nodeServer().listen(other);
     } catch (error) {
       for (const s of this.#listeners.values()) s.stop(true);
       throw error;
@@ -35,26 +47,35 @@ export class BunServer {
   }
 
   /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
-  update(listens: readonly Listen[], limits: ClientLimits, shutdownTimeoutMs: number | null): void {
-    this.#limits = limits;
+  async update(listens: readonly Listen[], config: Config, shutdownTimeoutMs: number | null): Promise<void> {
+    this.#limits = config;
     // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
     if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref?.();
-    const wanted = new Set(listens.map((l) => l.key));
-    for (const l of listens) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));
+    const { plain, other } = split(listens, config);
+    const wanted = new Set(plain.map((l) => l.key));
+    for (const l of plain) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));
     for (const [key, listener] of this.#listeners) {
       if (wanted.has(key)) continue;
       listener.stop(false);
       this.#listeners.delete(key);
     }
+    if (other.length > 0 || this.#node) await this.#nodeServer().update(other, config, shutdownTimeoutMs);
   }
 
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
     for (const s of this.#listeners.values()) s.stop(false);
     this.#http.stop();
+    const node = this.#node?.close(graceMs);
     const deadline = Date.now() + graceMs;
     while (this.#http.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const conn of this.#open) conn.close();
+    await node;
+  }
+
+  #nodeServer(): NodeServer {
+    this.#node ??= new NodeServer(this.#proxy, this.#log, this.#limits);
+    return this.#node;
   }
 
   /** Binds one address; a failure names it and the reason, as nginx's `bind() to ... failed`. */
@@ -117,6 +138,13 @@ export class BunServer {
 
 /** Connections accepted by this process: each one's number in the error log (nginx's `*N`). */
 let accepted = 0;
+
+/** The addresses Bun.listen serves (plain HTTP/1) and the others. */
+function split(listens: readonly Listen[], config: Config): { plain: Listen[]; other: Listen[] } {
+  const plan = new TlsPlan(config);
+  const plain = listens.filter((l) => plan.isPlainHttp1(l.key));
+  return { plain, other: listens.filter((l) => !plain.includes(l)) };
+}
 
 /** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */
 function unmapped(address: string): string {
