@@ -1,4 +1,4 @@
-import { constants, createHash } from "node:crypto";
+import { constants, createHash, X509Certificate } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import tls from "node:tls";
 import type { Config, Server, Settings, TlsProtocol } from "../../core/index.ts";
@@ -25,6 +25,8 @@ export interface ServerTls {
   /** `ssl_verify_client` other than off: the handshake asks for a certificate. */
   readonly requestsCertificate: boolean;
   readonly verifyDepth: number;
+  /** The CA certificates clients are verified against. */
+  readonly trusted: readonly X509Certificate[];
   /** `ssl_reject_handshake on`. */
   readonly rejectsHandshake: boolean;
 }
@@ -173,6 +175,7 @@ function loadServerTls(config: Config, s: Settings): ServerTls {
     contextFor: context ? () => context : (serverName) => makeContext(options, dynamicPairs(config, s, passwords, serverName), s),
     requestsCertificate: verifies,
     verifyDepth: s.sslVerifyDepth,
+    trusted: cas.map((pem) => new X509Certificate(pem)),
     rejectsHandshake: s.sslRejectHandshake,
   };
 }
@@ -194,9 +197,14 @@ function makeContext(options: tls.SecureContextOptions, pairs: readonly Certific
   }
 }
 
-/** Several pairs (RSA and ECDSA): the handshake picks the one the client's signature algorithms allow. */
+/**
+ * Several pairs (RSA and ECDSA): a handshake on the context picks the one the client's
+ * ciphers and signature algorithms allow. Listed last to first, because node:tls gives a
+ * handshake that switched to this context by SNI only its last pair: the first one written.
+ */
 function withPairs(options: tls.SecureContextOptions, pairs: readonly CertificatePair[]): tls.SecureContextOptions {
-  return pairs.length > 0 ? { ...options, cert: pairs.map((p) => p.cert), key: pairs.map((p) => p.key) } : options;
+  const ordered = [...pairs].reverse();
+  return pairs.length > 0 ? { ...options, cert: ordered.map((p) => p.cert), key: ordered.map((p) => p.key) } : options;
 }
 
 /** Certificate paths with variables, for one handshake: nginx loads them per handshake, as here. */

@@ -9,6 +9,7 @@ import { type ClientCertificate, type ClientVerify, clientVerifyOf, type TlsFact
 export class SocketTlsFacts implements TlsFacts {
   readonly #socket: TLSSocket;
   readonly #verifyDepth: number;
+  readonly #trusted: readonly X509Certificate[];
   readonly serverName: string;
   readonly alpn: string;
   #protocol: string | null = null;
@@ -17,9 +18,11 @@ export class SocketTlsFacts implements TlsFacts {
   #verify: ClientVerify | null = null;
   #certificate: ClientCertificate | null | undefined;
 
-  constructor(socket: TLSSocket, verifyDepth: number) {
+  /** `trusted`: the CA certificates the server verifies clients against (`ssl_client_certificate`, `ssl_trusted_certificate`). */
+  constructor(socket: TLSSocket, verifyDepth: number, trusted: readonly X509Certificate[]) {
     this.#socket = socket;
     this.#verifyDepth = verifyDepth;
+    this.#trusted = trusted;
     const name = (socket as TLSSocket & { servername?: string | false }).servername;
     this.serverName = typeof name === "string" ? name.toLowerCase() : "";
     this.alpn = typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : "";
@@ -53,12 +56,12 @@ export class SocketTlsFacts implements TlsFacts {
           : typeof error === "string"
             ? error
             : ((error as { code?: string }).code ?? String(error));
-      const peer = this.#socket.getPeerCertificate(true) as { raw?: Buffer } | null;
-      const hasCertificate = peer?.raw !== undefined;
+      const leaf = this.#socket.getPeerX509Certificate();
+      const passed = this.#socket.authorized ? null : code;
       this.#verify = clientVerifyOf(
-        hasCertificate,
-        this.#socket.authorized ? null : code,
-        hasCertificate ? chainLength(peer) : 0,
+        leaf !== undefined,
+        passed,
+        leaf && passed === null ? intermediates(leaf, this.#trusted) : 0,
         this.#verifyDepth,
       );
     }
@@ -74,17 +77,22 @@ export class SocketTlsFacts implements TlsFacts {
   }
 }
 
-/** Certificates from the client's up to the trusted root the platform verified it against. */
-function chainLength(peer: unknown): number {
-  let length = 0;
-  const seen = new Set<unknown>();
-  let cert = peer as { issuerCertificate?: unknown; fingerprint256?: string } | undefined;
-  while (cert && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    length++;
-    cert = cert.issuerCertificate as typeof cert;
+/**
+ * The intermediates between the client's certificate and the root that verified it: those the
+ * server's CA files hold, walked up from the certificate's issuer, and one more when the
+ * client sent its issuer itself (the platform does not give the chain it built past that).
+ */
+function intermediates(leaf: X509Certificate, trusted: readonly X509Certificate[]): number {
+  let count = 0;
+  let cert = leaf;
+  for (let hops = 0; hops < 16; hops++) {
+    const issuer = trusted.find((ca) => cert.checkIssued(ca));
+    if (!issuer) return count + 1;
+    if (issuer.checkIssued(issuer)) return count;
+    count++;
+    cert = issuer;
   }
-  return length;
+  return count;
 }
 
 function certificateFacts(x509: X509Certificate): ClientCertificate {

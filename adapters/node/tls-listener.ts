@@ -46,7 +46,9 @@ export class TlsAddress {
       handshakeTimeout: config.clientHeaderTimeoutMs,
       // A regular function: node:tls calls it on the handshaking socket.
       SNICallback(this: Handshaking, name: string, done: (error: Error | null, context?: tls.SecureContext) => void) {
-        self.#sni(this, name, done);
+        const chosen = self.#sni(this, name);
+        if (chosen instanceof Error) done(chosen);
+        else done(null, chosen);
       },
       ALPNCallback: ({ servername, protocols }) => this.#alpn(servername, protocols) ?? undefined,
     });
@@ -101,19 +103,21 @@ export class TlsAddress {
     return { ...(own?.options ?? {}), requestCert };
   }
 
-  /** ngx_http_ssl_servername(): the server the name picks, its certificate and client verification. */
-  #sni(socket: Handshaking, name: string, done: (error: Error | null, context?: tls.SecureContext) => void): void {
+  /**
+   * ngx_http_ssl_servername(): the server the name picks, its client verification, and its
+   * context (undefined keeps the socket's, an Error ends the handshake).
+   */
+  #sni(socket: Handshaking, name: string): tls.SecureContext | Error | undefined {
     const server = this.#plan.serverFor(this.#address, name);
     const own = this.#servers.of(server);
     socket[CHOSEN] = server;
-    if (!own) done(null);
-    else if (own.rejectsHandshake) done(new Error("ssl_reject_handshake"));
-    else {
-      socket._handle?.setVerifyMode?.(own.requestsCertificate, false);
-      const context = this.#context(own, name);
-      if (context instanceof Error) done(context);
-      else done(null, context);
-    }
+    if (!own) return undefined;
+    if (own.rejectsHandshake) return new Error("ssl_reject_handshake");
+    socket._handle?.setVerifyMode?.(own.requestsCertificate, false);
+    // The default server's context is already the socket's, with all its certificates
+    // (node:tls switches to another context with only its last pair).
+    if (own === this.#servers.of(this.#address.defaultServer)) return undefined;
+    return this.#context(own, name);
   }
 
   /** A server's context for a handshake; one loaded per handshake (variables) may fail, logged as nginx does. */
@@ -141,7 +145,7 @@ export class TlsAddress {
       localAddress: unmapped(socket.localAddress ?? ""),
       localPort: socket.localPort ?? 0,
       isTls: true,
-      tls: new SocketTlsFacts(socket, own?.verifyDepth ?? 1),
+      tls: new SocketTlsFacts(socket, own?.verifyDepth ?? 1, own?.trusted ?? []),
     };
     if (socket.alpnProtocol === "h2") this.#handoff.http2(socket, info);
     else this.#handoff.http1(socket, info);

@@ -41,13 +41,13 @@ const OPTIONAL_NO_CA = new Set([18, 19, 2, 20, 27, 21]);
 
 /**
  * nginx's verdict on a client certificate: the platform's verification (`authorizationError`
- * null when it verified), then the chain length against `ssl_verify_depth` (OpenSSL counts the
- * intermediates: depth 1 allows one between the certificate and its trusted CA).
+ * null when it verified), then the intermediates against `ssl_verify_depth` (OpenSSL's depth:
+ * 0 allows none between the certificate and its trusted CA, 1 allows one).
  */
 export function clientVerifyOf(
   hasCertificate: boolean,
   authorizationError: string | null,
-  chainLength: number,
+  intermediates: number,
   depth: number,
 ): ClientVerify {
   if (!hasCertificate) return { kind: "none" };
@@ -55,7 +55,7 @@ export function clientVerifyOf(
     const [code, reason] = VERIFY_ERRORS[authorizationError] ?? [1, authorizationError];
     return { kind: "failed", code, reason };
   }
-  if (chainLength - 2 > depth) return { kind: "failed", code: 22, reason: "certificate chain too long" };
+  if (intermediates > depth) return { kind: "failed", code: 22, reason: "certificate chain too long" };
   return { kind: "success" };
 }
 

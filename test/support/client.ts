@@ -56,7 +56,8 @@ export function get(
   return rawRequest(port, `GET ${target} HTTP/1.1\r\n${[...headers, "Connection: close"].join("\r\n")}\r\n\r\n`, options);
 }
 
-function parseResponse(buf: Buffer): ClientResponse {
+/** A whole response as read until the close: status line, headers, body (de-chunked). */
+export function parseResponse(buf: Buffer): ClientResponse {
   const end = buf.indexOf("\r\n\r\n");
   if (end < 0) return { status: 0, statusLine: "", headers: [], body: buf, closedSilently: buf.length === 0 };
   const lines = buf.subarray(0, end).toString("latin1").split("\r\n");

@@ -38,6 +38,22 @@ function describe(s: SeenRequest, backend: string, proxyPort: number) {
   return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend, ...sni };
 }
 
+/**
+ * Sends a request through `proxy` with a client of the caller's (TLS, HTTP/2) and collects what
+ * everyone saw, as `observe` does for plain HTTP/1.
+ */
+export async function observeVia(
+  proxy: RunningProxy,
+  backends: readonly Backend[],
+  send: (port: number) => Promise<ClientResponse>,
+): Promise<Observation> {
+  const before = backends.map((b) => b.seen.length);
+  const res = await send(proxy.port);
+  await new Promise((r) => setTimeout(r, 20));
+  const upstream = backends.flatMap((b, i) => b.seen.slice(before[i]).map((s) => describe(s, String(b.port), proxy.port)));
+  return summarise(res, upstream, proxy.port);
+}
+
 function summarise(res: ClientResponse, upstream: Observation["upstream"], port: number): Observation {
   const raw = res.body.toString("latin1");
   // nginx signs its pages "nginx/1.22.1", edgeproxy "edgeproxy": the same page otherwise.
