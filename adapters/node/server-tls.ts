@@ -35,6 +35,9 @@ export interface ServerTls {
 const TLS13_DEFAULT_SUITES = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 
 const VERSIONS: readonly TlsProtocol[] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/** Bun's node:tls is BoringSSL, which has no security levels. */
+const IS_BORINGSSL = (process.versions as Record<string, string | undefined>).boringssl !== undefined;
 const NO_VERSION: Readonly<Record<string, number>> = {
   TLSv1: constants.SSL_OP_NO_TLSv1,
   "TLSv1.1": constants.SSL_OP_NO_TLSv1_1,
@@ -48,8 +51,12 @@ const NO_VERSION: Readonly<Record<string, number>> = {
  */
 export function protocolOptions(
   listed: readonly TlsProtocol[],
+  ciphers: string,
 ): Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "secureOptions"> {
-  const on = VERSIONS.filter((v) => listed.includes(v));
+  // OpenSSL 3's default security level refuses TLSv1 and TLSv1.1 (their handshakes sign with
+  // SHA-1), so nginx's default list ends up TLSv1.2 only; BoringSSL has no levels: hold it there too.
+  const floor = IS_BORINGSSL && !ciphers.includes("@SECLEVEL=0") ? 2 : 0;
+  const on = VERSIONS.filter((v, i) => listed.includes(v) && i >= floor);
   if (on.length === 0) return { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", secureOptions: constants.SSL_OP_NO_TLSv1_3 };
   const low = VERSIONS.indexOf(on[0] as TlsProtocol);
   const high = VERSIONS.indexOf(on[on.length - 1] as TlsProtocol);
@@ -154,7 +161,7 @@ function loadServerTls(config: Config, s: Settings): ServerTls {
     ...(s.sslTrustedCertificate ? readCaFile(path(s.sslTrustedCertificate.path)) : []),
   ];
   const options: tls.SecureContextOptions = {
-    ...protocolOptions(s.sslProtocols),
+    ...protocolOptions(s.sslProtocols, s.sslCiphers),
     ciphers: cipherList(s.sslCiphers),
     honorCipherOrder: s.sslPreferServerCiphers,
     ecdhCurve: s.sslEcdhCurve,
