@@ -2,6 +2,7 @@ import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
 import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exchange.ts";
 import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
+import type { TlsOptions } from "./http1/connection.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
 
@@ -47,7 +48,7 @@ export interface FileTests {
 export interface UpstreamRequest {
   readonly peer: PeerAddress;
   /** TLS settings for `https://` upstreams; null for plain HTTP. */
-  readonly tls: { readonly servername: string | null; readonly verify: boolean } | null;
+  readonly tls: TlsOptions | null;
   readonly method: string;
   readonly target: string;
   readonly httpVersion: "1.0" | "1.1";

@@ -20,7 +20,7 @@ export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config
 export type { Http2Settings } from "./config/http2.ts";
 export type * from "./config/model.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
-export type { ProxySslSettings } from "./config/proxy-ssl.ts";
+export { type ProxySslSettings, proxySslKey } from "./config/proxy-ssl.ts";
 export type { CertificatePath, ConfigPath, ServerTlsSettings, SessionCache, TlsProtocol, VerifyClient } from "./config/ssl.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
@@ -49,4 +49,4 @@ export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";
 export type { ClientCertificate, ClientVerify, TlsFacts } from "./tls/tls-facts.ts";
 export { type AddressTls, TlsPlan } from "./tls/tls-plan.ts";
-export { clientVerifyOf } from "./tls/verify-error.ts";
+export { clientVerifyOf, describeVerifyError } from "./tls/verify-error.ts";

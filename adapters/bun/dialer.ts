@@ -1,4 +1,5 @@
 import { type Dialer, type DialFailure, describeError, type Http1Connection, type PeerAddress, type TlsOptions } from "../../core/index.ts";
+import { nodeDialer } from "../node/dialer.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
 /** One set of handlers for every upstream socket (Bun's advice): each socket's `data` is its connection. */
@@ -11,12 +12,15 @@ const handlers: Bun.SocketHandler<BunSocketConnection> = {
 };
 
 /**
- * Upstream connections over `Bun.connect` (TCP, TLS, unix sockets): Bun's native sockets,
+ * Upstream connections over `Bun.connect` (TCP, unix sockets; TLS over Bun's node:tls): Bun's native sockets,
  * under the core's HTTP/1 client, which times connect, send and read apart as nginx does and
  * keeps its keepalive cache (Bun's fetch did neither, and cost more per request).
  */
 export const bunDialer: Dialer = {
   dial(peer: PeerAddress, tls: TlsOptions | null, timeoutMs: number): Promise<Http1Connection | DialFailure> {
+    // TLS goes through Bun's node:tls, which resumes sessions (proxy_ssl_session_reuse) and
+    // sends no SNI unless asked; Bun.connect's TLS does neither.
+    if (tls && peer.kind !== "unix") return nodeDialer.dial(peer, tls, timeoutMs);
     return new Promise((resolve) => {
       const conn = new BunSocketConnection();
       let settled = false;
@@ -37,28 +41,15 @@ export const bunDialer: Dialer = {
       const onFailure = (error: Error) => {
         settle({ failed: "error", detail: describeError(error) });
       };
-      const tlsOptions = tls ? { rejectUnauthorized: tls.verify, ...(tls.servername ? { serverName: tls.servername } : {}) } : undefined;
       const socket = {
         ...handlers,
         connectError: (_socket: Bun.Socket<BunSocketConnection>, error: Error) => onFailure(error),
-        ...(tls
-          ? {
-              // A TLS connection is ready after its handshake. Bun reports `success` false for a
-              // certificate it could not verify even when not asked to: only proxy_ssl_verify counts.
-              handshake: (s: Bun.Socket<BunSocketConnection>, success: boolean, authorizationError: Error | null) => {
-                if (!tls.verify || (success && !authorizationError)) onOpen(s as BunSocket);
-                else {
-                  onFailure(authorizationError ?? new Error("TLS handshake failed"));
-                  s.terminate();
-                }
-              },
-            }
-          : { open: (s: Bun.Socket<BunSocketConnection>) => onOpen(s as BunSocket) }),
+        open: (s: Bun.Socket<BunSocketConnection>) => onOpen(s as BunSocket),
       };
       const connecting =
         peer.kind === "unix"
           ? Bun.connect({ unix: peer.path, data: conn, socket })
-          : Bun.connect({ hostname: peer.host, port: peer.port, data: conn, socket, ...(tlsOptions ? { tls: tlsOptions } : {}) });
+          : Bun.connect({ hostname: peer.host, port: peer.port, data: conn, socket });
       connecting.then(
         (s) => (s as BunSocket).setNoDelay(true),
         (error: Error) => onFailure(error),

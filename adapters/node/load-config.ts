@@ -11,6 +11,7 @@ import {
 } from "../../core/index.ts";
 import { fileSource } from "./config-source.ts";
 import { serverTlsOf } from "./server-tls.ts";
+import { loadUpstreamTls } from "./upstream-tls.ts";
 
 /** The source name of `-g` directives in messages: nginx says `... in command line`. */
 export const COMMAND_LINE = "command line";
@@ -53,6 +54,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   // Certificates and keys are read with the config, as nginx reads them: -t, the start and a
   // reload fail on a missing or broken one.
   serverTlsOf(config);
+  loadUpstreamTls(config);
   const pid = tree.find((d) => d.name === "pid");
   return { config, pidPath: pid?.args[0] ?? null, files: [...files].map(([path, text]) => ({ path, text })) };
 }

@@ -82,7 +82,7 @@ export class SocketTlsFacts implements TlsFacts {
  * server's CA files hold, walked up from the certificate's issuer, and one more when the
  * client sent its issuer itself (the platform does not give the chain it built past that).
  */
-function intermediates(leaf: X509Certificate, trusted: readonly X509Certificate[]): number {
+export function intermediates(leaf: X509Certificate, trusted: readonly X509Certificate[]): number {
   let count = 0;
   let cert = leaf;
   for (let hops = 0; hops < 16; hops++) {

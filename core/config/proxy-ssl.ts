@@ -96,3 +96,24 @@ export function checkProxySsl(s: ProxySslSettings & { readonly proxySslVerify: b
     throw new ConfigError("invalid-value", "no proxy_ssl_trusted_certificate for proxy_ssl_verify", null);
   }
 }
+
+const keys = new WeakMap<ProxySslSettings, string>();
+
+/** A string that is equal for equal upstream TLS settings: what a connection's reuse depends on. */
+export function proxySslKey(s: ProxySslSettings): string {
+  let key = keys.get(s);
+  if (key === undefined) {
+    key = JSON.stringify([
+      s.proxySslTrustedCertificate?.path,
+      s.proxySslVerifyDepth,
+      s.proxySslCertificate?.path,
+      s.proxySslCertificateKey?.path,
+      s.proxySslPasswordFile?.path,
+      s.proxySslCrl?.path,
+      s.proxySslProtocols,
+      s.proxySslCiphers,
+    ]);
+    keys.set(s, key);
+  }
+  return key;
+}

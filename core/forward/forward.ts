@@ -149,7 +149,7 @@ function upstreamRequest(
 ): UpstreamRequest {
   return {
     peer: peer.server.address,
-    tls,
+    tls: tls ? { ...tls, sessionKey: peer.key } : null,
     method: out.method,
     target: out.target,
     httpVersion: settings.proxyHttpVersion,
@@ -176,12 +176,15 @@ function bodyFor(out: Outgoing): UpstreamRequest["body"] {
   return b.kind === "memory" ? b.bytes : b.file.read();
 }
 
-/** SNI only when `proxy_ssl_server_name on`, and never an IP literal (5.9). */
+/**
+ * SNI only when `proxy_ssl_server_name on`, and never an IP literal; the name is verified
+ * against `proxy_ssl_name`, else the proxied host, port stripped, with or without SNI (5.9).
+ */
 function tlsOptions(settings: Settings, ctx: RequestContext): UpstreamRequest["tls"] {
-  if (!settings.proxySslServerName) return { servername: null, verify: settings.proxySslVerify };
   const pass = ctx.pass;
-  const name = settings.proxySslName ? renderTemplate(settings.proxySslName, ctx) : (pass?.proxyHost ?? "");
-  const host = name.startsWith("[") ? name : name.replace(/:\d+$/, "");
-  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith("[");
-  return { servername: isIp || host === "" ? null : host, verify: settings.proxySslVerify };
+  const written = settings.proxySslName ? renderTemplate(settings.proxySslName, ctx) : (pass?.proxyHost ?? "");
+  const name = written.startsWith("[") ? written : written.replace(/:\d+$/, "");
+  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.startsWith("[");
+  const servername = settings.proxySslServerName && !isIp && name !== "" ? name : null;
+  return { servername, verify: settings.proxySslVerify, name, settings };
 }

@@ -1,6 +1,7 @@
 import { concatBytes } from "../buffer/concat.ts";
 import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { FailureReason, Logger, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
+import { proxySslKey } from "../config/proxy-ssl.ts";
 import type { BodyStream } from "../exchange.ts";
 import {
   connectFailed,
@@ -158,11 +159,16 @@ const NO_BYTES = new Uint8Array(0);
 
 function peerKey(req: UpstreamRequest): string {
   const p = req.peer;
-  return p.kind === "unix" ? `unix:${p.path}` : `${req.tls ? "tls" : "tcp"}:${p.host}:${p.port}:${req.tls?.servername ?? ""}`;
+  const tls = req.tls;
+  if (p.kind === "unix") return `unix:${p.path}`;
+  // Connections made with other TLS settings (a client certificate, other CAs) are not shared.
+  return tls ? `tls:${p.host}:${p.port}:${tls.servername ?? ""}:${proxySslKey(tls.settings)}` : `tcp:${p.host}:${p.port}`;
 }
 
 /** A connect that failed or timed out, in nginx's words. */
 function dialFailed(dialed: DialFailure, req: UpstreamRequest): Failed {
+  if (dialed.inHandshake)
+    return { kind: "failed", reason: dialed.failed, detail: dialed.detail, stage: "ssl-handshaking", requestSent: false };
   const detail = dialed.failed === "timeout" ? UPSTREAM_TIMED_OUT : connectFailed(req.peer, dialed.detail);
   return { kind: "failed", reason: dialed.failed, detail, stage: "connecting", requestSent: false };
 }

@@ -1,4 +1,5 @@
 import type { PeerAddress } from "../config/model.ts";
+import type { ProxySslSettings } from "../config/proxy-ssl.ts";
 import { describeSocketError } from "../log/system-error.ts";
 import type { ReadableListener } from "./read-queue.ts";
 
@@ -70,12 +71,26 @@ export interface TlsOptions {
   readonly servername: string | null;
   /** `proxy_ssl_verify`. */
   readonly verify: boolean;
+  /** The name the certificate is verified against: `proxy_ssl_name`, else the proxied host (5.9). */
+  readonly name: string;
+  /** The location's `proxy_ssl_*` settings: CAs, depth, client certificate, protocols, ciphers, session reuse. */
+  readonly settings: ProxySslSettings;
+  /**
+   * The upstream peer the connection is to: nginx keeps one TLS session per peer, whichever
+   * location made it (`ngx_http_upstream_save_round_robin_peer_session()`).
+   */
+  readonly sessionKey?: string;
 }
 
 export interface DialFailure {
   readonly failed: "timeout" | "error";
-  /** Why, as `describeError` words a socket error (`111: Connection refused`). */
+  /**
+   * Why, as `describeError` words a socket error (`111: Connection refused`); for a TLS
+   * handshake that failed, nginx's whole message (`upstream SSL certificate verify error: (...)`).
+   */
   readonly detail: string;
+  /** The TCP connection was made and its TLS handshake failed. */
+  readonly inHandshake?: boolean;
 }
 
 /** A socket error as nginx words its reason (`111: Connection refused`): what a dialer reports. */

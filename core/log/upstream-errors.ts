@@ -5,10 +5,11 @@ import { describeSocketError } from "./system-error.ts";
  * Where an upstream attempt was when it failed, as nginx's log action says it
  * (`c->log->action`): the words after "while" in its error-log line.
  */
-export type UpstreamStage = "connecting" | "sending" | "reading-header";
+export type UpstreamStage = "connecting" | "ssl-handshaking" | "sending" | "reading-header";
 
 const ACTIONS: Readonly<Record<UpstreamStage | "reading-body", string>> = {
   connecting: "connecting to upstream",
+  "ssl-handshaking": "SSL handshaking to upstream",
   sending: "sending request to upstream",
   "reading-header": "reading response header from upstream",
   "reading-body": "reading upstream",

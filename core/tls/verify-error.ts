@@ -63,3 +63,9 @@ export function clientVerifyOf(
 export function isVerifyFailureAllowed(mode: VerifyClient, verify: ClientVerify): boolean {
   return verify.kind !== "failed" || (mode === "optional_no_ca" && OPTIONAL_NO_CA.has(verify.code));
 }
+
+/** A verification error as nginx logs it: `20:unable to get local issuer certificate`. */
+export function describeVerifyError(code: string): string {
+  const [number, reason] = VERIFY_ERRORS[code] ?? [1, code];
+  return `${number}:${reason}`;
+}

@@ -17,6 +17,8 @@ export interface SeenRequest {
   readonly connection: number;
   /** For a TLS backend, the SNI name the client sent (null for none). */
   readonly servername?: string | null;
+  /** For a TLS backend: the protocol, the client certificate's CN (null for none), and whether the session was resumed. */
+  readonly tls?: { readonly protocol: string | null; readonly clientCert: string | null; readonly resumed: boolean };
 }
 
 /** How a backend answers one request; `raw` bytes are written as they are. */
@@ -41,7 +43,7 @@ export interface Backend {
 export async function startBackend(
   tag: string,
   path?: string,
-  options: { keepAlive?: boolean; tls?: { key: string; cert: string } } = {},
+  options: { keepAlive?: boolean; tls?: tls.TlsOptions } = {},
 ): Promise<Backend> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
@@ -73,6 +75,7 @@ export async function startBackend(
         buf = buf.subarray(parsed.length);
         const seen: SeenRequest = {
           ...parsed.request,
+          ...(socket instanceof tls.TLSSocket ? tlsFacts(socket) : {}),
           connectedAt,
           completedAt: performance.now(),
           remoteAddress: socket.remoteAddress ?? "",
@@ -87,6 +90,20 @@ export async function startBackend(
   await new Promise<void>((resolve) => (path ? server.listen(path, resolve) : server.listen(0, "127.0.0.1", resolve)));
   (backend as { port: number }).port = path ? 0 : (server.address() as net.AddressInfo).port;
   return backend;
+}
+
+/** What a TLS backend saw of the handshake. */
+function tlsFacts(socket: tls.TLSSocket): Pick<SeenRequest, "servername" | "tls"> {
+  const name = (socket as tls.TLSSocket & { servername?: string | false }).servername;
+  const cert = socket.getPeerX509Certificate();
+  return {
+    servername: typeof name === "string" ? name : null,
+    tls: {
+      protocol: socket.getProtocol(),
+      clientCert: cert ? (/CN=([^\n]+)/.exec(cert.subject)?.[1] ?? "") : null,
+      resumed: socket.isSessionReused(),
+    },
+  };
 }
 
 function answer(socket: net.Socket, reply: Reply, tag: string, keepAlive: boolean): void {

@@ -9,7 +9,14 @@ export interface Observation {
   readonly responseHeaders: string[];
   readonly body: string;
   /** Requests the backends received for it: request line, ordered headers, body. */
-  readonly upstream: { requestLine: string; headers: [string, string][]; body: string; backend: string; sni?: string | null }[];
+  readonly upstream: {
+    requestLine: string;
+    headers: [string, string][];
+    body: string;
+    backend: string;
+    sni?: string | null;
+    tls?: SeenRequest["tls"];
+  }[];
   readonly closedSilently: boolean;
 }
 
@@ -35,7 +42,8 @@ function describe(s: SeenRequest, backend: string, proxyPort: number) {
   // `$server_port` and friends name each proxy's own port.
   const headers = s.headers.map(([n, v]) => [n, v.replaceAll(String(proxyPort), "PORT")] as [string, string]);
   const sni = s.servername === undefined ? {} : { sni: s.servername };
-  return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend, ...sni };
+  const tls = s.tls === undefined ? {} : { tls: s.tls };
+  return { requestLine: s.requestLine, headers, body: s.body.toString("latin1"), backend, ...sni, ...tls };
 }
 
 /**
