@@ -189,14 +189,19 @@ function loadServerTls(config: Config, s: Settings): ServerTls {
 
 /** A platform context with the certificate pairs; its own errors worded as nginx's. */
 function makeContext(options: tls.SecureContextOptions, pairs: readonly CertificatePair[], s: Settings): tls.SecureContext {
+  return secureContext(withPairs(options, pairs), s.sslCiphers, s.sslEcdhCurve);
+}
+
+/** `tls.createSecureContext()`, its failures worded as nginx's for the cipher list and the curve it was given. */
+export function secureContext(options: tls.SecureContextOptions, ciphers: string, curve: string): tls.SecureContext {
   try {
-    return tls.createSecureContext(withPairs(options, pairs));
+    return tls.createSecureContext(options);
   } catch (error) {
     const text = opensslText(error);
-    if (/cipher/i.test(text)) throw new TlsFileError(`SSL_CTX_set_cipher_list("${s.sslCiphers}") failed (SSL: ${text})`, { cause: error });
+    if (/cipher/i.test(text)) throw new TlsFileError(`SSL_CTX_set_cipher_list("${ciphers}") failed (SSL: ${text})`, { cause: error });
     if (/ECDH curve/i.test(text)) {
       throw new TlsFileError(
-        `SSL_CTX_set1_curves_list("${s.sslEcdhCurve}") failed (SSL: error:0A080106:SSL routines::passed invalid argument:group '${s.sslEcdhCurve}' cannot be set)`,
+        `SSL_CTX_set1_curves_list("${curve}") failed (SSL: error:0A080106:SSL routines::passed invalid argument:group '${curve}' cannot be set)`,
         { cause: error },
       );
     }

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import tls, { type PeerCertificate } from "node:tls";
 import { type Config, describeVerifyError, type Location, type ProxySslSettings, proxySslKey, type TlsOptions } from "../../core/index.ts";
-import { cipherList, confPath, protocolOptions } from "./server-tls.ts";
+import { cipherList, confPath, protocolOptions, secureContext } from "./server-tls.ts";
 import { intermediates } from "./socket-tls-facts.ts";
 import { readCaFile, readCrlFile, readPair, readPasswordFile } from "./tls-pem.ts";
 
@@ -62,7 +62,7 @@ function load(s: ProxySslSettings, confPrefix: string): UpstreamTls {
   };
   return {
     options,
-    secureContext: tls.createSecureContext(options),
+    secureContext: secureContext(options, s.proxySslCiphers, "auto"),
     trusted: cas.map((pem) => new X509Certificate(pem)),
     depth: s.proxySslVerifyDepth,
   };

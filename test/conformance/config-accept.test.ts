@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checkBoth, httpPaths, ROOT } from "../support/proxies.ts";
+import { makeCertificates, type TestCertificates } from "../support/tls.ts";
 
 /** A complete config: nginx's process lines, then `http` contents (or a whole `main` override). */
 const withHttp =
@@ -306,6 +308,170 @@ describe("headers module: accept/reject and messages agree with nginx -t", () =>
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+
+// ngx_http_ssl_module, ngx_http_v2_module, ngx_http_proxy_module's proxy_ssl_*: what loads, and
+// nginx's words for what does not, certificate files included (read at load, as nginx reads them).
+describe("TLS and HTTP/2: accept/reject and messages agree with nginx -t", () => {
+  let certs: TestCertificates;
+  beforeAll(() => {
+    certs = makeCertificates();
+    writeFileSync(certs.path("garbage.pem"), "garbage\n");
+    writeFileSync(certs.path("pw.txt"), "wrong\nsecret\n");
+    writeFileSync(certs.path("pw-bad.txt"), "wrong\n");
+    writeFileSync(certs.path("ticket47.key"), Buffer.alloc(47, 1));
+    execFileSync("openssl", [
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-aes128",
+      "-pass",
+      "pass:secret",
+      "-out",
+      certs.path("enc.key"),
+    ]);
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      certs.path("enc.key"),
+      "-passin",
+      "pass:secret",
+      "-subj",
+      "/CN=enc",
+      "-days",
+      "2",
+      "-out",
+      certs.path("enc.crt"),
+    ]);
+  });
+  afterAll(() => certs.remove());
+
+  const c = (name: string) => certs.path(name);
+  const tls = (extra: string, cert = "a") =>
+    withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c(`${cert}.crt`)}; ssl_certificate_key ${c(`${cert}.key`)}; ${extra}`));
+  const cases: [string, () => (dir: string) => string][] = [
+    ["listen ssl with a certificate", () => tls("")],
+    [
+      "listen ssl http2",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl http2; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("a.key")};`)),
+    ],
+    ["listen http2 without ssl (h2c)", () => withHttp(server("listen 127.0.0.1:18996 http2;"))],
+    ["listen ssl without a certificate", () => withHttp(server("listen 127.0.0.1:18997 ssl;"))],
+    ["a certificate without a key", () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("a.crt")};`))],
+    [
+      "a missing certificate file",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("nope.crt")}; ssl_certificate_key ${c("a.key")};`)),
+    ],
+    [
+      "a missing key file",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("nope.key")};`)),
+    ],
+    [
+      "a key of another certificate of its type",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("default.key")};`)),
+    ],
+    [
+      "a key file without a key",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("garbage.pem")};`)),
+    ],
+    [
+      "a certificate file without a certificate",
+      () => withHttp(server(`listen 127.0.0.1:18997 ssl; ssl_certificate ${c("garbage.pem")}; ssl_certificate_key ${c("a.key")};`)),
+    ],
+    [
+      "RSA and ECDSA certificates",
+      () => tls(`ssl_certificate ${c("default-ec.crt")}; ssl_certificate_key ${c("default-ec.key")};`, "default"),
+    ],
+    ["an encrypted key with ssl_password_file", () => tls(`ssl_password_file ${c("pw.txt")};`, "enc")],
+    ["an encrypted key with a wrong password", () => tls(`ssl_password_file ${c("pw-bad.txt")};`, "enc")],
+    ["a missing ssl_password_file", () => tls(`ssl_password_file ${c("nope.txt")};`)],
+    [
+      "ssl on (deprecated) with a certificate",
+      () => withHttp(server(`ssl on; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("a.key")};`)),
+    ],
+    ["ssl on without a certificate", () => withHttp(server("ssl on;"))],
+    ["ssl_protocols with an unknown version", () => tls("ssl_protocols TLSv1.2 TLSv1.4;")],
+    ["ssl_ciphers that match nothing", () => tls("ssl_ciphers NOPE;")],
+    ["ssl_ecdh_curve that does not exist", () => tls("ssl_ecdh_curve nope;")],
+    ["ssl_dhparam without parameters", () => tls(`ssl_dhparam ${c("garbage.pem")};`)],
+    ["ssl_verify_client without a CA", () => tls("ssl_verify_client on;")],
+    ["ssl_verify_client with a missing CA file", () => tls(`ssl_verify_client on; ssl_client_certificate ${c("nope.crt")};`)],
+    ["ssl_verify_client optional_no_ca without a CA", () => tls("ssl_verify_client optional_no_ca;")],
+    ["ssl_verify_client maybe", () => tls(`ssl_verify_client maybe; ssl_client_certificate ${c("ca.crt")};`)],
+    ["ssl_verify_depth abc", () => tls("ssl_verify_depth abc;")],
+    [
+      "the session settings of real configs",
+      () =>
+        tls(
+          "ssl_session_cache shared:SSL:10m; ssl_session_timeout 1d; ssl_session_tickets off; ssl_prefer_server_ciphers on; ssl_stapling on; ssl_stapling_verify on; ssl_early_data on; ssl_buffer_size 4k;",
+        ),
+    ],
+    ["ssl_session_cache bogus", () => tls("ssl_session_cache bogus;")],
+    ["a shared session cache too small", () => tls("ssl_session_cache shared:SSL:1k;")],
+    ["a ticket key of 47 bytes", () => tls(`ssl_session_ticket_key ${c("ticket47.key")};`)],
+    [
+      "obsolete http2 directives",
+      () =>
+        withHttp(
+          `http2_idle_timeout 3m; http2_max_requests 10; http2_max_field_size 4k; ${server("http2_max_concurrent_streams 10; http2_body_preread_size 1k; http2_chunk_size 8k;")}`,
+        ),
+    ],
+    ["proxy_ssl_verify without trusted CAs", () => withHttp(server("location / { proxy_ssl_verify on; proxy_pass https://127.0.0.1:9; }"))],
+    ["proxy_ssl_verify off a TLS location", () => withHttp(server("location / { proxy_ssl_verify on; proxy_pass http://127.0.0.1:9; }"))],
+    [
+      "proxy_ssl_certificate without a key",
+      () => withHttp(server(`location / { proxy_ssl_certificate ${c("client.crt")}; proxy_pass https://127.0.0.1:9; }`)),
+    ],
+    [
+      "a missing proxy_ssl_certificate file",
+      () =>
+        withHttp(
+          server(
+            `location / { proxy_ssl_certificate ${c("nope.crt")}; proxy_ssl_certificate_key ${c("client.key")}; proxy_pass https://127.0.0.1:9; }`,
+          ),
+        ),
+    ],
+    ["proxy_ssl_protocols TLSv1.5", () => withHttp("proxy_ssl_protocols TLSv1.5;")],
+    [
+      "proxy_ssl_ciphers that match nothing",
+      () => withHttp(server("location / { proxy_ssl_ciphers NOPE; proxy_pass https://127.0.0.1:9; }")),
+    ],
+    [
+      "the whole proxy_ssl set",
+      () =>
+        withHttp(
+          server(
+            `location / { proxy_ssl_verify on; proxy_ssl_trusted_certificate ${c("ca.crt")}; proxy_ssl_verify_depth 2; proxy_ssl_certificate ${c("client.crt")}; proxy_ssl_certificate_key ${c("client.key")}; proxy_ssl_protocols TLSv1.2 TLSv1.3; proxy_ssl_ciphers HIGH; proxy_ssl_session_reuse off; proxy_ssl_server_name on; proxy_pass https://127.0.0.1:9; }`,
+          ),
+        ),
+    ],
+  ];
+
+  /** OpenSSL's queue for a wrong password, and the line nginx names for a ticket key it reads at the end of http, are nginx's own. */
+  const tlsComparable = (reason: string) =>
+    comparable(reason).replace(/(PEM_read_bio_PrivateKey\(\) failed) \(SSL: .*bad decrypt.*\)$/, "$1");
+  const lineFree = new Set(["a ticket key of 47 bytes"]);
+
+  test.each(cases)("%s", (name, config) => {
+    const result = checkBoth(config());
+    expect({ accepted: result.edgeproxy, out: result.edgeOut }).toMatchObject({ accepted: result.nginx });
+    const nginx = emergency(result.nginxOut);
+    const edge = emergency(result.edgeOut);
+    if (!nginx || !edge) return;
+    expect(tlsComparable(edge.reason)).toBe(tlsComparable(nginx.reason));
+    if (nginx.line !== null && !lineFree.has(name)) expect(edge.line).toBe(nginx.line);
+  });
+
+  test("http2 on, from nginx 1.25.1, loads (nginx 1.22 does not know it)", () => {
+    const result = checkBoth(
+      withHttp(server(`listen 127.0.0.1:18997 ssl; http2 on; ssl_certificate ${c("a.crt")}; ssl_certificate_key ${c("a.key")};`)),
+    );
+    expect(result.nginxOut).toContain('unknown directive "http2"');
+    expect(result.edgeproxy).toBe(true);
+  });
 });
 
 // ngx_http_proxy_module's response buffers: each size, and nginx's checks once the blocks merge
