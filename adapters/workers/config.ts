@@ -42,6 +42,7 @@ export function loadEdgeConfig(text: string, name: string, log: Logger): Config 
       }
     }
   }
+  noteEdgeTls(config, log);
   return config;
 }
 
@@ -64,5 +65,27 @@ function refuseFileTests(script: RewriteScript | null): void {
       );
     }
     refuseFileTests(op.body);
+  }
+}
+
+/**
+ * The edge terminates TLS and speaks HTTP/2 and 3 itself, with the zone's certificates: a
+ * server's `listen ... ssl`, `http2` and `ssl_*` lines load, so one config serves a server and
+ * the edge, and are said once not to apply. `fetch` makes upstream TLS itself too.
+ */
+function noteEdgeTls(config: Config, log: Logger): void {
+  const tls = config.servers.find(
+    (s) => s.listens.some((l) => l.socket.ssl || l.socket.http2) || s.settings.sslCertificates.length > 0 || s.settings.http2,
+  );
+  if (tls) {
+    log.info(
+      `${tls.at.file}:${tls.at.line}: TLS and HTTP/2 to clients are the edge's on Workers: "listen ... ssl", "http2" and the ssl_* lines are loaded and not used (the zone's certificates serve the routes)`,
+    );
+  }
+  const clientCert = config.servers.flatMap((s) => s.locations).find((l) => l.settings.proxySslCertificate !== null);
+  if (clientCert) {
+    log.warn(
+      `${clientCert.at.file}:${clientCert.at.line}: proxy_ssl_* is not applied on Workers: fetch makes the upstream TLS connection itself (no client certificate, the platform's CAs)`,
+    );
   }
 }
