@@ -1,6 +1,6 @@
 /**
- * `npm run bench:profile [-- --scenario "small GET" --seconds 5]`: where edgeproxy's CPU time
- * per request goes on Node. Runs the Node adapter under `--cpu-prof` in the bench's setup (one
+ * `npm run bench:profile [-- --scenario "small GET" --seconds 5 --tls]`: where edgeproxy's CPU time
+ * per request goes on Node (`--tls`: over HTTPS, with bench/tls.ts's certificate and config). Runs the Node adapter under `--cpu-prof` in the bench's setup (one
  * core, upstream keepalive), drives one scenario with wrk, and splits the measured CPU µs per
  * request over the kinds of work the profile's samples fall in.
  */
@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
+import { makeCertificates } from "../test/support/tls.ts";
 import { cpuSeconds, pinToCpu } from "./process-stats.ts";
 import { checkAnswers, LOAD_CPU, PROXY_CPU, pinned, proxyConfig, SCENARIOS, startUpstream } from "./setup.ts";
+import { tlsConfig } from "./tls.ts";
 import { wrk } from "./wrk.ts";
 
 const { values: options } = parseArgs({
@@ -18,6 +20,7 @@ const { values: options } = parseArgs({
     scenario: { type: "string", default: "small GET" },
     seconds: { type: "string", default: "5" },
     adapter: { type: "string", default: "node" },
+    tls: { type: "boolean", default: false },
   },
 });
 const scenario = SCENARIOS.find((s) => s.name === options.scenario);
@@ -42,6 +45,10 @@ function kindOf(frame: ProfileNode["callFrame"]): string | null {
   if (url === "" && /^(writev|writeBuffer|writeUtf8String|writeLatin1String|read|readStart|close|shutdown|accept4?)$/.test(functionName)) {
     return "socket reads and writes (kernel and Node's native stream layer)";
   }
+  if (url === "" && /^(encOut|clearOut|clearIn|receive|start|_start|setSession|getSession|verifyError)$/.test(functionName)) {
+    return "TLS records and handshakes (OpenSSL, through Node's TLSWrap)";
+  }
+  if (/node:(_tls|internal\/tls|tls)/.test(url)) return "node:tls (TLSSocket, its stream glue)";
   if (url.includes("/core/")) return "edgeproxy core (routing, shaping, balancing)";
   if (url.includes("/adapters/node/")) return "edgeproxy Node adapter (server glue, upstream client)";
   if (url.includes("/adapters/bun/")) return "edgeproxy Bun adapter (server glue)";
@@ -59,15 +66,17 @@ const profiled: Record<string, string[]> = {
 };
 const command = profiled[options.adapter];
 if (!command) throw new Error(`no adapter "${options.adapter}": node, bun`);
-const proxy: RunningProxy = await startEdgeproxy(proxyConfig((upstream[0] as RunningProxy).port), command);
+const certs = options.tls ? makeCertificates() : null;
+const config = certs ? tlsConfig(certs, (upstream[0] as RunningProxy).port) : proxyConfig((upstream[0] as RunningProxy).port);
+const proxy: RunningProxy = await startEdgeproxy(config, command);
 let requests = 0;
 let cpuUs = 0;
 try {
   if (pinned) pinToCpu(proxy.pid, PROXY_CPU);
-  await checkAnswers(proxy, "edgeproxy");
+  if (!certs) await checkAnswers(proxy, "edgeproxy");
   const run = (seconds: number) =>
     wrk({
-      url: `http://127.0.0.1:${proxy.port}${scenario.path}`,
+      url: `${certs ? "https" : "http"}://127.0.0.1:${proxy.port}${scenario.path}`,
       seconds,
       connections: 50,
       bodyBytes: scenario.bodyBytes,
@@ -84,6 +93,7 @@ try {
 } finally {
   await proxy.stop();
   for (const p of upstream) await p.stop();
+  certs?.remove();
 }
 
 // The profile covers the whole life of the process; the warm-up and measured runs dominate it.

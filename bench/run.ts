@@ -3,7 +3,8 @@
  * front of one fast nginx upstream, driven by wrk in interleaved rounds. Prints, per scenario,
  * the median req/s, the ratio to nginx measured in the same round, CPU µs per request, p99
  * latency and peak RSS; then a large buffered upload (time, peak RSS, temp files left, also
- * after a client that aborts halfway); then WebSocket tunnels (bench/websocket.ts).
+ * after a client that aborts halfway); then WebSocket tunnels (bench/websocket.ts); then HTTPS,
+ * new handshakes and HTTP/2 (bench/tls.ts).
  *
  *   npm run bench [-- --seconds 5 --rounds 3 --upload-mib 1024 --only nginx,edgeproxy --json FILE]
  *   npm run bench -- --smoke      (a few seconds; what `npm test` runs so the bench cannot rot)
@@ -26,6 +27,7 @@ import {
 } from "../test/support/proxies.ts";
 import { cpuSeconds, deletedFilesHeld, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
 import { checkAnswers, LOAD_CPU, PROXY_CPU, pinned, proxyConfig, SCENARIOS, type Scenario, startUpstream } from "./setup.ts";
+import { benchTls, printTls, TLS_SMOKE, type TlsBenchOptions } from "./tls.ts";
 import { tempFilesIn, upload } from "./upload.ts";
 import { benchWebSockets, printWebSockets, SMOKE, type WebSocketBenchOptions } from "./websocket.ts";
 import { wrk } from "./wrk.ts";
@@ -41,6 +43,7 @@ const { values: options } = parseArgs({
     "no-load": { type: "boolean", default: false },
     "no-upload": { type: "boolean", default: false },
     "no-websocket": { type: "boolean", default: false },
+    "no-tls": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     json: { type: "string" },
   },
@@ -246,7 +249,10 @@ try {
   const tunnels: WebSocketBenchOptions = smoke ? SMOKE : { seconds, rounds, connections, sizes: [1024, 16 * 1024] };
   const websocket = options["no-websocket"] ? [] : await benchWebSockets(tunnels);
   if (websocket.length) printWebSockets(websocket, tunnels);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket }, null, 2));
+  const secure: TlsBenchOptions = smoke ? TLS_SMOKE : { seconds, rounds, connections };
+  const tls = options["no-tls"] ? [] : await benchTls(secure);
+  if (tls.length) printTls(tls, secure);
+  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, tls }, null, 2));
 } finally {
   for (const proxy of proxies) await proxy.stop();
   await upstream.stop();

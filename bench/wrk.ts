@@ -21,12 +21,15 @@ export interface WrkRun {
   readonly bodyBytes: number;
   /** Runs wrk on this CPU only (taskset), or anywhere when null. */
   readonly cpu: number | null;
+  /** Extra request header lines (`Connection: close` makes every request a new connection). */
+  readonly headers?: readonly string[];
 }
 
 const SCRIPT = join(import.meta.dirname, "report.lua");
 
 export function wrk(run: WrkRun): Promise<WrkResult> {
-  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", "-s", SCRIPT, run.url];
+  const headers = (run.headers ?? []).flatMap((h) => ["-H", h]);
+  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", ...headers, "-s", SCRIPT, run.url];
   const [cmd, argv] = run.cpu === null ? ["wrk", args] : ["taskset", ["-c", String(run.cpu), "wrk", ...args]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, argv as string[], {

@@ -9,6 +9,7 @@ interface Results {
   load: { scenario: string; contender: string; rps: number; ratio: number; cpuUsPerRequest: number; errors: number }[];
   uploads: { contender: string; status: string; tempFilesLeft: number | null; tempFilesLeftAfterAbort: number | null }[];
   websocket: { scenario: string; contender: string; messagesPerSecond: number; cpuUsPerMessage: number }[];
+  tls: { scenario: string; contender: string; rps: number; cpuUsPerRequest: number; errors: number }[];
 }
 
 /** `npm run bench -- --smoke`: every contender starts, answers right, and is measured, so the bench cannot rot. */
@@ -43,6 +44,11 @@ test("the benchmark runs end to end: every proxy measured, edgeproxy without err
   for (const w of results.websocket) {
     expect(w.messagesPerSecond, w.contender).toBeGreaterThan(0);
     expect(w.cpuUsPerMessage, w.contender).toBeGreaterThan(0);
+  }
+  expect(new Set(results.tls.map((t) => t.scenario)).size).toBe(4);
+  for (const t of results.tls) {
+    expect(t.rps, `${t.contender}, ${t.scenario}`).toBeGreaterThan(0);
+    if (t.contender.startsWith("edgeproxy")) expect(t.errors, `${t.contender}, ${t.scenario}`).toBe(0);
   }
   expect(output).toContain("| edgeproxy node |");
 }, 180_000);
