@@ -1,6 +1,7 @@
 /**
  * `npm run bench:profile [-- --scenario "small GET" --seconds 5 --tls]`: where edgeproxy's CPU time
- * per request goes on Node (`--tls`: over HTTPS, with bench/tls.ts's certificate and config). Runs the Node adapter under `--cpu-prof` in the bench's setup (one
+ * per request goes on Node (`--tls`: over HTTPS, with bench/tls.ts's certificate and config;
+ * `--close`: a new connection for every request, so over HTTPS a full handshake each). Runs the Node adapter under `--cpu-prof` in the bench's setup (one
  * core, upstream keepalive), drives one scenario with wrk, and splits the measured CPU µs per
  * request over the kinds of work the profile's samples fall in.
  */
@@ -21,6 +22,7 @@ const { values: options } = parseArgs({
     seconds: { type: "string", default: "5" },
     adapter: { type: "string", default: "node" },
     tls: { type: "boolean", default: false },
+    close: { type: "boolean", default: false },
   },
 });
 const scenario = SCENARIOS.find((s) => s.name === options.scenario);
@@ -81,6 +83,7 @@ try {
       connections: 50,
       bodyBytes: scenario.bodyBytes,
       cpu: pinned ? LOAD_CPU : null,
+      ...(options.close ? { headers: ["Connection: close"] } : {}),
     });
   await run(2);
   const before = cpuSeconds(proxy.pid);

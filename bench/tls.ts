@@ -10,7 +10,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy, startNginx } from "../test/support/proxies.ts";
+import { ADAPTER_COMMANDS, type RunningProxy, startCommand, startEdgeproxy, startNginx } from "../test/support/proxies.ts";
 import { makeCertificates, type TestCertificates } from "../test/support/tls.ts";
 import { cpuSeconds, pinToCpu } from "./process-stats.ts";
 import { LOAD_CPU, PROXY_CPU, pinned, SIXTY_FOUR_KIB, startUpstream } from "./setup.ts";
@@ -100,6 +100,18 @@ export const tlsConfig = (certs: TestCertificates, upstreamPort: number) => (por
 
 const CONTENDERS = [
   { name: "nginx, 1 worker", start: (c: TestCertificates, up: number) => startNginx(tlsConfig(c, up)) },
+  {
+    name: "node:http2 secure server (allowHTTP1) + undici Pool (the floor)",
+    start: (c: TestCertificates, up: number) =>
+      startCommand("node tls floor", (port) => [
+        process.execPath,
+        "bench/peers/node-tls-undici.ts",
+        String(port),
+        `http://127.0.0.1:${up}`,
+        c.path("default.crt"),
+        c.path("default.key"),
+      ]),
+  },
   { name: "edgeproxy node", start: (c: TestCertificates, up: number) => startEdgeproxy(tlsConfig(c, up), ADAPTER_COMMANDS.node) },
   { name: "edgeproxy bun", start: (c: TestCertificates, up: number) => startEdgeproxy(tlsConfig(c, up), ADAPTER_COMMANDS.bun) },
 ];
