@@ -85,6 +85,9 @@ export class Http2Sessions {
     this.#sessions.add(session);
     let streams = 0;
     session.on("stream", (stream, _headers, flags, rawHeaders) => {
+      // A reset or a broken connection ends the stream's request and response (nginx's 499 or
+      // a cut body); it is not the process's error.
+      stream.on("error", ignore);
       streams++;
       // keepalive_requests bounds the streams of a connection too (nginx 1.19.7): then GOAWAY.
       if (streams >= this.#config.keepaliveRequests) session.close();
@@ -186,6 +189,8 @@ export class Http2Sessions {
     if (!stream.readableEnded && !stream.destroyed) stream.close(NGHTTP2_NO_ERROR);
   }
 }
+
+function ignore(): void {}
 
 /** An upstream body still runs to its end when the client gets none (HEAD), so its connection can be kept. */
 async function drain(response: Answer): Promise<void> {

@@ -247,11 +247,6 @@ export function checkServerTls(s: ServerTlsSettings): void {
   }
 }
 
-/** Whether a server has TLS of its own (nginx makes it an SSL context): certificates, `ssl on` or `ssl_reject_handshake`. */
-export function hasServerTls(s: ServerTlsSettings): boolean {
-  return s.sslCertificates.length > 0 || s.sslEnable !== null || s.sslRejectHandshake;
-}
-
 /** The part of a server these checks read. */
 interface ListeningServer {
   readonly at: SourceLocation;

@@ -172,6 +172,22 @@ describe("HTTP/2 to clients", () => {
     }
   });
 
+  test("connections that break with streams in flight leave the proxy serving", async () => {
+    for (const p of proxies) {
+      for (let round = 0; round < 5; round++) {
+        const sessions = await Promise.all([1, 2, 3].map(() => h2Connect(p.port, { servername: "h2.test" })));
+        for (const session of sessions) {
+          for (let i = 0; i < 30; i++) session.request({ ":path": i % 2 ? "/big" : `/cut/${i}` }).on("error", () => {});
+        }
+        await new Promise((r) => setTimeout(r, 5 * round));
+        for (const session of sessions) session.socket.destroy();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const next = await h2Once(p.port, { headers: { ":authority": "h2.test", ":path": "/after-break" } }, { servername: "h2.test" });
+      expect({ proxy: p.name, status: next.status }).toEqual({ proxy: p.name, status: 200 });
+    }
+  });
+
   test("a stream whose client does not read holds back only itself", async () => {
     for (const p of proxies) {
       const session = await h2Connect(p.port, { servername: "h2.test" });
