@@ -17,11 +17,11 @@ export type {
 } from "./capabilities.ts";
 export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
-export type { Http2Settings } from "./config/http2.ts";
 export type * from "./config/model.ts";
+export type { Http2Settings } from "./config/modules/http2.ts";
+export { type ProxySslSettings, proxySslKey } from "./config/modules/proxy-ssl.ts";
+export type { CertificatePath, ConfigPath, ServerTlsSettings, SessionCache, TlsProtocol, VerifyClient } from "./config/modules/ssl.ts";
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
-export { type ProxySslSettings, proxySslKey } from "./config/proxy-ssl.ts";
-export type { CertificatePath, ConfigPath, ServerTlsSettings, SessionCache, TlsProtocol, VerifyClient } from "./config/ssl.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
 export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";

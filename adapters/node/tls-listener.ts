@@ -15,7 +15,15 @@ export interface TlsHandoff {
 
 /** What the listener keeps of a handshake between SNI and its end. */
 const CHOSEN = Symbol("edgeproxy server chosen by SNI");
-type Handshaking = tls.TLSSocket & { [CHOSEN]?: Server; _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void } };
+type Handshaking = tls.TLSSocket & {
+  [CHOSEN]?: Server;
+  /** The accepted socket under the TLS one (node:tls's, Node's and Bun's). */
+  _parent?: Socket;
+  _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void };
+};
+
+/** The connection facts an accepted socket had, for its TLS socket once the handshake is done. */
+const accepted = new WeakMap<Socket, ConnectionInfo>();
 
 /**
  * The TLS side of one listen address (node:tls, Node's or Bun's): it looks at a connection's
@@ -84,8 +92,10 @@ export class TlsAddress {
       socket.unshift(chunk);
       // A TLS handshake record, or an SSLv2-style hello (ngx_http_ssl_handshake()).
       const first = chunk[0] as number;
-      if (first === 0x16 || first & 0x80) this.#server.emit("connection", socket);
-      else {
+      if (first === 0x16 || first & 0x80) {
+        accepted.set(socket, info);
+        this.#server.emit("connection", socket);
+      } else {
         this.#handoff.http1(socket, { ...info, isPlainOnTlsPort: true });
         socket.resume();
       }
@@ -138,12 +148,16 @@ export class TlsAddress {
   #secured(socket: Handshaking): void {
     const server = socket[CHOSEN] ?? this.#address.defaultServer;
     const own: ServerTls | null = this.#servers.of(server) ?? this.#servers.of(this.#address.defaultServer);
+    const raw = socket._parent;
+    const first = raw ? accepted.get(raw) : undefined;
     const info: ConnectionInfo = {
-      remoteAddress: unmapped(socket.remoteAddress ?? ""),
-      remotePort: socket.remotePort ?? 0,
-      listenKey: this.#address.key,
-      localAddress: unmapped(socket.localAddress ?? ""),
-      localPort: socket.localPort ?? 0,
+      ...(first ?? {
+        remoteAddress: unmapped(socket.remoteAddress ?? ""),
+        remotePort: socket.remotePort ?? 0,
+        listenKey: this.#address.key,
+        localAddress: unmapped(socket.localAddress ?? ""),
+        localPort: socket.localPort ?? 0,
+      }),
       isTls: true,
       tls: new SocketTlsFacts(socket, own?.verifyDepth ?? 1, own?.trusted ?? []),
     };

@@ -18,15 +18,15 @@ import type {
   UpstreamServer,
 } from "./model.ts";
 import { compileErrorLog } from "./modules/log.ts";
+import { checkProxySsl } from "./modules/proxy-ssl.ts";
 import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
+import { checkListenCertificates, checkServerTls } from "./modules/ssl.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
-import { checkProxySsl } from "./proxy-ssl.ts";
 import { compileRegex } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
-import { checkListenCertificates, checkServerTls } from "./ssl.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
 

@@ -1,16 +1,16 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
-import { HTTP2_DIRECTIVES } from "./http2.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
+import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
 import { LOG_DIRECTIVES } from "./modules/log.ts";
 import { MAIN_DIRECTIVES } from "./modules/main.ts";
 import { MAP_DIRECTIVES } from "./modules/map.ts";
 import { PROXY_DIRECTIVES } from "./modules/proxy.ts";
+import { PROXY_SSL_DIRECTIVES } from "./modules/proxy-ssl.ts";
 import { REWRITE_DIRECTIVES } from "./modules/rewrite.ts";
+import { SSL_DIRECTIVES } from "./modules/ssl.ts";
 import { UPSTREAM_DIRECTIVES } from "./modules/upstream.ts";
-import { PROXY_SSL_DIRECTIVES } from "./proxy-ssl.ts";
-import { SSL_DIRECTIVES } from "./ssl.ts";
 
 /**
  * Every directive edgeproxy accepts, one row each, gathered from one table per nginx module

@@ -1,8 +1,8 @@
 import type { Template } from "../shape/template.ts";
 import type { SourceLocation } from "./errors.ts";
-import type { Http2Settings } from "./http2.ts";
-import type { ProxySslSettings } from "./proxy-ssl.ts";
-import type { ServerTlsSettings } from "./ssl.ts";
+import type { Http2Settings } from "./modules/http2.ts";
+import type { ProxySslSettings } from "./modules/proxy-ssl.ts";
+import type { ServerTlsSettings } from "./modules/ssl.ts";
 
 /**
  * The typed model every configuration compiles to, from nginx text or built in TypeScript.

@@ -2,11 +2,11 @@ import { compileTemplate, type Template } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
 import type { Setter } from "./directive-spec.ts";
 import { ConfigError } from "./errors.ts";
-import { DEFAULT_HTTP2 } from "./http2.ts";
 import type { NextUpstreamToken, Settings } from "./model.ts";
+import { DEFAULT_HTTP2 } from "./modules/http2.ts";
+import { DEFAULT_PROXY_SSL } from "./modules/proxy-ssl.ts";
+import { DEFAULT_SERVER_TLS } from "./modules/ssl.ts";
 import type { Directive } from "./parse.ts";
-import { DEFAULT_PROXY_SSL } from "./proxy-ssl.ts";
-import { DEFAULT_SERVER_TLS } from "./ssl.ts";
 import { parseFlag, parseOffset, parseSize, parseTimeMs } from "./values.ts";
 
 /** The settings a block writes itself; merged over its parent's (docs/nginx-semantics.md 1.6). */

@@ -1,7 +1,7 @@
 import { concatBytes } from "../buffer/concat.ts";
 import { cutShort, WHOLE_BODY_LIMIT } from "../buffer/whole-body.ts";
 import type { FailureReason, Logger, Transport, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
-import { proxySslKey } from "../config/proxy-ssl.ts";
+import { proxySslKey } from "../config/modules/proxy-ssl.ts";
 import type { BodyStream } from "../exchange.ts";
 import {
   connectFailed,

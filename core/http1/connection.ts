@@ -1,5 +1,5 @@
 import type { PeerAddress } from "../config/model.ts";
-import type { ProxySslSettings } from "../config/proxy-ssl.ts";
+import type { ProxySslSettings } from "../config/modules/proxy-ssl.ts";
 import { describeSocketError } from "../log/system-error.ts";
 import type { ReadableListener } from "./read-queue.ts";
 

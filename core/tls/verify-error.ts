@@ -1,4 +1,4 @@
-import type { VerifyClient } from "../config/ssl.ts";
+import type { VerifyClient } from "../config/modules/ssl.ts";
 import type { ClientVerify } from "./tls-facts.ts";
 
 /**

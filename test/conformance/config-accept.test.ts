@@ -308,6 +308,7 @@ describe("headers module: accept/reject and messages agree with nginx -t", () =>
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});
 
 // ngx_http_ssl_module, ngx_http_v2_module, ngx_http_proxy_module's proxy_ssl_*: what loads, and
 // nginx's words for what does not, certificate files included (read at load, as nginx reads them).

@@ -1,4 +1,4 @@
-import { ANY, type DirectiveSpec, HS, HSL, ignored } from "../directive-spec.ts";
+import { ANY, type DirectiveSpec, HSL, ignored } from "../directive-spec.ts";
 
 /**
  * Knobs of modules edgeproxy does not implement that a stock nginx.conf carries: accepted with

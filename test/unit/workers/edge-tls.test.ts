@@ -5,7 +5,9 @@ import { loadEdgeConfig } from "../../../adapters/workers/config.ts";
 function recording() {
   const lines: string[] = [];
   const log = {
+    alert: (m: string) => lines.push(`alert ${m}`),
     crit: (m: string) => lines.push(`crit ${m}`),
+    notice: (m: string) => lines.push(`notice ${m}`),
     error: (m: string) => lines.push(`error ${m}`),
     warn: (m: string) => lines.push(`warn ${m}`),
     info: (m: string) => lines.push(`info ${m}`),

@@ -2,13 +2,13 @@
  * TLS for client connections: nginx's `ngx_http_ssl_module` directives (http and server
  * levels), what each writes, and the checks nginx makes once a server's settings are merged
  * (`ngx_http_ssl_merge_srv_conf()`, `ngx_http_ssl_init()`). Loading the files they name is the
- * platform's (adapters/node/tls-files.ts); here is only what can be decided from the text.
+ * platform's (adapters/node/server-tls.ts, tls-pem.ts); here is only what can be decided from the text.
  */
-import { compileTemplate, type Template } from "../shape/template.ts";
-import { type DirectiveSpec, HS, ignored, list, type Setter, single } from "./directive-spec.ts";
-import { ConfigError, type SourceLocation } from "./errors.ts";
-import type { Directive } from "./parse.ts";
-import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
+import { compileTemplate, type Template } from "../../shape/template.ts";
+import { type DirectiveSpec, HS, ignored, list, type Setter, single } from "../directive-spec.ts";
+import { ConfigError, type SourceLocation } from "../errors.ts";
+import type { Directive } from "../parse.ts";
+import { parseFlag, parseNumber, parseSize, parseTimeMs } from "../values.ts";
 
 /** The protocol names `ssl_protocols` takes. */
 export type TlsProtocol = "SSLv2" | "SSLv3" | "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";

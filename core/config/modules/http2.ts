@@ -3,10 +3,10 @@
  * 1.25.1, which edgeproxy accepts so that one config serves both. What they tune is applied by
  * the platform's HTTP/2 server (adapters/node/http2-server.ts).
  */
-import { type DirectiveSpec, HS, HSL, ignored, type Setter, single } from "./directive-spec.ts";
-import { ConfigError } from "./errors.ts";
-import type { Directive } from "./parse.ts";
-import { parseFlag, parseNumber, parseSize } from "./values.ts";
+import { type DirectiveSpec, HS, HSL, ignored, type Setter, single } from "../directive-spec.ts";
+import { ConfigError } from "../errors.ts";
+import type { Directive } from "../parse.ts";
+import { parseFlag, parseNumber, parseSize } from "../values.ts";
 
 /** The HTTP/2 settings of a block: fields of `Settings`. */
 export interface Http2Settings {

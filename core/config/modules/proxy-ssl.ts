@@ -4,11 +4,11 @@
  * protocols, ciphers and session reuse (`ngx_http_proxy_module.c`, docs/nginx-semantics.md 5.9).
  * The platform's dialer loads the files (adapters/node/upstream-tls.ts).
  */
-import { type DirectiveSpec, HSL, ignored, single } from "./directive-spec.ts";
-import { ConfigError } from "./errors.ts";
-import type { Directive } from "./parse.ts";
+import { type DirectiveSpec, HSL, ignored, single } from "../directive-spec.ts";
+import { ConfigError } from "../errors.ts";
+import type { Directive } from "../parse.ts";
+import { parseFlag, parseNumber } from "../values.ts";
 import type { ConfigPath, TlsProtocol } from "./ssl.ts";
-import { parseFlag, parseNumber } from "./values.ts";
 
 /** The upstream TLS settings of a block: fields of `Settings`, merged one by one. */
 export interface ProxySslSettings {
