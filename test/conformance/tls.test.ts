@@ -39,6 +39,7 @@ describe("TLS to clients", () => {
 
   beforeAll(async () => {
     certs = makeCertificates();
+    certs.issue("dyn.test", "dyn.test");
     backend = await startBackend("b");
     const c = (name: string) => certs.path(name);
     const proxy = `location / {
@@ -85,6 +86,13 @@ describe("TLS to clients", () => {
         ssl_verify_client optional;
         ssl_verify_depth 0;
         ssl_client_certificate ${c("ca.crt")};
+        ${proxy}
+    }
+    server {
+        listen 127.0.0.1:${port} ssl;
+        server_name ~^dyn\\.;
+        ssl_certificate ${certs.dir}/$ssl_server_name.crt;
+        ssl_certificate_key ${certs.dir}/$ssl_server_name.key;
         ${proxy}
     }
     server {
@@ -142,7 +150,7 @@ describe("TLS to clients", () => {
     expect(seen.edgeproxy?.observed).toEqual(seen.nginx?.observed);
   });
 
-  for (const servername of ["a.test", "b.test", "x.wild.test", "noca.test", "unknown.test", ""]) {
+  for (const servername of ["a.test", "b.test", "x.wild.test", "noca.test", "dyn.test", "unknown.test", ""]) {
     onPlatform(`SNI ${JSON.stringify(servername)} picks the certificate of the server nginx picks`, async () => {
       const seen = await both(null, servername ? { servername } : {});
       expect(seen.nginx?.handshake.ok).toBe(true);
