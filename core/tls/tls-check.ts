@@ -3,6 +3,9 @@ import type { Server } from "../config/model.ts";
 import type { ConnectionInfo } from "../exchange.ts";
 import { isVerifyFailureAllowed } from "./verify-error.ts";
 
+/** nginx's log action while it processes a request's head (`ngx_http_process_request_headers()`). */
+const READING = " while reading client request headers";
+
 /**
  * What nginx checks of a request's connection once its server is known, before any phase:
  * plain HTTP on a TLS address (497), a Host other than the SNI name for a server that verifies
@@ -12,7 +15,7 @@ import { isVerifyFailureAllowed } from "./verify-error.ts";
  */
 export function tlsRefusal(connection: ConnectionInfo, server: Server, host: string | null, log: Logger): number {
   if (connection.isPlainOnTlsPort) {
-    log.info("client sent plain HTTP request to HTTPS port");
+    log.info(`client sent plain HTTP request to HTTPS port${READING}`);
     return 497;
   }
   const tls = connection.tls;
@@ -20,16 +23,16 @@ export function tlsRefusal(connection: ConnectionInfo, server: Server, host: str
   const mode = server.settings.sslVerifyClient;
   if (mode === "off") return 0;
   if (tls.serverName !== "" && host !== null && host !== tls.serverName) {
-    log.info("client attempted to request the server name different from the one that was negotiated");
+    log.info(`client attempted to request the server name different from the one that was negotiated${READING}`);
     return 421;
   }
   const verify = tls.clientVerify;
   if (!isVerifyFailureAllowed(mode, verify) && verify.kind === "failed") {
-    log.info(`client SSL certificate verify error: (${verify.code}:${verify.reason})`);
+    log.info(`client SSL certificate verify error: (${verify.code}:${verify.reason})${READING}`);
     return 495;
   }
   if (mode === "on" && tls.clientCertificate === null) {
-    log.info("client sent no required SSL certificate");
+    log.info(`client sent no required SSL certificate${READING}`);
     return 496;
   }
   return 0;

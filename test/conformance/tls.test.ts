@@ -199,6 +199,25 @@ describe("TLS to clients", () => {
     expect(seen.edgeproxy).toEqual(seen.nginx);
   });
 
+  test("the error log says what nginx says of a plain request and of a certificate that does not verify", async () => {
+    await tlsRequest(proxies[0]?.port as number, get("b.test", "/log-495"), { servername: "b.test", ...clientCert("self") });
+    await tlsRequest(proxies[1]?.port as number, get("b.test", "/log-495"), { servername: "b.test", ...clientCert("self") });
+    for (const p of proxies) await rawRequest(p.port, get("b.test", "/log-497"));
+    await new Promise((r) => setTimeout(r, 200));
+    // The line after nginx's `date [info] pid#tid: *N `.
+    const lines = (p: RunningProxy, marker: string) =>
+      p
+        .log()
+        .split("\n")
+        .filter((l) => l.includes(marker))
+        .map((l) => l.replace(/^.*?\] \d+#\d+: (\*\d+ )?/, ""));
+    for (const marker of ["/log-495", "/log-497"]) {
+      const nginx = lines(proxies[0] as RunningProxy, marker);
+      expect(nginx.length, marker).toBeGreaterThan(0);
+      expect(lines(proxies[1] as RunningProxy, marker)).toEqual(nginx);
+    }
+  });
+
   describe("client certificates", () => {
     test.each([
       ["a certificate from the trusted CA", "b.test", "client"],
