@@ -75,8 +75,8 @@ export function cipherList(ciphers: string): string {
 }
 
 /** A path as nginx takes it: relative ones from the conf prefix (the main file's directory). */
-export function confPath(config: Config, path: string): string {
-  return isAbsolute(path) || config.confPrefix === "" ? path : resolve(config.confPrefix, path);
+export function confPath(confPrefix: string, path: string): string {
+  return isAbsolute(path) || confPrefix === "" ? path : resolve(confPrefix, path);
 }
 
 /**
@@ -147,7 +147,7 @@ function settingsKey(s: Settings): string {
 
 /** Loads one server's TLS in nginx's order: certificates, ciphers, CAs, CRL, DH parameters, curve, ticket keys. */
 function loadServerTls(config: Config, s: Settings): ServerTls {
-  const path = (p: string) => confPath(config, p);
+  const path = (p: string) => confPath(config.confPrefix, p);
   const passwords = s.sslPasswordFile ? readPasswordFile(path(s.sslPasswordFile.path), s.sslPasswordFile.at) : [];
   const isStatic = s.sslCertificates.every((c) => c.path.isConstant) && s.sslCertificateKeys.every((c) => c.path.isConstant);
   const pairs = isStatic
@@ -224,8 +224,8 @@ function dynamicPairs(config: Config, s: Settings, passwords: readonly string[],
   const render = (text: string) => text.replace(/\$\{?ssl_server_name\}?/gi, serverName);
   return s.sslCertificates.map((c, i) =>
     readPair(
-      confPath(config, render(c.path.text)),
-      confPath(config, render((s.sslCertificateKeys[i] as { path: { text: string } }).path.text)),
+      confPath(config.confPrefix, render(c.path.text)),
+      confPath(config.confPrefix, render((s.sslCertificateKeys[i] as { path: { text: string } }).path.text)),
       passwords,
     ),
   );

@@ -45,7 +45,7 @@ export function loadUpstreamTls(config: Config): void {
 }
 
 function load(s: ProxySslSettings, confPrefix: string): UpstreamTls {
-  const path = (p: string) => confPath({ confPrefix } as Config, p);
+  const path = (p: string) => confPath(confPrefix, p);
   const passwords = s.proxySslPasswordFile ? readPasswordFile(path(s.proxySslPasswordFile.path), s.proxySslPasswordFile.at) : [];
   const pair =
     s.proxySslCertificate && s.proxySslCertificateKey

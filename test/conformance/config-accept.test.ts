@@ -386,6 +386,10 @@ describe("TLS and HTTP/2: accept/reject and messages agree with nginx -t", () =>
       "RSA and ECDSA certificates",
       () => tls(`ssl_certificate ${c("default-ec.crt")}; ssl_certificate_key ${c("default-ec.key")};`, "default"),
     ],
+    [
+      "a relative certificate path, from the main file's directory",
+      () => withHttp(server("listen 127.0.0.1:18997 ssl; ssl_certificate rel/missing.crt; ssl_certificate_key rel/missing.key;")),
+    ],
     ["an encrypted key with ssl_password_file", () => tls(`ssl_password_file ${c("pw.txt")};`, "enc")],
     ["an encrypted key with a wrong password", () => tls(`ssl_password_file ${c("pw-bad.txt")};`, "enc")],
     ["a missing ssl_password_file", () => tls(`ssl_password_file ${c("nope.txt")};`)],
