@@ -47,6 +47,8 @@ export { describeSocketError, linuxErrorText } from "./log/system-error.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";
 export { ANY_LISTEN } from "./route/server-select.ts";
+export { MemoryCounters, type StatusCounters } from "./status/counters.ts";
+export { SharedCounters } from "./status/shared-counters.ts";
 export type { ClientCertificate, ClientVerify, TlsFacts } from "./tls/tls-facts.ts";
 export { type AddressTls, TlsPlan } from "./tls/tls-plan.ts";
 export { clientVerifyOf, describeVerifyError } from "./tls/verify-error.ts";

@@ -1,5 +1,5 @@
 import type { FailureState, PeerHealth } from "../capabilities.ts";
-import { crc32 } from "./crc32.ts";
+import { claimSlot } from "./shared-slots.ts";
 
 /** Words per slot: two key hashes, then fails, accessed, checked. */
 const SLOT_WORDS = 5;
@@ -48,24 +48,9 @@ export class SharedFailureState implements FailureState {
 
   /** The key's slot, claimed on first use by whichever thread gets there first. */
   #slot(key: string): number {
-    const bytes = new TextEncoder().encode(key);
-    const first = fnv1a(bytes) || 1;
-    const second = crc32(bytes) || 1;
-    for (let probe = 0; probe < this.#capacity; probe++) {
-      const slot = (first + probe) % this.#capacity;
-      const base = slot * SLOT_WORDS;
-      const owner = Atomics.compareExchange(this.#words, base, 0, first);
-      if (owner === 0) {
-        Atomics.store(this.#words, base + 1, second);
-        return slot;
-      }
-      if (owner !== first) continue;
-      // Claimed with our first hash: wait out the instant before its claimer writes the second.
-      let other = Atomics.load(this.#words, base + 1);
-      while (other === 0) other = Atomics.load(this.#words, base + 1);
-      if (other === second) return slot;
-    }
-    throw new Error(`more than ${this.#capacity} distinct upstream servers: the shared peer table is full`);
+    const slot = claimSlot(this.#words, SLOT_WORDS, key);
+    if (slot === null) throw new Error(`more than ${this.#capacity} distinct upstream servers: the shared peer table is full`);
+    return slot;
   }
 }
 
@@ -97,11 +82,4 @@ class SharedPeerHealth implements PeerHealth {
   set checked(value: number) {
     Atomics.store(this.#words, this.#base + CHECKED, value);
   }
-}
-
-/** 32-bit FNV-1a: independent of CRC-32, so two keys that share both are practically impossible. */
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
 }
