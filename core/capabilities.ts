@@ -5,6 +5,7 @@ import type { Cancel } from "./forward/cancel.ts";
 import type { TlsOptions } from "./http1/connection.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
+import type { StatusCounters } from "./status/counters.ts";
 
 /** What an adapter gives the core: the things only its platform has. */
 export interface Capabilities {
@@ -33,6 +34,12 @@ export interface Capabilities {
   readonly webSockets?: WebSocketPairs;
   /** The file system `if (-f ...)` tests; absent where there is none (such configs are refused at load). */
   readonly files?: FileTests;
+  /**
+   * The status counters (connections, requests, peers) that `stub_status`, `$connections_*` and
+   * the metrics pages read, kept across reloads; an adapter's HTTP/1 server counts its
+   * connections in the same object. Without it, the proxy counts in memory of its own.
+   */
+  readonly counters?: StatusCounters;
 }
 
 /** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */

@@ -4,6 +4,8 @@ import { type PlatformWebSocket, relayWebSockets, type WebSocketPairs } from "./
 import { safeHeaders } from "./forward/fetch-transport.ts";
 import { HeadersIn } from "./http1/headers-in.ts";
 import { isValidHeaderName } from "./http1/request-parser.ts";
+import { CLOSED, countClosed, countPlatformRequest, countResponse } from "./status/connection-stats.ts";
+import type { StatusCounters } from "./status/counters.ts";
 
 type Answer = Extract<ProxyResponse, { kind: "response" }>;
 
@@ -26,6 +28,10 @@ export interface FetchEntrySetup {
   readonly log: Logger;
   /** How the platform pairs WebSockets; without it, no tunnels (a 101 is then refused). */
   readonly webSockets: WebSocketPairs | null;
+  /** Where requests are counted: each as a connection of its own, which the platform hides. */
+  readonly counters: StatusCounters;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
 }
 
 /** `max_headers` of current nginx, as the HTTP/1 parser has it. */
@@ -45,6 +51,15 @@ export async function fetchThroughHandle(
   setup: FetchEntrySetup,
 ): Promise<Response> {
   const rules = setup.rules;
+  const words = setup.counters.server;
+  const counted = countPlatformRequest(words);
+  const startedMs = setup.now();
+  // Once: a stream's end and its cancel may both report it.
+  const ended = (status: number) => {
+    if (counted.counted === CLOSED) return;
+    countResponse(words, status, setup.now() - startedMs);
+    countClosed(words, counted);
+  };
   // `scheme://authority/path?query`: the target starts at the first slash after the authority.
   const url = request.url;
   const authorityStart = url.indexOf("//") + 2;
@@ -59,8 +74,24 @@ export async function fetchThroughHandle(
   const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
   const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
   const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size, setup.webSockets !== null);
-  if ("status" in read) return toResponse(refuse(read.status, line, connection), request.method, setup);
-  return toResponse(await handle(read, clientBody(request), connection), request.method, setup);
+  if ("status" in read) return toResponse(counting(refuse(read.status, line, connection), ended), request.method, setup);
+  return toResponse(counting(await handle(read, clientBody(request), connection), ended), request.method, setup);
+}
+
+/** The response, counted when it is done (its body sent, its tunnel closed), or now when nothing follows. */
+function counting(res: ProxyResponse, ended: (status: number) => void): ProxyResponse {
+  if (res.kind === "close") {
+    ended(res.logStatus);
+    return res;
+  }
+  const done = res.done;
+  return {
+    ...res,
+    done: () => {
+      done?.();
+      ended(res.status);
+    },
+  };
 }
 
 /**

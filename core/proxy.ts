@@ -79,7 +79,13 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     return r ? logRequest(caps, r, outputFilters(r, response)) : response;
   }
 
-  const fetchSetup = { rules: config, log: caps.log, webSockets: caps.webSockets ?? null };
+  const fetchSetup = {
+    rules: config,
+    log: caps.log,
+    webSockets: caps.webSockets ?? null,
+    counters: plan.counters,
+    now: () => caps.clock.now(),
+  };
   return {
     config,
     handle,

@@ -17,12 +17,12 @@ export type { Running, Started } from "../node/command-line.ts";
 
 /** Serves a config with the core's HTTP/1 server on Bun.listen, upstreams through its client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
-  // One set of capabilities for the process: a reload keeps peer health and cached connections.
+  // One set of capabilities for the process: a reload keeps peer health, counters and cached connections.
   const caps = bunCapabilities(log);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
-  const server = new BunServer(() => proxy, log, config);
+  const server = new BunServer(() => proxy, log, config, caps.counters);
   await server.listen(config.listens);
   return {
     reload: async (next) => {

@@ -1,4 +1,13 @@
-import { type Config, type ConnectionInfo, type EdgeProxy, Http1Server, type Listen, type Logger, TlsPlan } from "../../core/index.ts";
+import {
+  type Config,
+  type ConnectionInfo,
+  type EdgeProxy,
+  Http1Server,
+  type Listen,
+  type Logger,
+  type StatusCounters,
+  TlsPlan,
+} from "../../core/index.ts";
 import { DescriptorGuard } from "../node/descriptors.ts";
 import { NodeServer } from "../node/server.ts";
 import { BindError, listenAddress } from "../node/system-error.ts";
@@ -25,12 +34,15 @@ export class BunServer {
   /** The TLS and HTTP/2 addresses, on node:net; made when a config has one. */
   #node: NodeServer | null = null;
 
-  /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger, config: Config) {
+  readonly #counters: StatusCounters | undefined;
+
+  /** `proxy` is read per request, so a reload can swap it; `counters` are its capabilities' (stub_status). */
+  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, counters?: StatusCounters) {
     this.#limits = config;
     this.#proxy = proxy;
     this.#log = log;
-    this.#http = new Http1Server(proxy, () => this.#limits, log);
+    this.#counters = counters;
+    this.#http = new Http1Server(proxy, () => this.#limits, log, counters);
     this.#descriptors = new DescriptorGuard(log);
   }
 
@@ -74,7 +86,7 @@ export class BunServer {
   }
 
   #nodeServer(): NodeServer {
-    this.#node ??= new NodeServer(this.#proxy, this.#log, this.#limits);
+    this.#node ??= new NodeServer(this.#proxy, this.#log, this.#limits, undefined, this.#counters);
     return this.#node;
   }
 
@@ -116,6 +128,7 @@ export class BunServer {
   #accept(l: Listen, socket: BunSocket): void {
     if (!this.#descriptors.admits(this.#open.size)) {
       socket.terminate();
+      this.#http.turnedAway();
       return;
     }
     const conn = new BunSocketConnection();

@@ -1,4 +1,12 @@
-import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
+import {
+  type Capabilities,
+  type FailureState,
+  Http1Transport,
+  type Logger,
+  MemoryCounters,
+  MemoryFailureState,
+  type StatusCounters,
+} from "../../core/index.ts";
 
 export { stderrLogger } from "./logger.ts";
 
@@ -11,12 +19,13 @@ import { FileSpool } from "./spool.ts";
 
 /**
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
- * health in process memory (pass the previous store on reload to keep it).
+ * health and status counters in process memory (pass shared ones for worker threads).
  */
 export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
-): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog } {
+  counters: StatusCounters = new MemoryCounters(),
+): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog; counters: StatusCounters } {
   return {
     transport: new Http1Transport(nodeDialer),
     failures,
@@ -26,5 +35,6 @@ export function nodeCapabilities(
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
+    counters,
   };
 }

@@ -1,4 +1,12 @@
-import { type Config, createProxy, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
+import {
+  type Config,
+  createProxy,
+  type FailureState,
+  type Logger,
+  MemoryCounters,
+  MemoryFailureState,
+  type StatusCounters,
+} from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
 import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { openConfigFiles } from "./config-files.ts";
@@ -8,19 +16,20 @@ import { NodeServer, type Sharing } from "./server.ts";
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
  * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
- * health and idle connections.
+ * health, status counters and idle connections.
  */
 export async function serve(
   config: Config,
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
   sharing?: Sharing,
+  counters: StatusCounters = new MemoryCounters(),
 ): Promise<Running> {
-  const caps = nodeCapabilities(log, failures);
+  const caps = nodeCapabilities(log, failures, counters);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
-  const server = new NodeServer(() => proxy, log, config, sharing);
+  const server = new NodeServer(() => proxy, log, config, sharing, counters);
   await server.listen(config.listens);
   return {
     reload: async (next) => {

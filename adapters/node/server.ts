@@ -10,6 +10,7 @@ import {
   Http1Server,
   type Listen,
   type Logger,
+  type StatusCounters,
   TlsPlan,
 } from "../../core/index.ts";
 import { ClientSocket } from "./client-socket.ts";
@@ -54,14 +55,14 @@ export class NodeServer {
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #descriptors: DescriptorGuard;
 
-  /** `proxy` is read per request, so a reload can swap it. */
-  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, sharing: Sharing = ALONE) {
+  /** `proxy` is read per request, so a reload can swap it; `counters` are its capabilities' (stub_status). */
+  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, sharing: Sharing = ALONE, counters?: StatusCounters) {
     this.#limits = config;
     this.#config = config;
     this.#plan = new TlsPlan(config);
     this.#log = log;
     this.#sharing = sharing;
-    this.#http = new Http1Server(proxy, () => this.#limits, log);
+    this.#http = new Http1Server(proxy, () => this.#limits, log, counters);
     this.#http2 = new Http2Sessions(proxy, config, log);
     this.#handoff = {
       http1: (socket, info) => this.#http.serve(new ClientSocket(socket, this.#sockets), info),
@@ -150,6 +151,7 @@ export class NodeServer {
   #accept(l: Listen, socket: Socket): void {
     if (!this.#descriptors.admits(this.#sockets.size)) {
       socket.destroy();
+      this.#http.turnedAway();
       return;
     }
     const info = connectionOf(l, socket);

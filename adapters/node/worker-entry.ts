@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { SharedFailureState } from "../../core/index.ts";
+import { SharedCounters, SharedFailureState } from "../../core/index.ts";
 import { configErrorMessage, loadConfig } from "./load-config.ts";
 import { closeLogFiles } from "./log-files.ts";
 import { configuredLogger } from "./logger.ts";
@@ -7,7 +7,7 @@ import { serve } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-pool.ts";
 
 /** One `worker_processes` thread: loads the config itself and serves it on shared sockets. */
-const { source, table, index } = workerData as WorkerStart;
+const { source, table, counters, index } = workerData as WorkerStart;
 const port = parentPort as NonNullable<typeof parentPort>;
 const tell = (message: FromWorker) => port.postMessage(message);
 
@@ -16,10 +16,14 @@ const load = async () => (await loadConfig(source.path, { warn: () => {}, global
 
 try {
   const config = await load();
-  const running = await serve(config, configuredLogger(config, source.errorLog), new SharedFailureState(table), {
-    reusePort: true,
-    bindUnix: index === 0,
-  });
+  const sharing = { reusePort: true, bindUnix: index === 0 };
+  const running = await serve(
+    config,
+    configuredLogger(config, source.errorLog),
+    new SharedFailureState(table),
+    sharing,
+    new SharedCounters(counters, index),
+  );
   port.on("message", async (message: ToWorker) => {
     if (message.type === "reload") {
       try {

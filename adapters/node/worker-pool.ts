@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { type Logger, SharedFailureState } from "../../core/index.ts";
+import { type Logger, SharedCounters, SharedFailureState } from "../../core/index.ts";
 import type { ConfigFile, Running } from "./command-line.ts";
 import { reopenLogFiles } from "./log-files.ts";
 
@@ -12,10 +12,11 @@ export type FromWorker =
   | { readonly type: "failed"; readonly message: string }
   | { readonly type: "reloaded"; readonly error: string | null };
 
-/** What each worker gets at start: the config file (and `-g`), the shared peer table, its index. */
+/** What each worker gets at start: the config file (and `-g`), the shared peer table and counters, its index. */
 export interface WorkerStart {
   readonly source: ConfigFile;
   readonly table: SharedArrayBuffer;
+  readonly counters: SharedArrayBuffer;
   readonly index: number;
 }
 
@@ -25,17 +26,19 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker-entry.ts" : ".
 /**
  * `worker_processes N`: N threads, each serving the config on the same sockets (SO_REUSEPORT:
  * the kernel spreads connections), sharing peer health through one SharedArrayBuffer as
- * nginx's workers share a `zone`. This thread only starts, reloads, stops and replaces them,
- * as nginx's master process does.
+ * nginx's workers share a `zone`, and the status counters through another, as nginx's are in
+ * shared memory. This thread only starts, reloads, stops and replaces them, as nginx's master
+ * process does.
  */
 export async function startWorkerThreads(source: ConfigFile, count: number, log: Logger): Promise<Running> {
   const table = SharedFailureState.allocate();
+  const counters = SharedCounters.allocate(count);
   const workers: Worker[] = [];
   let stopping = false;
 
   const start = (index: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { source, table, index } satisfies WorkerStart });
+      const worker = new Worker(ENTRY, { workerData: { source, table, counters, index } satisfies WorkerStart });
       const onStart = (message: FromWorker) => {
         if (message.type === "ready") resolve(worker);
         else if (message.type === "failed") {

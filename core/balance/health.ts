@@ -1,4 +1,5 @@
 import type { FailureState } from "../capabilities.ts";
+import { countUnavailable } from "../status/peer-stats.ts";
 import type { Peer, PeerGroup } from "./peer-group.ts";
 
 /**
@@ -48,6 +49,7 @@ export function release(
       peer.effectiveWeight -= Math.floor(s.weight / s.maxFails);
       if (h.fails >= s.maxFails) {
         warn("upstream server temporarily disabled");
+        countUnavailable(peer.stats);
         failures.changed(peer.key, h, "unavailable");
       }
     }

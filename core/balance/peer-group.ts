@@ -1,5 +1,6 @@
 import type { FailureState, KeepalivePolicy, PeerHealth } from "../capabilities.ts";
 import type { Upstream, UpstreamServer } from "../config/model.ts";
+import type { StatusCounters } from "../status/counters.ts";
 
 /** One peer: its configuration, its balancing state in this process, and its shared health. */
 export interface Peer {
@@ -8,6 +9,8 @@ export interface Peer {
   readonly key: string;
   /** Passive health (docs/nginx-semantics.md 2.5), from the FailureState capability. */
   readonly health: PeerHealth;
+  /** This thread's counts for the status pages (status/layout.ts, `PEER_*`). */
+  readonly stats: Float64Array;
   /** Smooth weighted round robin state (2.4), kept per process as nginx keeps it per worker. */
   currentWeight: number;
   effectiveWeight: number;
@@ -30,8 +33,8 @@ export interface PeerGroup {
   readonly keepalive: KeepalivePolicy | null;
 }
 
-/** Builds the runtime peers of an upstream, with their health records from `failures`. */
-export function createPeerGroup(upstream: Upstream, failures: FailureState): PeerGroup {
+/** Builds the runtime peers of an upstream, with their health records from `failures` and their counts from `counters`. */
+export function createPeerGroup(upstream: Upstream, failures: FailureState, counters: StatusCounters): PeerGroup {
   const seen = new Map<string, number>();
   const peer = (server: UpstreamServer): Peer => {
     const a = server.address;
@@ -39,7 +42,8 @@ export function createPeerGroup(upstream: Upstream, failures: FailureState): Pee
     const n = (seen.get(address) ?? 0) + 1;
     seen.set(address, n);
     const key = `${upstream.name.toLowerCase()}|${address}|${n}`;
-    return { server, key, health: failures.peer(key), currentWeight: 0, effectiveWeight: server.weight, conns: 0 };
+    const health = failures.peer(key);
+    return { server, key, health, stats: counters.peer(key), currentWeight: 0, effectiveWeight: server.weight, conns: 0 };
   };
   const primary = upstream.servers.filter((s) => !s.isBackup).map(peer);
   const backup = upstream.servers.filter((s) => s.isBackup).map(peer);

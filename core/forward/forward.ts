@@ -1,5 +1,5 @@
 import type { Balancer } from "../balance/balancer.ts";
-import { release } from "../balance/health.ts";
+import { type AttemptEnd, release } from "../balance/health.ts";
 import type { Peer, PeerGroup } from "../balance/peer-group.ts";
 import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Capabilities, FailureReason, Logger, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
@@ -9,6 +9,7 @@ import type { RequestLog } from "../log/request-log.ts";
 import { type UpstreamStage, whileDoing } from "../log/upstream-errors.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
+import { countAttempt, countAttemptEnd, countPeerResponse } from "../status/peer-stats.ts";
 import type { Cancel } from "./cancel.ts";
 import { statusResponse } from "./status-page.ts";
 
@@ -92,6 +93,7 @@ export async function forward(
     const addr = a.kind === "unix" ? `unix:${a.path}` : `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
     log.upstream = `${scheme}${addr}${out.target}`;
     const attemptStart = caps.clock.now();
+    countAttempt(peer.stats, attemptStart);
     const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out, log));
     if (out.cancel?.isCancelled) {
       // The client left while waiting: nginx drops the request, logs 499, and does not hold it
@@ -99,20 +101,19 @@ export async function forward(
       if (result.kind === "response") result.discard();
       const stage = result.kind === "failed" ? result.stage : "reading-header";
       log.info(`epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too${whileDoing(stage)}`);
-      release(group, peer, "ok", nowSec(), caps.failures, warnWhile(stage));
+      endAttempt(caps, group, peer, "ok", null, warnWhile(stage));
       return { kind: "answer", response: { kind: "close", logStatus: 499 } };
     }
-    const attempted = (status: number) =>
-      ctx.exchange.upstreams.push({
-        addr: a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`,
-        status,
-        timeMs: caps.clock.now() - attemptStart,
-      });
-    attempted(result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502);
+    const headerMs = caps.clock.now() - attemptStart;
+    ctx.exchange.upstreams.push({
+      addr: a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`,
+      status: result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502,
+      timeMs: headerMs,
+    });
 
     if (result.kind === "failed") {
       log.error(result.detail + whileDoing(result.stage));
-      release(group, peer, "failed", nowSec(), caps.failures, warnWhile(result.stage));
+      endAttempt(caps, group, peer, "failed", null, warnWhile(result.stage));
       tries = group.isSingle ? 0 : tries - 1;
       // An error on a cached connection does not use up a try (`u->peer.cached`); the other
       // rules still hold, so a POST that may have been sent is never sent again.
@@ -120,12 +121,13 @@ export async function forward(
       if (tries > 0 && mayRetry(result.reason, result.requestSent)) continue;
       return { kind: "answer", response: statusResponse(result.reason === "timeout" ? 504 : 502) };
     }
+    countPeerResponse(peer.stats, result.status, headerMs);
     // Status retries look at statuses >= 300 only, and need a try left after this one (6.7).
     const token = `http_${result.status}` as NextUpstreamToken;
     if (RETRYABLE_STATUS.has(result.status) && tries > 1 && !group.isSingle && mayRetry(token, true)) {
       result.discard();
       const end = result.status === 403 || result.status === 404 ? "ok" : "failed";
-      release(group, peer, end, nowSec(), caps.failures, warnWhile("reading-header"));
+      endAttempt(caps, group, peer, end, null, warnWhile("reading-header"));
       tries--;
       continue;
     }
@@ -133,10 +135,26 @@ export async function forward(
     const finish = () => {
       if (finished) return;
       finished = true;
-      release(group, peer, "ok", nowSec(), caps.failures, warnWhile("reading-header"));
+      endAttempt(caps, group, peer, "ok", caps.clock.now() - attemptStart, warnWhile("reading-header"));
     };
     return { kind: "relay", response: result, finish };
   }
+}
+
+/**
+ * An attempt ends: in the failure state (2.5) and in the peer's counts, with the whole
+ * response time of an answer relayed to its end (null for the others).
+ */
+function endAttempt(
+  caps: Capabilities,
+  group: PeerGroup,
+  peer: Peer,
+  how: AttemptEnd,
+  responseMs: number | null,
+  warn: (m: string) => void,
+) {
+  release(group, peer, how, Math.floor(caps.clock.now() / 1000), caps.failures, warn);
+  countAttemptEnd(peer.stats, how === "failed", responseMs);
 }
 
 function upstreamRequest(

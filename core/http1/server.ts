@@ -2,6 +2,17 @@ import type { Logger } from "../capabilities.ts";
 import type { ConnectionInfo, ProxyResponse, RequestHead, Tunnel } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
+import {
+  type CountedConnection,
+  countAccepted,
+  countClosed,
+  countRequest,
+  countResponse,
+  countWaiting,
+  countWriting,
+  NOWHERE,
+} from "../status/connection-stats.ts";
+import { MemoryCounters, type StatusCounters } from "../status/counters.ts";
 import type { ClientConnection } from "./connection.ts";
 import type { ReadableListener } from "./read-queue.ts";
 import { RequestBody } from "./request-body.ts";
@@ -29,7 +40,7 @@ const MAX_HEADERS = 1000;
 const NO_BYTES = new Uint8Array(0);
 
 /** What the server keeps of a connection between its requests. */
-class Session implements ReadableListener {
+class Session implements ReadableListener, CountedConnection {
   readonly conn: ClientConnection;
   readonly info: ConnectionInfo;
   readonly #run: (session: Session) => Promise<void>;
@@ -38,6 +49,10 @@ class Session implements ReadableListener {
   /** Bytes of the next request read along with the last one. */
   pending: Uint8Array = NO_BYTES;
   served = 0;
+  /** The state word the connection is counted in (status/connection-stats.ts). */
+  counted = NOWHERE;
+  /** When the current request's first byte came (ms): its duration for the status counters. */
+  startedMs = 0;
 
   constructor(conn: ClientConnection, info: ConnectionInfo, run: (session: Session) => Promise<void>) {
     this.conn = conn;
@@ -68,12 +83,18 @@ export class Http1Server {
   #closing = false;
   #headLimitsFor: ClientLimits | null = null;
   #headLimits: HeadLimits | null = null;
+  /** This thread's words of the status counters: connections, requests, responses. */
+  readonly #counts: Float64Array;
 
-  /** `proxy` and `limits` are read per connection and request, so a reload can swap them. */
-  constructor(proxy: () => EdgeProxy, limits: () => ClientLimits, log: Logger) {
+  /**
+   * `proxy` and `limits` are read per connection and request, so a reload can swap them.
+   * `counters` are the proxy's (the same object through reloads), which stub_status reads.
+   */
+  constructor(proxy: () => EdgeProxy, limits: () => ClientLimits, log: Logger, counters: StatusCounters = new MemoryCounters()) {
     this.#proxy = proxy;
     this.#limits = limits;
     this.#log = log;
+    this.#counts = counters.server;
   }
 
   /** Requests being answered now. */
@@ -94,6 +115,7 @@ export class Http1Server {
    * no parser (an idle connection costs little more than its socket, as in nginx).
    */
   serve(conn: ClientConnection, info: ConnectionInfo): void {
+    countAccepted(this.#counts, !this.#closing);
     if (this.#closing) {
       conn.close();
       return;
@@ -103,10 +125,25 @@ export class Http1Server {
     this.#park(new Session(conn, info, this.#run));
   }
 
+  /**
+   * A connection the platform accepted and closed at once without serving it (no descriptor to
+   * spare): nginx's accepted but not handled.
+   */
+  turnedAway(): void {
+    countAccepted(this.#counts, false);
+  }
+
   /** Waits for the next request's first byte. */
   #park(session: Session): void {
+    countWaiting(this.#counts, session);
     this.#waiting.add(session.conn);
     session.conn.whenReadable(session);
+  }
+
+  /** Closes after what was written, and counts the connection gone. */
+  #end(session: Session): void {
+    session.conn.end();
+    countClosed(this.#counts, session);
   }
 
   /** Requests from the first byte of one until the connection idles or closes. */
@@ -116,17 +153,18 @@ export class Http1Server {
       for (;;) {
         const parser = session.parser ?? new RequestHeadParser(this.#headLimitsNow());
         session.parser = parser;
-        const read = await this.#readHead(conn, parser, session.pending, session.info);
+        const read = await this.#readHead(session, parser);
         this.#waiting.delete(conn);
         // The client left or timed out: what was written still goes out before the close.
-        if (read === null) return conn.end();
-        if (read.kind === "refused") return await this.#refuse(conn, read, session.info);
+        if (read === null) return this.#end(session);
+        if (read.kind === "refused") return await this.#refuse(session, read);
+        countWriting(this.#counts, session);
         conn.setDeadline(0);
         session.served++;
         const body = new RequestBody(conn, read.facts, read.rest);
-        if (!(await this.#answer(conn, read, body, session.info, session.served))) return conn.end();
+        if (!(await this.#answer(session, read, body))) return this.#end(session);
         const next = await body.finish();
-        if (next === null) return conn.end();
+        if (next === null) return this.#end(session);
         if (next.byteLength > 0) {
           // Pipelined: the next head continues where this request left nginx's buffers.
           parser.next(body.wireBytes, true);
@@ -141,6 +179,7 @@ export class Http1Server {
     } catch {
       this.#waiting.delete(conn);
       conn.close();
+      countClosed(this.#counts, session);
     }
   };
 
@@ -160,19 +199,21 @@ export class Http1Server {
   }
 
   /** One request: the core's answer, written. Resolves whether the connection goes on. */
-  async #answer(conn: ClientConnection, read: ReadHead, body: RequestBody, info: ConnectionInfo, served: number): Promise<boolean> {
+  async #answer(session: Session, read: ReadHead, body: RequestBody): Promise<boolean> {
+    const conn = session.conn;
     this.#inFlight++;
     const head = read.head;
     let result: ProxyResponse | null = null;
     try {
-      result = await this.#handle(head, body, info);
+      result = await this.#handle(head, body, session.info);
       if (result.kind === "close") {
         conn.close();
         return false;
       }
       const limits = this.#limits();
       conn.setIdleTimeout(limits.sendTimeoutMs);
-      const keepAlive = !this.#closing && limits.keepaliveTimeoutMs > 0 && served < limits.keepaliveRequests && read.facts.keepAlive;
+      const keepAlive =
+        !this.#closing && limits.keepaliveTimeoutMs > 0 && session.served < limits.keepaliveRequests && read.facts.keepAlive;
       const answering = { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive };
       const kept = await writeResponse(conn, result, answering, result.log ?? this.#log);
       if (result.tunnel) {
@@ -184,6 +225,7 @@ export class Http1Server {
       return kept;
     } finally {
       this.#inFlight--;
+      if (result) this.#responded(session, result.kind === "response" ? result.status : result.logStatus);
       if (result?.kind === "response") result.done?.();
     }
   }
@@ -237,14 +279,12 @@ export class Http1Server {
    * Reads until a head is whole or refused. Null when the client closed or timed out first; a
    * head cut short by client_header_timeout is logged as nginx logs it (408, nothing sent).
    */
-  async #readHead(
-    conn: ClientConnection,
-    parser: RequestHeadParser,
-    pending: Uint8Array,
-    info: ConnectionInfo,
-  ): Promise<ReadHead | RefusedHead | null> {
+  async #readHead(session: Session, parser: RequestHeadParser): Promise<ReadHead | RefusedHead | null> {
+    const conn = session.conn;
+    const pending = session.pending;
     let started = pending.byteLength > 0;
     if (started) {
+      this.#started(session);
       const read = parser.push(pending);
       if (read !== null) return read;
     }
@@ -253,15 +293,14 @@ export class Http1Server {
       try {
         chunk = await conn.read();
       } catch (error) {
-        if (started && (error as Error).name === "IdleTimeoutError") {
-          this.#logRefused(parser.partial(), 408, info, `client timed out (110: Connection timed out)${parser.whileDoing}`);
-        }
+        if (started && (error as Error).name === "IdleTimeoutError") this.#timedOut(session, parser);
         return null;
       }
       if (chunk === null) return null;
       if (!started) {
         // The next request has begun: its head is due within client_header_timeout.
         started = true;
+        this.#started(session);
         conn.setIdleTimeout(0);
         conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
       }
@@ -270,16 +309,39 @@ export class Http1Server {
     }
   }
 
+  /** A request's first byte came: counted, and timed from here (nginx's `$request_time` starts here too). */
+  #started(session: Session): void {
+    countRequest(this.#counts, session);
+    session.startedMs = Date.now();
+  }
+
+  /** The request ended with `status` (sent, or the one it is logged with): counted with its duration. */
+  #responded(session: Session, status: number): void {
+    countResponse(this.#counts, status, Date.now() - session.startedMs);
+  }
+
+  /** A head cut short by client_header_timeout: logged and counted as nginx logs it (408, nothing sent). */
+  #timedOut(session: Session, parser: RequestHeadParser): void {
+    this.#logRefused(parser.partial(), 408, session.info, `client timed out (110: Connection timed out)${parser.whileDoing}`);
+    this.#responded(session, 408);
+  }
+
   /** A head nginx refuses while reading it: logged, answered with its page, closed. */
-  async #refuse(conn: ClientConnection, refused: RefusedHead, info: ConnectionInfo): Promise<void> {
-    this.#logRefused(refused.head, refused.status, info, refused.reason);
+  async #refuse(session: Session, refused: RefusedHead): Promise<void> {
+    const conn = session.conn;
+    this.#logRefused(refused.head, refused.status, session.info, refused.reason);
     const response = statusResponse(refused.status);
-    if (response.kind !== "response") return conn.close();
+    this.#responded(session, response.kind === "response" ? response.status : refused.status);
+    if (response.kind !== "response") {
+      conn.close();
+      countClosed(this.#counts, session);
+      return;
+    }
     conn.setDeadline(0);
     conn.setIdleTimeout(this.#limits().sendTimeoutMs);
     const httpVersion = refused.head.httpVersion === "0.9" ? "0.9" : "1.1";
     await writeResponse(conn, { ...response, closeConnection: true }, { isHead: false, httpVersion, keepAlive: false }, this.#log);
-    conn.end();
+    this.#end(session);
   }
 
   #logRefused(head: RequestHead, status: number, info: ConnectionInfo, reason: string): void {

@@ -1,7 +1,7 @@
 import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, Location, RewriteScript, Server } from "../config/model.ts";
+import type { Config, ErrorLogTarget, Location, RewriteScript, Server, Upstream } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
@@ -9,6 +9,7 @@ import { ServerSelector } from "../route/server-select.ts";
 import { planRedirect } from "../shape/redirect.ts";
 import { type HeaderPlan, planHeaders } from "../shape/request-headers.ts";
 import { planResponseHeaders, type ResponseHeaderPlan } from "../shape/response-headers.ts";
+import { MemoryCounters, type StatusCounters } from "../status/counters.ts";
 
 /** An upstream group with its balancer, shared by every location that proxies to it. */
 export interface UpstreamPlan {
@@ -35,6 +36,10 @@ export interface LocationPlan {
 export interface ProxyPlan {
   readonly config: Config;
   readonly caps: Capabilities;
+  /** The capabilities' counters, or the proxy's own. */
+  readonly counters: StatusCounters;
+  /** Every upstream's peers and balancer, in the config's order. */
+  readonly upstreams: ReadonlyMap<Upstream, UpstreamPlan>;
   readonly servers: ServerSelector;
   readonly locations: ReadonlyMap<Server, LocationMatcher>;
   /** Every location's plan, `if` blocks and named locations included. */
@@ -49,9 +54,10 @@ export interface ProxyPlan {
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
 export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
+  const counters = caps.counters ?? new MemoryCounters();
   const upstreams = new Map(
     config.upstreams.map((u) => {
-      const group = createPeerGroup(u, caps.failures);
+      const group = createPeerGroup(u, caps.failures, counters);
       return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
     }),
   );
@@ -74,6 +80,8 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
   const plan: ProxyPlan = {
     config,
     caps,
+    counters,
+    upstreams,
     servers: new ServerSelector(config),
     locations: new Map(config.servers.map((s) => [s, new LocationMatcher(s.locations)])),
     plans,

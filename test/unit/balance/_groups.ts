@@ -1,7 +1,7 @@
 import { type Balancer, createBalancer } from "../../../core/balance/balancer.ts";
 import { createPeerGroup, type Peer, type PeerGroup } from "../../../core/balance/peer-group.ts";
 import type { RandomInt } from "../../../core/balance/random.ts";
-import { compileConfig, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
+import { compileConfig, MemoryCounters, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
 import { newRequest } from "../../../core/phases/read.ts";
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 
@@ -18,6 +18,7 @@ export async function upstream(
         throw new Error("no upstream");
       })(),
     failures,
+    new MemoryCounters(),
   );
   return { group, balancer: createBalancer(group, config.upstreams[0]?.balancer ?? { kind: "round-robin" }, random), failures };
 }
