@@ -7,6 +7,7 @@ import { checkMapHashSize, compileMap } from "./map.ts";
 import type {
   AccessLog,
   Config,
+  ContentHandler,
   IfOp,
   Listen,
   Location,
@@ -21,6 +22,7 @@ import { compileErrorLog } from "./modules/log.ts";
 import { checkProxySsl } from "./modules/proxy-ssl.ts";
 import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import { checkListenCertificates, checkServerTls } from "./modules/ssl.ts";
+import { CONTENT_HANDLERS } from "./modules/status.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass } from "./proxy-pass.ts";
 import { compileRegex } from "./regex.ts";
@@ -229,8 +231,10 @@ class Compiler {
     const names: string[] = [];
     const locationBlocks: Directive[] = [];
     const script: Directive[] = [];
+    let handler: ContentHandler | null = null;
     for (const child of this.#walk(d.block ?? [], "server")) {
       if (child.name === "listen") listens.push(compileListen(child));
+      else if (CONTENT_HANDLERS.has(child.name)) handler = CONTENT_HANDLERS.get(child.name) ?? null;
       else if (child.name === "server_name") for (const n of child.args) names.push(compileServerName(child, n));
       else if (child.name === "location") locationBlocks.push(child);
       else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
@@ -249,6 +253,7 @@ class Compiler {
       names: names.length > 0 ? names : [""],
       locations,
       script: this.#script(script, null),
+      handler,
       settings,
     };
   }
@@ -284,11 +289,15 @@ class Compiler {
     const nested: Directive[] = [];
     const script: Directive[] = [];
     let passAt: Directive | null = null;
+    let handler: ContentHandler | null = null;
     let isInternal = false;
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
-      else if (child.name === "proxy_pass") passAt = child;
-      else if (child.name === "internal") isInternal = true;
+      else if (CONTENT_HANDLERS.has(child.name)) {
+        // The last content handler of the block wins (each sets `clcf->handler`).
+        handler = CONTENT_HANDLERS.get(child.name) ?? null;
+        if (child.name === "proxy_pass") passAt = child;
+      } else if (child.name === "internal") isInternal = true;
       else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
       else this.#setting(own, child);
     }
@@ -302,7 +311,7 @@ class Compiler {
       regex,
       children: [],
       script: null,
-      handler: proxy ? "proxy" : null,
+      handler,
       proxy,
       isInternal,
       settings,

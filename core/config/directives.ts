@@ -10,6 +10,7 @@ import { PROXY_DIRECTIVES } from "./modules/proxy.ts";
 import { PROXY_SSL_DIRECTIVES } from "./modules/proxy-ssl.ts";
 import { REWRITE_DIRECTIVES } from "./modules/rewrite.ts";
 import { SSL_DIRECTIVES } from "./modules/ssl.ts";
+import { STATUS_DIRECTIVES } from "./modules/status.ts";
 import { UPSTREAM_DIRECTIVES } from "./modules/upstream.ts";
 
 /**
@@ -29,6 +30,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...SSL_DIRECTIVES,
   ...HTTP2_DIRECTIVES,
   ...PROXY_SSL_DIRECTIVES,
+  ...STATUS_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -76,7 +78,6 @@ export const UNSUPPORTED = new Set([
   "set_real_ip_from",
   "geo",
   "split_clients",
-  "stub_status",
   "sticky",
   "health_check",
   "ntlm",

@@ -82,6 +82,8 @@ export interface Server {
   readonly locations: readonly Location[];
   /** The server's own rewrite directives (`return`, `rewrite`, `set`, `if`...), run before a location is chosen. */
   readonly script: RewriteScript | null;
+  /** The content handler of a request no location takes (`stub_status` at server level); null: none. */
+  readonly handler: ContentHandler | null;
   /** What a request that matches no location gets; the server-level settings. */
   readonly settings: Settings;
 }
@@ -102,15 +104,18 @@ export interface Location {
   readonly script: RewriteScript | null;
   /**
    * The content handler this block sets (nginx's `clcf->handler`): `proxy` with a `proxy_pass`
-   * of its own; null keeps the one the request has (none: 404 in a pure proxy).
+   * of its own, a status page; null keeps the one the request has (none: 404 in a pure proxy).
    */
-  readonly handler: "proxy" | null;
+  readonly handler: ContentHandler | null;
   /** The `proxy_pass` this block proxies with: its own, or for an `if` block the enclosing one's. */
   readonly proxy: ProxyPass | null;
   /** `internal`: only internal redirects (rewrites, error pages) reach it; a client request gets 404. */
   readonly isInternal: boolean;
   readonly settings: Settings;
 }
+
+/** What answers a request in the content phase: `proxy_pass` or `stub_status`. */
+export type ContentHandler = "proxy" | "stub_status";
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
 export interface ProxyPass {

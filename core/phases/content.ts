@@ -1,5 +1,6 @@
 import type { ClientBody } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
+import { stubStatus } from "../status/stub-status.ts";
 import type { Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
 import { proxyContent } from "./proxy-handler.ts";
@@ -8,12 +9,23 @@ import { proxyContent } from "./proxy-handler.ts";
  * nginx's content phase: the handler the request's blocks set answers. `proxy_pass` proxies,
  * with the proxy settings of the block the request is in: an `if` block that leaves the
  * handler of an earlier one but has no `proxy_pass` to inherit is nginx's "no upstream
- * configuration" (500). Without a handler, nginx's static module would serve files, which a
- * pure proxy has none of: 404.
+ * configuration" (500). `stub_status` answers from the counters.
+ * Without a handler, nginx's static module would serve files, which a pure proxy has none of: 404.
  */
 export function content(plan: ProxyPlan, r: RequestContext, body: ClientBody): Promise<Outcome> | Outcome {
+  switch (r.handler) {
+    case "stub_status":
+      return stubStatus(r.head.method, plan.counters);
+    case "proxy":
+      return proxy(plan, r, body);
+    case null:
+      return { kind: "status", status: 404 };
+  }
+}
+
+function proxy(plan: ProxyPlan, r: RequestContext, body: ClientBody): Promise<Outcome> | Outcome {
   const location = r.location;
-  if (r.handler !== "proxy" || location === null) return { kind: "status", status: 404 };
+  if (location === null) return { kind: "status", status: 404 };
   if (location.proxy === null) {
     r.log.alert("no upstream configuration");
     return { kind: "status", status: 500 };

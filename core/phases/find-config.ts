@@ -29,12 +29,12 @@ export function findConfig(plan: ProxyPlan, r: RequestContext): Outcome {
 /**
  * Puts the request in a location (`ngx_http_update_location_config()`): its settings, its error
  * log, and its content handler, which an `if` block without one leaves as it was. Null is the
- * server level, with no handler.
+ * server level, with the server's handler (`stub_status` there), usually none.
  */
 export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Location | null): void {
   r.location = location;
   if (location === null) {
-    r.handler = null;
+    r.handler = r.server.handler;
     r.log.block = plan.serverLog(r.server);
     return;
   }

@@ -5,6 +5,7 @@ import { RequestLog } from "../log/request-log.ts";
 import { validateHost } from "../route/host.ts";
 import { type ParsedTarget, parseTarget } from "../route/uri.ts";
 import { type Exchange, findHeader, type RequestContext } from "../shape/request-context.ts";
+import type { StatusCounters } from "../status/counters.ts";
 import { tlsRefusal } from "../tls/tls-check.ts";
 import type { ProxyPlan } from "./plan.ts";
 
@@ -32,7 +33,7 @@ export function readRequest(plan: ProxyPlan, head: RequestHead, connection: Conn
   const named = host ?? (connection.tls?.serverName || null);
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, named);
   if (!server) return { kind: "refused", status: 400, request: null };
-  const request = newRequest(head, connection, server, target, host, plan.caps.clock, plan.serverLog(server));
+  const request = newRequest(head, connection, server, target, host, plan, plan.serverLog(server));
   const refusal = connection.isTls || connection.isPlainOnTlsPort ? tlsRefusal(connection, server, host, request.log) : 0;
   if (refusal !== 0) return { kind: "refused", status: refusal, request };
   return { kind: "request", request };
@@ -54,7 +55,7 @@ export function refusedRequest(
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
   if (!server) return null;
   const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, hasPlus: false, host: null };
-  return newRequest(head, connection, server, parsed, host, plan.caps.clock, plan.serverLog(server));
+  return newRequest(head, connection, server, parsed, host, plan, plan.serverLog(server));
 }
 
 /** nginx's `NGX_HTTP_MAX_URI_CHANGES`: rewrite cycles and internal redirects a request may go through. */
@@ -67,12 +68,13 @@ export function newRequest(
   server: Server,
   target: ParsedTarget,
   host: string | null,
-  clock: Clock,
+  plan: { readonly caps: { readonly clock: Clock }; readonly counters: StatusCounters },
   log: Logger,
 ): RequestContext {
   return {
     head,
     connection,
+    counters: plan.counters,
     server,
     uri: target.uri,
     args: target.args,
@@ -89,7 +91,7 @@ export function newRequest(
     validUnparsedUri: true,
     uriChanges: MAX_URI_CHANGES + 1,
     validLocation: true,
-    exchange: newExchange(clock),
+    exchange: newExchange(plan.caps.clock),
   };
 }
 

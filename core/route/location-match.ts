@@ -58,7 +58,8 @@ function buildLevel(locations: readonly Location[]): Level {
       case "":
       case "^~":
         prefixes.push(loc);
-        if (loc.handler === "proxy" && loc.name.length > 1 && loc.name.endsWith("/")) {
+        // `proxy_pass` sets nginx's auto_redirect, whatever handler comes after it.
+        if (loc.proxy !== null && loc.name.length > 1 && loc.name.endsWith("/")) {
           autoRedirect.set(loc.name.slice(0, -1), loc);
         }
         break;

@@ -1,7 +1,8 @@
 import type { Clock } from "../capabilities.ts";
-import type { Location, ProxyPass, Server } from "../config/model.ts";
+import type { ContentHandler, Location, ProxyPass, Server } from "../config/model.ts";
 import type { ConnectionInfo, RequestHead } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
+import type { StatusCounters } from "../status/counters.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
 
 /** One upstream attempt, for `$upstream_addr`, `$upstream_status`, `$upstream_response_time`. */
@@ -32,6 +33,8 @@ export interface RequestContext {
   readonly exchange: Exchange;
   readonly head: RequestHead;
   readonly connection: ConnectionInfo;
+  /** The process's status counters, which `$connections_*` read. */
+  readonly counters: StatusCounters;
   readonly server: Server;
   /** `$uri`: the decoded, normalised path; a rewrite changes it. */
   uri: string;
@@ -52,8 +55,8 @@ export interface RequestContext {
    * chose, or an `if` block of it the rewrite phase switched to; null at server level.
    */
   location: Location | null;
-  /** The content handler the blocks set on the way (`r->content_handler`): `proxy`, or none. */
-  handler: "proxy" | null;
+  /** The content handler the blocks set on the way (`r->content_handler`), or none. */
+  handler: ContentHandler | null;
   /** The request's error log: the current block's, with nginx's context on each line. */
   readonly log: RequestLog;
   /** The location's `proxy_pass`, for `$proxy_host` / `$proxy_port`. */

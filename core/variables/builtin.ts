@@ -1,5 +1,6 @@
 import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
+import { ACTIVE, READING, WAITING, WRITING } from "../status/layout.ts";
 import { SSL_VARIABLES } from "./ssl.ts";
 
 /**
@@ -40,6 +41,11 @@ const FIXED: Record<string, VariableGetter> = {
   upstream_response_time: (c) => c.exchange.upstreams.map((u) => (u.timeMs / 1000).toFixed(3)).join(", "),
   proxy_host: (c) => c.pass?.proxyHost ?? "",
   proxy_port: (c) => c.pass?.proxyPort ?? "",
+  // ngx_http_stub_status_module: the process's connections now, read afresh each time.
+  connections_active: (c) => String(c.counters.serverTotals()[ACTIVE]),
+  connections_reading: (c) => String(c.counters.serverTotals()[READING]),
+  connections_writing: (c) => String(c.counters.serverTotals()[WRITING]),
+  connections_waiting: (c) => String(c.counters.serverTotals()[WAITING]),
   // ngx_http_proxy_add_x_forwarded_for_variable(): every client value, then the client address.
   proxy_add_x_forwarded_for: (c) => {
     const seen = findHeaders(c.head, "x-forwarded-for");

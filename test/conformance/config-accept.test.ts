@@ -504,3 +504,20 @@ describe("response buffering: accept/reject and messages agree with nginx -t", (
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// ngx_http_stub_status_module: where stub_status may stand, and its argument.
+describe("stub_status: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    ["stub_status in a location and a server", withHttp(server("stub_status; location /s { stub_status; }"))],
+    ["stub_status with an argument", loc("stub_status on;")],
+    ["stub_status with two arguments", loc("stub_status on off;")],
+    ["stub_status twice", loc("stub_status; stub_status;")],
+    ["stub_status at http level", withHttp("stub_status;")],
+    ["stub_status in an if", loc("if ($a) { stub_status; }")],
+    ["stub_status beside proxy_pass", loc("proxy_pass http://127.0.0.1:9; stub_status;")],
+    ["$connections_ variables", loc('return 200 "$connections_active $connections_reading $connections_writing $connections_waiting";')],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

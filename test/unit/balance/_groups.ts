@@ -36,10 +36,26 @@ export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestC
   const connection = { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false };
   const target = { uri: requestUri, args: "", requestUri, isQuoted: false, hasPlus: false, host: null };
   const quiet = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
-  return newRequest({ ...head, headers: [] }, connection, SERVER, target, null, { now: () => 0 }, quiet);
+  return newRequest(
+    { ...head, headers: [] },
+    connection,
+    SERVER,
+    target,
+    null,
+    { caps: { clock: { now: () => 0 } }, counters: new MemoryCounters() },
+    quiet,
+  );
 }
 
-const SERVER = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], script: null, settings: undefined as never };
+const SERVER = {
+  at: { file: "t", line: 1 },
+  listens: [],
+  names: [""],
+  locations: [],
+  script: null,
+  handler: null,
+  settings: undefined as never,
+};
 
 /** `n` fresh requests, one pick each, released at once as successes; their letters. */
 export function sequence(b: { balancer: Balancer; group: PeerGroup }, n: number, ctx = request(), nowSec = 1000): string {

@@ -1,4 +1,4 @@
-import { type Config, compileConfigSync, parseConfigText } from "../../../core/index.ts";
+import { type Config, compileConfigSync, MemoryCounters, parseConfigText } from "../../../core/index.ts";
 import { newRequest } from "../../../core/phases/read.ts";
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 import type { Template } from "../../../core/shape/template.ts";
@@ -27,8 +27,24 @@ export function request(headers: [string, string][] = [], uri = "/"): RequestCon
     isTls: false,
   };
   const target = { uri, args: "", requestUri: uri, isQuoted: false, hasPlus: false, host: null };
-  const server = { at: { file: "t", line: 1 }, listens: [], names: [""], locations: [], script: null, settings: undefined as never };
-  const r = newRequest(head, connection, server, target, null, { now: () => 0 }, QUIET);
+  const server = {
+    at: { file: "t", line: 1 },
+    listens: [],
+    names: [""],
+    locations: [],
+    script: null,
+    handler: null,
+    settings: undefined as never,
+  };
+  const r = newRequest(
+    head,
+    connection,
+    server,
+    target,
+    null,
+    { caps: { clock: { now: () => 0 } }, counters: new MemoryCounters() },
+    QUIET,
+  );
   return { ...r, host: "" };
 }
 
