@@ -14,8 +14,8 @@ export default defineConfig({
         },
       },
       {
-        // The trace-based conformance scenarios, the rewrite and headers modules and the
-        // security suite again, against the Workers adapter in workerd.
+        // The trace-based conformance scenarios, the rewrite and headers modules, the status
+        // pages and the security suite again, against the Workers adapter in workerd.
         extends: true,
         test: {
           name: "workers",
@@ -27,6 +27,8 @@ export default defineConfig({
             "test/conformance/upstream-errors.test.ts",
             "test/conformance/rewrite.test.ts",
             "test/conformance/add-header.test.ts",
+            "test/conformance/stub-status.test.ts",
+            "test/conformance/status-pages.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

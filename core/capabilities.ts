@@ -199,6 +199,11 @@ export interface FailureState {
    * Per-request counting in between is not reported. Must not throw or block.
    */
   changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void;
+  /**
+   * Takes in now what other processes wrote, for a status page about to show the records (a
+   * store that shares state elsewhere; the others' records are the state already). Never rejects.
+   */
+  refresh?(): Promise<void>;
 }
 
 /** Wall-clock time, so tests can control it. */

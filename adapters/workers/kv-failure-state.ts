@@ -103,6 +103,19 @@ export class KvFailureState implements FailureState {
     });
   }
 
+  /** Reads the other isolates' transitions from KV now, for a status page; writes nothing, never rejects. */
+  async refresh(): Promise<void> {
+    const kv = this.#kv;
+    if (!kv || this.#busy) return;
+    this.#busy = true;
+    this.#lastRefreshMs = this.#now();
+    try {
+      await this.#sync(kv, [], true);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
   async #sync(kv: KvLike, due: string[], refresh: boolean): Promise<void> {
     for (const key of due) {
       const stored = this.#pending.get(key) as StoredHealth;

@@ -114,8 +114,11 @@ export interface Location {
   readonly settings: Settings;
 }
 
-/** What answers a request in the content phase: `proxy_pass` or `stub_status`. */
-export type ContentHandler = "proxy" | "stub_status";
+/**
+ * What answers a request in the content phase: `proxy_pass`, `stub_status`, or edgeproxy's
+ * status pages (`edgeproxy_metrics`, `edgeproxy_status`).
+ */
+export type ContentHandler = "proxy" | "stub_status" | "metrics" | "status";
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
 export interface ProxyPass {

@@ -66,6 +66,50 @@ describe("worker_processes on Node", () => {
     }
   });
 
+  test("the status pages report the whole process, whichever thread answers", async () => {
+    const healthy = await startBackend("healthy", undefined, { keepAlive: true });
+    const dead = await serveLoopback((socket) => socket.resetAndDestroy());
+    const proxy = await startEdgeproxyMain(
+      "worker_processes 2;",
+      (port) => `
+        upstream u {
+            server 127.0.0.1:${healthy.port} max_fails=1 fail_timeout=60s;
+            server 127.0.0.1:${dead.port} max_fails=1 fail_timeout=60s;
+            keepalive 4;
+        }
+        server {
+            listen 127.0.0.1:${port};
+            location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; }
+            location = /stub { stub_status; }
+            location = /upstreams { edgeproxy_status; }
+            location = /metrics { edgeproxy_metrics; }
+        }`,
+    );
+    try {
+      for (let i = 0; i < 40; i++) expect((await get(proxy.port, `/${i}`)).status).toBe(200);
+      // Both threads served: each keeps its own idle upstream connections.
+      expect(new Set(healthy.seen.map((s) => s.connection)).size).toBeGreaterThan(1);
+      // Page after page, on connections the kernel hands to either thread, the counts are the process's.
+      const requests: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const page = (await get(proxy.port, "/stub")).body.toString();
+        requests.push(Number(/ \d+ \d+ (\d+) \n/.exec(page)?.[1]));
+        const view = JSON.parse((await get(proxy.port, "/upstreams")).body.toString());
+        const [up, down] = view.u.peers;
+        expect([up.requests, up.responses["2xx"], up.state]).toEqual([40, 40, "up"]);
+        expect([down.requests, down.fails, down.unavail, down.state]).toEqual([1, 1, 1, "unavail"]);
+      }
+      // Each page counts the requests before it: 40 proxied, then a page and a view per round.
+      expect(requests).toEqual(requests.map((_, i) => 41 + 2 * i));
+      const metrics = (await get(proxy.port, "/metrics")).body.toString();
+      expect(metrics).toMatch(new RegExp(`edgeproxy_upstream_peer_requests_total\\{upstream="u",peer="127.0.0.1:${healthy.port}"\\} 40\n`));
+    } finally {
+      await proxy.stop();
+      dead.close();
+      await healthy.close();
+    }
+  });
+
   test("both threads spool request bodies at once without stepping on each other's files", async () => {
     const backend = await startBackend("sink");
     const proxy = await startEdgeproxyMain(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
 import { ROOT, type RunningProxy, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
+import { waitFor } from "../support/wait.ts";
 import { adapterSuite, type StartAdapter } from "./_suite.ts";
 
 /** `npm run dev:workers -- -c FILE`: the Worker in workerd, on the config's listen address. */
@@ -77,6 +78,29 @@ describe("workers KV failure state", () => {
     await settle();
     for (let i = 0; i < 4; i++) expect((await get(y.port, "/y")).body.toString()).toBe("b\n");
     expect(a.seen).toHaveLength(1);
+  });
+
+  test("a status page reads the other instance's transitions from KV at once, beside this isolate's own counts", async () => {
+    // Refreshing only at the first request: after that, only the status page reads KV.
+    const env = { EDGEPROXY_KV_REFRESH_MS: "600000" };
+    const shared = mkdtempSync(join(tmpdir(), "edgeproxy-kv-"));
+    const withStatus = (port: number) =>
+      config("viewed")(port).replace("location = /health", "location = /upstreams { edgeproxy_status; } location = /health");
+    const x = await startWorker(shared, env)(withStatus);
+    running.push(x);
+    const y = await startWorker(shared, env)(withStatus);
+    running.push(y);
+    expect((await get(y.port, "/health")).status).toBe(200);
+    a.reply = () => ({ reset: true });
+    expect((await get(x.port, "/x")).status).toBe(200);
+    await waitFor(async () => puts(x) === 1);
+    const view = JSON.parse((await get(y.port, "/upstreams")).body.toString());
+    const failed = view.viewed.peers[0];
+    expect([failed.server, failed.state, failed.health.fails]).toEqual([`127.0.0.1:${a.port}`, "unavail", 1]);
+    // y never sent it a request: the counts are the isolate's own.
+    expect([failed.requests, failed.fails]).toEqual([0, 0]);
+    const seenBy = JSON.parse((await get(x.port, "/upstreams")).body.toString()).viewed.peers[0];
+    expect([seenBy.state, seenBy.requests, seenBy.fails, seenBy.unavail]).toEqual(["unavail", 1, 1, 1]);
   });
 
   test("keeps serving when KV refuses a write", async () => {
