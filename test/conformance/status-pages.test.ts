@@ -189,6 +189,26 @@ describe("status pages: edgeproxy_status (JSON) and edgeproxy_metrics (Prometheu
     const first = value(await metrics(), "edgeproxy_http_requests_total");
     expect(value(await metrics(), "edgeproxy_http_requests_total")).toBe(first + 1);
   });
+  check("the counts grow with the requests that flow between two scrapes", async () => {
+    const s = b.s as Backend;
+    s.reply = () => ({ body: "quick\n" });
+    const before = await metrics();
+    for (let i = 0; i < 5; i++) expect((await get(edge.port, `/slow/${i}`)).status).toBe(200);
+    const after = await metrics();
+    const grew = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);
+    // Five proxied requests and the second scrape itself; the first scrape's response was done,
+    // and counted, before the second began.
+    expect(grew("edgeproxy_http_requests_total")).toBe(6);
+    expect(grew("edgeproxy_http_responses_total", { code: "2xx" })).toBe(6);
+    expect(grew("edgeproxy_http_request_duration_seconds_count")).toBe(6);
+    expect(grew("edgeproxy_connections_accepted_total")).toBe(6);
+    const slow = { upstream: "slow", peer: `127.0.0.1:${s.port}` };
+    expect(grew("edgeproxy_upstream_peer_requests_total", slow)).toBe(5);
+    expect(grew("edgeproxy_upstream_peer_responses_total", { ...slow, code: "2xx" })).toBe(5);
+    expect(grew("edgeproxy_upstream_peer_response_duration_seconds_count", slow)).toBe(5);
+    expect(grew("edgeproxy_upstream_peer_requests_total", { upstream: "pool", peer: `127.0.0.1:${port("a")}` })).toBe(0);
+    expect(value(after, "edgeproxy_upstream_peer_active", slow)).toBe(0);
+  });
 });
 
 function peerOf(view: Record<string, { peers: PeerView[] }>, upstream: string): PeerView {
