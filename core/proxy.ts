@@ -10,6 +10,7 @@ import { logRequest } from "./phases/log.ts";
 import type { Outcome, RestartAt } from "./phases/outcome.ts";
 import { planProxy } from "./phases/plan.ts";
 import { readRequest, refusedRequest } from "./phases/read.ts";
+import { realip } from "./phases/realip.ts";
 import { rewrite, serverRewrite } from "./phases/rewrite.ts";
 import { parseTarget } from "./route/uri.ts";
 import { absoluteUrl } from "./shape/redirect.ts";
@@ -40,13 +41,14 @@ type Phase = (r: RequestContext, body: ClientBody) => Outcome | Promise<Outcome>
 export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   const plan = planProxy(config, caps);
   const phases: readonly Phase[] = [
+    (r) => realip(r, r.server.settings),
     (r) => serverRewrite(plan, r),
     (r) => findConfig(plan, r),
     (r) => rewrite(plan, r),
-    // access: #17's allow/deny, auth and limits come in here, before content.
+    (r) => realip(r, (r.location ?? r.server).settings),
     (r, body) => content(plan, r, body),
   ];
-  const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 0, "find-config": 1, rewrite: 2 };
+  const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 1, "find-config": 2, rewrite: 3 };
 
   async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     const read = readRequest(plan, head, connection);

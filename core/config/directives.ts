@@ -8,6 +8,7 @@ import { MAIN_DIRECTIVES } from "./modules/main.ts";
 import { MAP_DIRECTIVES } from "./modules/map.ts";
 import { PROXY_DIRECTIVES } from "./modules/proxy.ts";
 import { PROXY_SSL_DIRECTIVES } from "./modules/proxy-ssl.ts";
+import { REALIP_DIRECTIVES } from "./modules/realip.ts";
 import { REWRITE_DIRECTIVES } from "./modules/rewrite.ts";
 import { SSL_DIRECTIVES } from "./modules/ssl.ts";
 import { UPSTREAM_DIRECTIVES } from "./modules/upstream.ts";
@@ -29,6 +30,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...SSL_DIRECTIVES,
   ...HTTP2_DIRECTIVES,
   ...PROXY_SSL_DIRECTIVES,
+  ...REALIP_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -72,8 +74,6 @@ export const UNSUPPORTED = new Set([
   "proxy_cookie_path",
   "proxy_ignore_headers",
   "proxy_store",
-  "real_ip_header",
-  "set_real_ip_from",
   "geo",
   "split_clients",
   "stub_status",

@@ -1,3 +1,4 @@
+import type { Cidr } from "../access/cidr.ts";
 import type { Template } from "../shape/template.ts";
 import type { SourceLocation } from "./errors.ts";
 import type { Http2Settings } from "./modules/http2.ts";
@@ -275,7 +276,19 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly rewriteLog: boolean;
   /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
   readonly uninitializedVariableWarn: boolean;
+  /** `set_real_ip_from` networks of this level (all or nothing); null: the realip module is off. */
+  readonly realIpFrom: readonly Cidr[] | null;
+  /** `real_ip_header`: where the client address is read. Default `X-Real-IP`. */
+  readonly realIpHeader: RealIpHeader;
+  /** `real_ip_recursive`: skip trusted addresses from the right of the header. Default off. */
+  readonly realIpRecursive: boolean;
 }
+
+/** `real_ip_header`: `X-Real-IP`, `X-Forwarded-For` (every line of it), or any other header's first line. */
+export type RealIpHeader =
+  | { readonly kind: "x-real-ip" }
+  | { readonly kind: "x-forwarded-for" }
+  | { readonly kind: "header"; readonly lowerName: string };
 
 /** One `add_header` or `add_trailer` line (ngx_http_headers_filter_module). */
 export interface AddHeader {

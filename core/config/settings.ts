@@ -55,6 +55,9 @@ export const DEFAULT_SETTINGS: Settings = {
   ...DEFAULT_SERVER_TLS,
   ...DEFAULT_HTTP2,
   ...DEFAULT_PROXY_SSL,
+  realIpFrom: null,
+  realIpHeader: { kind: "x-real-ip" },
+  realIpRecursive: false,
 };
 
 /** The settings a block ends up with: its own values over the inherited ones. */

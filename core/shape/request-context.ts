@@ -31,7 +31,10 @@ export interface RequestContext {
   /** Filled in while the request runs; read by log-time variables. */
   readonly exchange: Exchange;
   readonly head: RequestHead;
-  readonly connection: ConnectionInfo;
+  /** The client connection; the realip module replaces its address with the one a trusted proxy names. */
+  connection: ConnectionInfo;
+  /** The connection as it was before the realip module changed the address (`$realip_remote_addr`). */
+  realipFrom?: ConnectionInfo;
   readonly server: Server;
   /** `$uri`: the decoded, normalised path; a rewrite changes it. */
   uri: string;

@@ -1,3 +1,4 @@
+import { parseAddress } from "../access/address.ts";
 import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 import { SSL_VARIABLES } from "./ssl.ts";
@@ -9,7 +10,15 @@ import { SSL_VARIABLES } from "./ssl.ts";
 const FIXED: Record<string, VariableGetter> = {
   host: keepsEmpty((c) => c.host),
   remote_addr: (c) => c.connection.remoteAddress,
-  remote_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.remotePort)),
+  // ngx_http_variable_remote_port(): no port (a unix socket, or a realip address without one) is empty.
+  remote_port: (c) => (c.connection.listenKey.startsWith("unix:") || c.connection.remotePort <= 0 ? "" : String(c.connection.remotePort)),
+  binary_remote_addr: (c) => binaryAddress(c.connection.remoteAddress),
+  // ngx_http_realip_module: the peer's own address and port, before a trusted header replaced them.
+  realip_remote_addr: (c) => (c.realipFrom ?? c.connection).remoteAddress,
+  realip_remote_port: (c) => {
+    const conn = c.realipFrom ?? c.connection;
+    return conn.listenKey.startsWith("unix:") || conn.remotePort <= 0 ? "" : String(conn.remotePort);
+  },
   server_addr: (c) => c.connection.localAddress,
   server_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.localPort)),
   server_name: keepsEmpty((c) => c.server.names[0] ?? ""),
@@ -48,6 +57,18 @@ const FIXED: Record<string, VariableGetter> = {
   },
   ...SSL_VARIABLES,
 };
+
+/**
+ * `$binary_remote_addr`: an IPv4 client's four bytes, an IPv6 one's sixteen, as one byte per
+ * character; a unix-socket client's is its text (`ngx_http_variable_binary_remote_addr()`).
+ */
+function binaryAddress(text: string): string {
+  const address = parseAddress(text);
+  if (!address || address.family === "unix") return text;
+  if (address.family === 6) return String.fromCharCode(...address.bytes);
+  const v = address.value;
+  return String.fromCharCode(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+}
 
 /** The time variables' moment: the end of the response in its log line, the time now before. */
 function endOrNow(c: RequestContext): number {
