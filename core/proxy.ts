@@ -3,6 +3,7 @@ import type { Config } from "./config/model.ts";
 import type { ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
+import { access } from "./phases/access.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
 import { headersFilter } from "./phases/headers-filter.ts";
@@ -46,6 +47,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     (r) => findConfig(plan, r),
     (r) => rewrite(plan, r),
     (r) => realip(r, (r.location ?? r.server).settings),
+    (r) => access(plan, r),
     (r, body) => content(plan, r, body),
   ];
   const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 1, "find-config": 2, rewrite: 3 };
@@ -61,7 +63,9 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   async function runPhases(r: RequestContext, body: ClientBody): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
     let at = 0;
     for (;;) {
-      const outcome = await (phases[at] as Phase)(r, body);
+      // A phase that decides at once is not awaited: most do, on every request.
+      let outcome = (phases[at] as Phase)(r, body);
+      if (outcome instanceof Promise) outcome = await outcome;
       if (outcome.kind === "next") at++;
       else if (outcome.kind === "restart") at = restartAt[outcome.at];
       else return outcome;
@@ -108,6 +112,6 @@ function finish(r: RequestContext, outcome: Exclude<Outcome, { kind: "next" | "r
   if (outcome.kind === "response") return outcome.response;
   if (outcome.status === 444) return { kind: "close", logStatus: 444 };
   const location = outcome.location;
-  if (location === undefined) return statusResponse(outcome.status);
+  if (location === undefined) return statusResponse(outcome.status, outcome.headers);
   return statusResponse(outcome.status, [["Location", location.startsWith("/") ? absoluteUrl(location, r, r.hadHost) : location]]);
 }

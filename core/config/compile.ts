@@ -8,6 +8,7 @@ import type {
   AccessLog,
   Config,
   IfOp,
+  LimitExcept,
   Listen,
   Location,
   ProxyPass,
@@ -284,10 +285,12 @@ class Compiler {
     const nested: Directive[] = [];
     const script: Directive[] = [];
     let passAt: Directive | null = null;
+    let limitExcept: Directive | null = null;
     let isInternal = false;
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
       else if (child.name === "proxy_pass") passAt = child;
+      else if (child.name === "limit_except") limitExcept = child;
       else if (child.name === "internal") isInternal = true;
       else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
       else this.#setting(own, child);
@@ -305,10 +308,49 @@ class Compiler {
       handler: proxy ? "proxy" : null,
       proxy,
       isInternal,
+      limitExcept: null,
       settings,
     };
-    const compiled = { ...self, script: this.#script(script, self) };
+    const withLimit = limitExcept ? { ...self, limitExcept: this.#limitExcept(limitExcept, self) } : self;
+    const compiled = { ...withLimit, script: this.#script(script, withLimit) };
     return { ...compiled, children: this.#locations(nested, settings, compiled) };
+  }
+
+  /**
+   * `limit_except METHOD ... { }` (`ngx_http_core_limit_except()`): a nested, unnamed location
+   * for the other methods, inheriting every setting of the enclosing one and its `proxy_pass`
+   * (`ngx_http_proxy_merge_loc_conf()`).
+   */
+  #limitExcept(d: Directive, enclosing: Location): LimitExcept {
+    const methods = new Set<string>();
+    for (const arg of d.args) {
+      // The names are read in any case (ngx_strcasecmp).
+      const name = arg.toUpperCase();
+      if (!LIMIT_EXCEPT_METHODS.has(name)) invalid(d, `invalid method "${arg}"`);
+      methods.add(name);
+      if (name === "GET") methods.add("HEAD");
+    }
+    const own: OwnSettings = {};
+    let passAt: Directive | null = null;
+    for (const child of this.#walk(d.block ?? [], "limit_except")) {
+      if (child.name === "proxy_pass") passAt = child;
+      else this.#setting(own, child);
+    }
+    const proxy = passAt ? this.#proxyPass(passAt, true) : enclosing.proxy;
+    const block: Location = {
+      at: d.at,
+      modifier: "limit_except",
+      name: enclosing.name,
+      regex: null,
+      children: [],
+      script: null,
+      handler: proxy ? "proxy" : null,
+      proxy,
+      isInternal: false,
+      limitExcept: null,
+      settings: mergeSettings(enclosing.settings, own),
+    };
+    return { methods, block };
   }
 
   /** `proxy_pass URL`; a URI part is refused where nginx cannot place it. */
@@ -366,6 +408,7 @@ class Compiler {
       handler: proxy ? "proxy" : null,
       proxy: proxy ?? enclosing.proxy,
       isInternal: false,
+      limitExcept: null,
       settings: mergeSettings(enclosing.settings, own),
     };
     return { kind: "if", at: d.at, condition, body: this.#script(script, block) ?? [], block };
@@ -424,6 +467,24 @@ function flag(d: Directive): boolean {
 }
 
 const LOCATION_MODIFIERS = new Set(["=", "~", "~*", "^~"]);
+
+/** The methods `limit_except` names (`ngx_http_core_limit_except()`'s table). */
+const LIMIT_EXCEPT_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "MKCOL",
+  "COPY",
+  "MOVE",
+  "OPTIONS",
+  "PROPFIND",
+  "PROPPATCH",
+  "LOCK",
+  "UNLOCK",
+  "PATCH",
+]);
 
 function locationName(d: Directive): { modifier: Location["modifier"]; name: string } {
   if (d.args.length === 2) {

@@ -6,9 +6,10 @@ import type { OwnSettings } from "./settings.ts";
 
 /**
  * A block a directive can sit in. `sif` and `lif` are the insides of `if` blocks at server and
- * at location level (`NGX_HTTP_SIF_CONF`, `NGX_HTTP_LIF_CONF`).
+ * at location level (`NGX_HTTP_SIF_CONF`, `NGX_HTTP_LIF_CONF`), `limit_except` the inside of
+ * one (`NGX_HTTP_LMT_CONF`).
  */
-export type Context = "main" | "events" | "http" | "server" | "location" | "upstream" | "types" | "sif" | "lif";
+export type Context = "main" | "events" | "http" | "server" | "location" | "upstream" | "types" | "sif" | "lif" | "limit_except";
 
 /** A `log_format`, for `access_log` to name. */
 export interface LogFormat {

@@ -1,4 +1,5 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
+import { ACCESS_DIRECTIVES } from "./modules/access.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
@@ -31,6 +32,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...HTTP2_DIRECTIVES,
   ...PROXY_SSL_DIRECTIVES,
   ...REALIP_DIRECTIVES,
+  ...ACCESS_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -46,7 +48,6 @@ export const UNSUPPORTED = new Set([
   "set",
   "break",
   "error_page",
-  "limit_except",
   "limit_req",
   "limit_conn",
   "limit_req_zone",

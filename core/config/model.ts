@@ -1,3 +1,4 @@
+import type { AccessRules } from "../access/access-rules.ts";
 import type { Cidr } from "../access/cidr.ts";
 import type { Template } from "../shape/template.ts";
 import type { SourceLocation } from "./errors.ts";
@@ -94,7 +95,7 @@ export interface Server {
  */
 export interface Location {
   readonly at: SourceLocation;
-  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@" | "if";
+  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@" | "if" | "limit_except";
   readonly name: string;
   /** Compiled once at load for `~` and `~*`. */
   readonly regex: RegExp | null;
@@ -110,7 +111,18 @@ export interface Location {
   readonly proxy: ProxyPass | null;
   /** `internal`: only internal redirects (rewrites, error pages) reach it; a client request gets 404. */
   readonly isInternal: boolean;
+  /**
+   * `limit_except METHOD ... { }`: a request with another method runs in this block instead (a
+   * location inside this one, with its settings and `proxy_pass`, and no rewrite directives).
+   */
+  readonly limitExcept: LimitExcept | null;
   readonly settings: Settings;
+}
+
+/** `limit_except`: the methods that stay in the location (GET brings HEAD), and the block for the others. */
+export interface LimitExcept {
+  readonly methods: ReadonlySet<string>;
+  readonly block: Location;
 }
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
@@ -276,6 +288,10 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly rewriteLog: boolean;
   /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
   readonly uninitializedVariableWarn: boolean;
+  /** `allow` and `deny` lines of this level (all or nothing, as nginx inherits them); null: none. */
+  readonly access: AccessRules | null;
+  /** `satisfy`: whether every access check must pass, or one. Default all. */
+  readonly satisfy: "all" | "any";
   /** `set_real_ip_from` networks of this level (all or nothing); null: the realip module is off. */
   readonly realIpFrom: readonly Cidr[] | null;
   /** `real_ip_header`: where the client address is read. Default `X-Real-IP`. */

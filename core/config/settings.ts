@@ -55,6 +55,8 @@ export const DEFAULT_SETTINGS: Settings = {
   ...DEFAULT_SERVER_TLS,
   ...DEFAULT_HTTP2,
   ...DEFAULT_PROXY_SSL,
+  access: null,
+  satisfy: "all",
   realIpFrom: null,
   realIpHeader: { kind: "x-real-ip" },
   realIpRecursive: false,

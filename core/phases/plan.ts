@@ -68,6 +68,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     });
     loc.children.forEach(visit);
     ifBlocks(loc.script).forEach(visit);
+    if (loc.limitExcept) visit(loc.limitExcept.block);
   };
   for (const s of config.servers) s.locations.forEach(visit);
   const serverLogs = new Map(config.servers.map((s) => [s, logFor(s.settings.errorLog)]));

@@ -78,6 +78,8 @@ export interface RequestContext {
    * replaces that name; after `rewrite ... break` the whole `$uri` goes as it is.
    */
   validLocation: boolean;
+  /** A subrequest (`auth_request`): it skips the access phase and the limits, as nginx's do. */
+  isSubrequest?: boolean;
   /** The user variables' slots (`map`), made when the request first reads one. */
   variables?: RequestVariables;
   /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */

@@ -504,3 +504,48 @@ describe("response buffering: accept/reject and messages agree with nginx -t", (
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// realip, access, auth, limits and gzip: where their directives stand and nginx's words.
+describe("realip, access, auth, limits, gzip: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "realip everywhere",
+      withHttp(
+        `set_real_ip_from 10.0.0.0/8; real_ip_header X-Forwarded-For; ${server("set_real_ip_from ::1; set_real_ip_from 2001:db8::/32; location / { set_real_ip_from unix:; real_ip_recursive on; real_ip_header X-Client; }")}`,
+      ),
+    ],
+    ["set_real_ip_from with a bad mask", loc("set_real_ip_from 10.0.0.0/33;")],
+    ["set_real_ip_from with low bits", loc("set_real_ip_from 10.0.0.1/8;")],
+    ["set_real_ip_from with garbage", loc("set_real_ip_from 10.0.0.0/x;")],
+    ["real_ip_header twice", loc("real_ip_header X-Real-IP; real_ip_header X-Forwarded-For;")],
+    ["real_ip_recursive with a bad value", loc("real_ip_recursive yes;")],
+    ["set_real_ip_from in an if", loc("if ($a) { set_real_ip_from 10.0.0.1; }")],
+    [
+      "allow and deny everywhere",
+      withHttp(`allow 10.0.0.0/8; deny all; ${server("allow ::1; location / { allow unix:; deny 192.0.2.1; }")}`),
+    ],
+    ["allow with a bad address", loc("allow 10.0.0.256;")],
+    ["allow with three octets", loc("allow 10.0.0;")],
+    ["deny with low bits", loc("deny 10.1.2.3/16;")],
+    ["deny with an IPv6 mask too long", loc("deny ::1/129;")],
+    ["deny in an if", loc("if ($a) { deny all; }")],
+    ["allow with two arguments", loc("allow 10.0.0.1 10.0.0.2;")],
+    ["satisfy any", loc("satisfy any;")],
+    ["satisfy in upper case", loc("satisfy ANY;")],
+    ["satisfy with a bad value", loc("satisfy some;")],
+    ["satisfy twice", loc("satisfy any; satisfy all;")],
+    ["limit_except", loc("limit_except GET POST { allow 10.0.0.1; deny all; }")],
+    ["limit_except with a bad method", loc("limit_except GET FETCH { deny all; }")],
+    ["limit_except in lower case", loc("limit_except get { deny all; }")],
+    ["limit_except twice", loc("limit_except GET { deny all; } limit_except POST { deny all; }")],
+    ["limit_except at server level", withHttp(server("limit_except GET { deny all; }"))],
+    ["limit_except with proxy_pass", loc("limit_except GET { proxy_pass http://127.0.0.1:9; }")],
+    ["limit_except with a proxy_pass URI", loc("limit_except GET { proxy_pass http://127.0.0.1:9/x; }")],
+    ["limit_except with a rewrite directive", loc("limit_except GET { return 403; }")],
+    ["limit_except with a location inside", loc("limit_except GET { location /a { } }")],
+    ["limit_except without a block", loc("limit_except GET;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

@@ -13,11 +13,11 @@ export const REALIP_DIRECTIVES = {
     else {
       const parsed = parseCidr(text);
       if (!parsed) {
-        // nginx resolves a host name here, once, at load.
+        // What is no network nginx resolves as a host name, once, at load; edgeproxy does not.
         if (/^[A-Za-z0-9.-]+$/.test(text) && /[A-Za-z]/.test(text)) {
           throw new ConfigError("unsupported", `a host name in "set_real_ip_from" is not supported by edgeproxy: "${text}"`, d.at);
         }
-        fail(d, `invalid parameter "${text}"`);
+        fail(d, `host not found in set_real_ip_from "${text}"`);
       }
       if (parsed.hasLowBits) env.warn(`${d.at.file}:${d.at.line}: low address bits of ${text} are meaningless`);
       cidr = parsed.cidr;
