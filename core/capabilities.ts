@@ -3,6 +3,7 @@ import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exc
 import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { TlsOptions } from "./http1/connection.ts";
+import type { LimitZones } from "./limit/limit-zones.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
 
@@ -33,6 +34,11 @@ export interface Capabilities {
   readonly webSockets?: WebSocketPairs;
   /** The file system `if (-f ...)` tests; absent where there is none (such configs are refused at load). */
   readonly files?: FileTests;
+  /**
+   * Memory for the `limit_req` and `limit_conn` zones, kept across reloads and shared where the
+   * platform shares it; without it each proxy keeps its own (a reload forgets the counts).
+   */
+  readonly limitZones?: LimitZones;
 }
 
 /** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */

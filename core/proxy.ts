@@ -7,6 +7,7 @@ import { access } from "./phases/access.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
 import { headersFilter } from "./phases/headers-filter.ts";
+import { limitConn, limitReq } from "./phases/limits.ts";
 import { logRequest } from "./phases/log.ts";
 import type { Outcome, RestartAt } from "./phases/outcome.ts";
 import { planProxy } from "./phases/plan.ts";
@@ -47,6 +48,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     (r) => findConfig(plan, r),
     (r) => rewrite(plan, r),
     (r) => realip(r, (r.location ?? r.server).settings),
+    (r, body) => limitReq(plan, r, body),
+    (r) => limitConn(plan, r),
     (r) => access(plan, r),
     (r, body) => content(plan, r, body),
   ];
@@ -56,7 +59,14 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const read = readRequest(plan, head, connection);
     if (read.kind === "refused") return refusal(read.status, read.request);
     const r = read.request;
-    return logRequest(caps, r, outputFilters(r, finish(r, await runPhases(r, body))));
+    let outcome: Exclude<Outcome, { kind: "next" | "restart" }>;
+    try {
+      outcome = await runPhases(r, body);
+    } catch (error) {
+      runCleanups(r);
+      throw error;
+    }
+    return withCleanups(r, logRequest(caps, r, outputFilters(r, finish(r, outcome))));
   }
 
   /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
@@ -105,6 +115,27 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       if (response.kind === "response") response.done?.();
     },
   };
+}
+
+/** Undoes what the request holds (`limit_conn` counts) once its response is done, as nginx's pool cleanups do. */
+function withCleanups(r: RequestContext, response: ProxyResponse): ProxyResponse {
+  if (r.cleanups === undefined) return response;
+  if (response.kind === "close") {
+    runCleanups(r);
+    return response;
+  }
+  const done = response.done;
+  return {
+    ...response,
+    done: () => {
+      done?.();
+      runCleanups(r);
+    },
+  };
+}
+
+function runCleanups(r: RequestContext): void {
+  for (const cleanup of r.cleanups?.splice(0) ?? []) cleanup();
 }
 
 /** The response for the phases' outcome: nginx's own page for a status (444 closes), or the one made. */

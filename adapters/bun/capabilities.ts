@@ -1,4 +1,12 @@
-import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
+import {
+  type Capabilities,
+  type FailureState,
+  Http1Transport,
+  type LimitZones,
+  type Logger,
+  MemoryFailureState,
+  MemoryLimitZones,
+} from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
 import { nodeFileTests } from "../node/file-tests.ts";
 import { errorLogger } from "../node/logger.ts";
@@ -8,11 +16,12 @@ import { bunDialer } from "./dialer.ts";
 /**
  * What Bun gives the core: its native sockets upstream (Bun.connect under the core's HTTP/1
  * client), Node's spool and log files (Bun runs node:fs as it is), the wall clock, and peer
- * health in process memory.
+ * health and limit zones in process memory.
  */
 export function bunCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
+  limitZones: LimitZones = new MemoryLimitZones(),
 ): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog } {
   return {
     transport: new Http1Transport(bunDialer),
@@ -24,5 +33,6 @@ export function bunCapabilities(
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
+    limitZones,
   };
 }

@@ -1,4 +1,12 @@
-import { type Capabilities, type FailureState, Http1Transport, type Logger, MemoryFailureState } from "../../core/index.ts";
+import {
+  type Capabilities,
+  type FailureState,
+  Http1Transport,
+  type LimitZones,
+  type Logger,
+  MemoryFailureState,
+  MemoryLimitZones,
+} from "../../core/index.ts";
 
 export { stderrLogger } from "./logger.ts";
 
@@ -11,11 +19,12 @@ import { FileSpool } from "./spool.ts";
 
 /**
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
- * health in process memory (pass the previous store on reload to keep it).
+ * health and limit zones in process memory (pass the previous store on reload to keep it).
  */
 export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
+  limitZones: LimitZones = new MemoryLimitZones(),
 ): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog } {
   return {
     transport: new Http1Transport(nodeDialer),
@@ -26,5 +35,6 @@ export function nodeCapabilities(
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
+    limitZones,
   };
 }

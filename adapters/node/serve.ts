@@ -1,4 +1,12 @@
-import { type Config, createProxy, type FailureState, type Logger, MemoryFailureState } from "../../core/index.ts";
+import {
+  type Config,
+  createProxy,
+  type FailureState,
+  type LimitZones,
+  type Logger,
+  MemoryFailureState,
+  MemoryLimitZones,
+} from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
 import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { openConfigFiles } from "./config-files.ts";
@@ -8,15 +16,16 @@ import { NodeServer, type Sharing } from "./server.ts";
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
  * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
- * health and idle connections.
+ * health, limit zones and idle connections.
  */
 export async function serve(
   config: Config,
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
   sharing?: Sharing,
+  limitZones: LimitZones = new MemoryLimitZones(),
 ): Promise<Running> {
-  const caps = nodeCapabilities(log, failures);
+  const caps = nodeCapabilities(log, failures, limitZones);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);

@@ -6,6 +6,7 @@ import {
   type EdgeProxy,
   fetchConnection,
   type Logger,
+  MemoryLimitZones,
   type PlatformWebSocket,
 } from "../../core/index.ts";
 import { chooseKvBinding } from "./kv-binding.ts";
@@ -62,6 +63,8 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     clock: { now: () => Date.now() },
     log,
     maxAttemptsPerRequest: SUBREQUEST_LIMIT,
+    // Limit zones count per isolate: nothing shares memory between isolates.
+    limitZones: new MemoryLimitZones(),
     webSockets: { pair: pairWebSockets },
   });
   return {

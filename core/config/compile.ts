@@ -3,12 +3,14 @@ import { VariableScope } from "../variables/scope.ts";
 import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
 import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
+import { LimitZoneRegistry } from "./limit-zones.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
 import type {
   AccessLog,
   Config,
   IfOp,
   LimitExcept,
+  LimitZone,
   Listen,
   Location,
   ProxyPass,
@@ -88,6 +90,7 @@ class Compiler {
     warn: (m) => this.#warn(m),
     scope: this.#scope,
     logFormat: (name) => this.#logFormats.get(name) ?? null,
+    zones: new LimitZoneRegistry(),
   };
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
@@ -98,6 +101,7 @@ class Compiler {
   #largeClientHeaderBuffers = { count: 4, size: 8192 };
   #underscores = false;
   #ignoreInvalid = true;
+  #limitZones: readonly LimitZone[] = [];
 
   constructor(warn: (m: string) => void) {
     this.#warn = warn;
@@ -150,6 +154,7 @@ class Compiler {
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
       variableSlots: this.#scope.slotCount,
+      limitZones: this.#limitZones,
     };
   }
 
@@ -202,6 +207,7 @@ class Compiler {
     const servers = serverBlocks.map((d) => this.#server(d, settings));
     // Variable names resolve once the whole block is read, as ngx_http_block() does.
     this.#scope.link();
+    this.#limitZones = this.#env.zones.finish();
     return servers;
   }
 

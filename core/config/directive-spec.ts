@@ -1,5 +1,6 @@
 import type { Template } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
+import type { LimitZoneRegistry } from "./limit-zones.ts";
 import type { AccessLog } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import type { OwnSettings } from "./settings.ts";
@@ -25,6 +26,8 @@ export interface CompileEnv {
   readonly scope: VariableScope;
   /** A `log_format` by name; null when none has that name. */
   readonly logFormat: (name: string) => LogFormat | null;
+  /** The limit modules' shared memory zones. */
+  readonly zones: LimitZoneRegistry;
 }
 
 /** Writes a directive's value into the settings of the block it sits in. */

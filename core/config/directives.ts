@@ -4,6 +4,8 @@ import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
+import { LIMIT_CONN_DIRECTIVES } from "./modules/limit-conn.ts";
+import { LIMIT_REQ_DIRECTIVES } from "./modules/limit-req.ts";
 import { LOG_DIRECTIVES } from "./modules/log.ts";
 import { MAIN_DIRECTIVES } from "./modules/main.ts";
 import { MAP_DIRECTIVES } from "./modules/map.ts";
@@ -33,6 +35,8 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...PROXY_SSL_DIRECTIVES,
   ...REALIP_DIRECTIVES,
   ...ACCESS_DIRECTIVES,
+  ...LIMIT_REQ_DIRECTIVES,
+  ...LIMIT_CONN_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -48,10 +52,6 @@ export const UNSUPPORTED = new Set([
   "set",
   "break",
   "error_page",
-  "limit_req",
-  "limit_conn",
-  "limit_req_zone",
-  "limit_conn_zone",
   "internal",
   "resolver",
   "resolver_timeout",

@@ -52,6 +52,40 @@ export interface Config {
    * as nginx's conf prefix; "" for the working directory.
    */
   readonly confPrefix: string;
+  /** `limit_req_zone` and `limit_conn_zone`: the zones the limits count in. */
+  readonly limitZones: readonly LimitZone[];
+}
+
+/** nginx's error-log levels the limit modules log at. */
+export type LimitLogLevel = "info" | "notice" | "warn" | "error";
+
+/**
+ * A `limit_req_zone` or `limit_conn_zone`: nginx's shared memory zone of one limit module, by
+ * name, counting per value of its key.
+ */
+export interface LimitZone {
+  readonly kind: "limit_req" | "limit_conn";
+  readonly name: string;
+  /** Bytes, as declared (`zone=NAME:SIZE`). */
+  readonly size: number;
+  readonly key: Template;
+  /** limit_req: the rate in requests per 1000 seconds (nginx's `ctx->rate`: `1r/s` is 1000); 0 for limit_conn. */
+  readonly rate: number;
+}
+
+/** One `limit_req zone=NAME [burst=N] [nodelay | delay=N]`; in thousandths, as nginx keeps them. */
+export interface LimitReq {
+  readonly zone: LimitZone;
+  /** `burst` x 1000. */
+  readonly burst: number;
+  /** Excess (x 1000) served without delay: 0 by default, everything with `nodelay`. */
+  readonly delay: number;
+}
+
+/** One `limit_conn ZONE NUMBER`. */
+export interface LimitConn {
+  readonly zone: LimitZone;
+  readonly conn: number;
 }
 
 /** Where an `error_log` writes, and from which level up. */
@@ -292,6 +326,19 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly access: AccessRules | null;
   /** `satisfy`: whether every access check must pass, or one. Default all. */
   readonly satisfy: "all" | "any";
+  /** `limit_req` lines of this level (all or nothing). */
+  readonly limitReqs: readonly LimitReq[];
+  /** `limit_req_status`: the answer to a rejected request. Default 503. */
+  readonly limitReqStatus: number;
+  /** `limit_req_log_level`: rejections at this level, delays one below. Default error. */
+  readonly limitReqLogLevel: LimitLogLevel;
+  /** `limit_req_dry_run`: count and log, never reject or delay. */
+  readonly limitReqDryRun: boolean;
+  /** `limit_conn` lines of this level (all or nothing). */
+  readonly limitConns: readonly LimitConn[];
+  readonly limitConnStatus: number;
+  readonly limitConnLogLevel: LimitLogLevel;
+  readonly limitConnDryRun: boolean;
   /** `set_real_ip_from` networks of this level (all or nothing); null: the realip module is off. */
   readonly realIpFrom: readonly Cidr[] | null;
   /** `real_ip_header`: where the client address is read. Default `X-Real-IP`. */

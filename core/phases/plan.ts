@@ -1,8 +1,10 @@
 import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, Location, RewriteScript, Server } from "../config/model.ts";
+import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
+import { MemoryLimitZones } from "../limit/limit-zones.ts";
+import { ZoneTable } from "../limit/zone-table.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
@@ -45,6 +47,8 @@ export interface ProxyPlan {
   serverLog(server: Server): Logger;
   /** A location's error log. */
   locationLog(location: Location): Logger;
+  /** A limit zone's states. */
+  zoneTable(zone: LimitZone): ZoneTable;
 }
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
@@ -56,6 +60,8 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     }),
   );
   const logFor = errorLogs(caps);
+  const zoneMemory = caps.limitZones ?? new MemoryLimitZones();
+  const zoneTables = new Map(config.limitZones.map((z) => [z, new ZoneTable(zoneMemory.memory(z))]));
   const plans = new Map<Location, LocationPlan>();
   const visit = (loc: Location) => {
     const redirect = planRedirect(loc.settings.proxyRedirect, loc);
@@ -89,6 +95,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     },
     serverLog: (server) => serverLogs.get(server) ?? caps.log,
     locationLog: (location) => plans.get(location)?.log ?? caps.log,
+    zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
   };
   return plan;
 }

@@ -78,8 +78,16 @@ export interface RequestContext {
    * replaces that name; after `rewrite ... break` the whole `$uri` goes as it is.
    */
   validLocation: boolean;
-  /** A subrequest (`auth_request`): it skips the access phase and the limits, as nginx's do. */
+  /** A subrequest (`auth_request`): it skips the access phase, as nginx's do. */
   isSubrequest?: boolean;
+  /** A subrequest's main request: the limits count a request once, in the main one's name. */
+  main?: RequestContext;
+  /** `$limit_req_status`: what `limit_req` decided (`PASSED`, `DELAYED`, `REJECTED` and the dry-run ones). */
+  limitReqStatus?: string;
+  /** `$limit_conn_status`. */
+  limitConnStatus?: string;
+  /** What to undo when the request ends (nginx's pool cleanups): `limit_conn` counts. */
+  cleanups?: (() => void)[];
   /** The user variables' slots (`map`), made when the request first reads one. */
   variables?: RequestVariables;
   /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */

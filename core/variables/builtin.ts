@@ -13,6 +13,9 @@ const FIXED: Record<string, VariableGetter> = {
   // ngx_http_variable_remote_port(): no port (a unix socket, or a realip address without one) is empty.
   remote_port: (c) => (c.connection.listenKey.startsWith("unix:") || c.connection.remotePort <= 0 ? "" : String(c.connection.remotePort)),
   binary_remote_addr: (c) => binaryAddress(c.connection.remoteAddress),
+  // ngx_http_limit_req_module, ngx_http_limit_conn_module: not found until the limit decided.
+  limit_req_status: (c) => (c.main ?? c).limitReqStatus ?? "",
+  limit_conn_status: (c) => (c.main ?? c).limitConnStatus ?? "",
   // ngx_http_realip_module: the peer's own address and port, before a trusted header replaced them.
   realip_remote_addr: (c) => (c.realipFrom ?? c.connection).remoteAddress,
   realip_remote_port: (c) => {

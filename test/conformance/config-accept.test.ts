@@ -545,6 +545,68 @@ describe("realip, access, auth, limits, gzip: accept/reject and messages agree w
     ["limit_except with a rewrite directive", loc("limit_except GET { return 403; }")],
     ["limit_except with a location inside", loc("limit_except GET { location /a { } }")],
     ["limit_except without a block", loc("limit_except GET;")],
+    [
+      "limit_req everywhere",
+      withHttp(
+        `limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s; limit_req zone=one; ${server("limit_req zone=one burst=5; location / { limit_req zone=one burst=5 nodelay; } location /d { limit_req zone=one burst=5 delay=2; }")}`,
+      ),
+    ],
+    [
+      "limit_req before its zone",
+      withHttp(`${server("location / { limit_req zone=later; }")} limit_req_zone $uri zone=later:1m rate=10r/m;`),
+    ],
+    ["limit_req with no zone line", loc("limit_req zone=none;")],
+    ["limit_req burst=0", withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one burst=0; }")}`)],
+    ["limit_req delay=0", withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one delay=0; }")}`)],
+    [
+      "limit_req twice on one zone",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one; limit_req zone=one burst=2; }")}`),
+    ],
+    ["limit_req without zone=", loc("limit_req burst=2;")],
+    [
+      "limit_req with a bad parameter",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one fast; }")}`),
+    ],
+    [
+      "limit_req in an if",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { if ($a) { limit_req zone=one; } }")}`),
+    ],
+    ["limit_req_zone too small", withHttp("limit_req_zone $uri zone=one:31k rate=1r/s;")],
+    ["limit_req_zone at 32k", withHttp("limit_req_zone $uri zone=one:32k rate=1r/s;")],
+    ["limit_req_zone with a bad size", withHttp("limit_req_zone $uri zone=one:1x rate=1r/s;")],
+    ["limit_req_zone without a size", withHttp("limit_req_zone $uri zone=one rate=1r/s;")],
+    ["limit_req_zone with r/h", withHttp("limit_req_zone $uri zone=one:1m rate=1r/h;")],
+    ["limit_req_zone with a bare rate", withHttp("limit_req_zone $uri zone=one:1m rate=5;")],
+    ["limit_req_zone with a fractional rate", withHttp("limit_req_zone $uri zone=one:1m rate=0.5r/s;")],
+    ["limit_req_zone twice", withHttp("limit_req_zone $uri zone=one:1m rate=1r/s; limit_req_zone $uri zone=one:1m rate=2r/s;")],
+    ["limit_req_zone sizes in conflict", withHttp("limit_req_zone $uri zone=one:1m rate=1r/s; limit_req_zone $uri zone=one:2m rate=2r/s;")],
+    ["limit_req_zone without a rate", withHttp("limit_req_zone $uri zone=one:1m;")],
+    ["limit_req_zone with an empty name", withHttp("limit_req_zone $uri zone=:1m rate=1r/s;")],
+    ["limit_req_zone in a server", withHttp(server("limit_req_zone $uri zone=one:1m rate=1r/s;"))],
+    ["limit_req_zone with an unknown variable", withHttp("limit_req_zone $nope zone=one:1m rate=1r/s;")],
+    [
+      "a limit_req zone used by limit_conn",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_conn one 1; }")}`),
+    ],
+    ["limit_req_status, log level and dry run", loc("limit_req_status 429; limit_req_log_level notice; limit_req_dry_run on;")],
+    ["limit_req_status out of range", loc("limit_req_status 399;")],
+    ["limit_req_status not a number", loc("limit_req_status abc;")],
+    ["limit_req_log_level debug", loc("limit_req_log_level debug;")],
+    [
+      "limit_conn everywhere",
+      withHttp(
+        `limit_conn_zone $binary_remote_addr zone=addr:10m; limit_conn addr 10; ${server("location / { limit_conn addr 1; limit_conn_status 429; limit_conn_log_level info; limit_conn_dry_run off; }")}`,
+      ),
+    ],
+    ["limit_conn 0", withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 0; }")}`)],
+    ["limit_conn 65536", withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 65536; }")}`)],
+    [
+      "limit_conn twice on one zone",
+      withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 1; limit_conn addr 2; }")}`),
+    ],
+    ["limit_conn with no zone line", loc("limit_conn none 1;")],
+    ["limit_conn_zone with a bad parameter", withHttp("limit_conn_zone $uri size=1m;")],
+    ["limit_conn_zone too small", withHttp("limit_conn_zone $uri zone=addr:8k;")],
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
