@@ -22,6 +22,8 @@ export function realip(r: RequestContext, settings: Settings): Outcome {
   if (forwarded.kind === "declined") return NEXT;
   r.realipFrom = r.connection;
   r.connection = { ...r.connection, remoteAddress: formatAddress(forwarded.client.address), remotePort: forwarded.client.port };
+  // nginx changes the connection's address: the error log's `client:` names the real client too.
+  r.log.connection = r.connection;
   return NEXT;
 }
 
