@@ -39,6 +39,20 @@ export interface Capabilities {
    * platform shares it; without it each proxy keeps its own (a reload forgets the counts).
    */
   readonly limitZones?: LimitZones;
+  /**
+   * Files a request reads (`auth_basic_user_file`), as nginx reads them on each request; on
+   * Workers the ones bundled with the config. Without it, every such file is missing.
+   */
+  readonly userFiles?: UserFiles;
+}
+
+/** Files read on the request path, synchronously, as nginx reads them. */
+export interface UserFiles {
+  /**
+   * The whole file as a byte string (one char per byte), or why it cannot be read in nginx's
+   * words (`open() "/path" failed (13: Permission denied)`); `missing` when it does not exist.
+   */
+  read(path: string): { readonly text: string } | { readonly error: string; readonly missing: boolean };
 }
 
 /** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */

@@ -14,6 +14,7 @@ export type {
   Transport,
   UpstreamRequest,
   UpstreamResult,
+  UserFiles,
 } from "./capabilities.ts";
 export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";

@@ -11,6 +11,7 @@ import { FileAccessLog } from "../node/access-log.ts";
 import { nodeFileTests } from "../node/file-tests.ts";
 import { errorLogger } from "../node/logger.ts";
 import { FileSpool } from "../node/spool.ts";
+import { nodeUserFiles } from "../node/user-files.ts";
 import { bunDialer } from "./dialer.ts";
 
 /**
@@ -34,5 +35,6 @@ export function bunCapabilities(
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
     limitZones,
+    userFiles: nodeUserFiles,
   };
 }

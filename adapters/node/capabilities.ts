@@ -16,6 +16,7 @@ import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
 import { scavenger } from "./scavenge.ts";
 import { FileSpool } from "./spool.ts";
+import { nodeUserFiles } from "./user-files.ts";
 
 /**
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
@@ -36,5 +37,6 @@ export function nodeCapabilities(
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
     limitZones,
+    userFiles: nodeUserFiles,
   };
 }

@@ -73,6 +73,17 @@ export async function compileConfig(tree: readonly Directive[], options: Compile
  */
 export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}, confPrefix = ""): Config {
   return { ...new Compiler(warn).main(tree), confPrefix };
+export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}): Config {
+  return new Compiler(warn, confPrefix(tree)).main(tree);
+}
+
+/**
+ * nginx's conf prefix: the main config file's directory, where relative file names in the
+ * config start (`auth_basic_user_file`). `-g` directives come first, from no file.
+ */
+function confPrefix(tree: readonly Directive[]): string {
+  const file = tree.find((d) => d.at.file.includes("/"))?.at.file ?? "";
+  return file.slice(0, file.lastIndexOf("/") + 1);
 }
 
 class Compiler {
@@ -86,12 +97,7 @@ class Compiler {
     ["combined", { format: compileTemplate(COMBINED, { syntax: "log" }), escape: "default" }],
   ]);
   /** What directive setters read besides their arguments. */
-  readonly #env: CompileEnv = {
-    warn: (m) => this.#warn(m),
-    scope: this.#scope,
-    logFormat: (name) => this.#logFormats.get(name) ?? null,
-    zones: new LimitZoneRegistry(),
-  };
+  readonly #env: CompileEnv;
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
   #keepaliveTimeoutMs = 75_000;
@@ -103,8 +109,15 @@ class Compiler {
   #ignoreInvalid = true;
   #limitZones: readonly LimitZone[] = [];
 
-  constructor(warn: (m: string) => void) {
+  constructor(warn: (m: string) => void, confPrefix: string) {
     this.#warn = warn;
+    this.#env = {
+      warn: (m) => this.#warn(m),
+      scope: this.#scope,
+      logFormat: (name) => this.#logFormats.get(name) ?? null,
+      zones: new LimitZoneRegistry(),
+      confPrefix,
+    };
   }
 
   allUpstreams(): UpstreamDraft[] {

@@ -28,6 +28,8 @@ export interface CompileEnv {
   readonly logFormat: (name: string) => LogFormat | null;
   /** The limit modules' shared memory zones. */
   readonly zones: LimitZoneRegistry;
+  /** The main config file's directory, with a trailing slash: where relative file names start. */
+  readonly confPrefix: string;
 }
 
 /** Writes a directive's value into the settings of the block it sits in. */

@@ -1,5 +1,6 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
 import { ACCESS_DIRECTIVES } from "./modules/access.ts";
+import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
@@ -35,6 +36,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...PROXY_SSL_DIRECTIVES,
   ...REALIP_DIRECTIVES,
   ...ACCESS_DIRECTIVES,
+  ...AUTH_BASIC_DIRECTIVES,
   ...LIMIT_REQ_DIRECTIVES,
   ...LIMIT_CONN_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
@@ -62,6 +64,8 @@ export const UNSUPPORTED = new Set([
   "memcached_pass",
   "auth_basic",
   "auth_basic_user_file",
+  "ssl_certificate",
+  "ssl_certificate_key",
   "auth_request",
   "sub_filter",
   "proxy_cache",

@@ -56,6 +56,14 @@ export interface Config {
   readonly limitZones: readonly LimitZone[];
 }
 
+/** A file named in the config with variables or not, and the directory a relative name starts at. */
+export interface UserFile {
+  readonly at: SourceLocation;
+  readonly file: Template;
+  /** The main config file's directory, with a trailing slash (nginx's conf prefix). */
+  readonly prefix: string;
+}
+
 /** nginx's error-log levels the limit modules log at. */
 export type LimitLogLevel = "info" | "notice" | "warn" | "error";
 
@@ -326,6 +334,10 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly access: AccessRules | null;
   /** `satisfy`: whether every access check must pass, or one. Default all. */
   readonly satisfy: "all" | "any";
+  /** `auth_basic`: the realm (`off` turns it off); null when not set. */
+  readonly authBasic: Template | null;
+  /** `auth_basic_user_file`: the htpasswd file, read on each request as nginx reads it; null when not set. */
+  readonly authBasicUserFile: UserFile | null;
   /** `limit_req` lines of this level (all or nothing). */
   readonly limitReqs: readonly LimitReq[];
   /** `limit_req_status`: the answer to a rejected request. Default 503. */

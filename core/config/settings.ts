@@ -65,6 +65,8 @@ export const DEFAULT_SETTINGS: Settings = {
   limitConnDryRun: false,
   access: null,
   satisfy: "all",
+  authBasic: null,
+  authBasicUserFile: null,
   realIpFrom: null,
   realIpHeader: { kind: "x-real-ip" },
   realIpRecursive: false,

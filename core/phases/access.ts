@@ -1,25 +1,10 @@
 import { checkAccess } from "../access/access-rules.ts";
 import { parseAddress } from "../access/address.ts";
-import type { HeaderPairs } from "../exchange.ts";
 import type { RequestContext } from "../shape/request-context.ts";
+import { authBasic } from "./auth-basic.ts";
 import { NEXT, type Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
-
-/**
- * What one access check says (nginx's access-phase handler codes): no opinion (`NGX_DECLINED`),
- * let the request in (`NGX_OK`), or refuse it with a status (and its headers, such as
- * `WWW-Authenticate`).
- */
-export type Verdict =
-  | { readonly kind: "declined" }
-  | { readonly kind: "allowed" }
-  | { readonly kind: "refused"; readonly status: number; readonly headers?: HeaderPairs };
-
-/** One access-phase handler. */
-type AccessCheck = (plan: ProxyPlan, r: RequestContext, isAll: boolean) => Verdict | Promise<Verdict>;
-
-const DECLINED: Verdict = { kind: "declined" };
-const ALLOWED: Verdict = { kind: "allowed" };
+import { type AccessCheck, ALLOWED, DECLINED, type Verdict } from "./verdict.ts";
 
 /** The access module's rules (`ngx_http_access_handler()`): the first rule of the client's family decides. */
 const accessRules: AccessCheck = (_plan, r, isAll) => {
@@ -34,7 +19,7 @@ const accessRules: AccessCheck = (_plan, r, isAll) => {
 };
 
 /** The access-phase handlers in nginx's order: `allow`/`deny`, then `auth_basic`, then `auth_request`. */
-const CHECKS: readonly AccessCheck[] = [accessRules];
+const CHECKS: readonly AccessCheck[] = [accessRules, authBasic];
 
 /**
  * nginx's access and post-access phases (`ngx_http_core_access_phase()`): a subrequest skips

@@ -1,4 +1,5 @@
 import { parseAddress } from "../access/address.ts";
+import { basicCredentials } from "../access/basic-credentials.ts";
 import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 import { SSL_VARIABLES } from "./ssl.ts";
@@ -46,7 +47,8 @@ const FIXED: Record<string, VariableGetter> = {
   msec: (c) => (endOrNow(c) / 1000).toFixed(3),
   time_local: (c) => timeLocal(new Date(endOrNow(c))),
   time_iso8601: (c) => timeIso8601(new Date(endOrNow(c))),
-  remote_user: () => "",
+  // ngx_http_variable_remote_user(): the user of Basic credentials, whoever checks them.
+  remote_user: (c) => basicCredentials(c.head)?.user ?? "",
   upstream_addr: (c) => c.exchange.upstreams.map((u) => u.addr).join(", "),
   upstream_status: (c) => c.exchange.upstreams.map((u) => String(u.status)).join(", "),
   upstream_response_time: (c) => c.exchange.upstreams.map((u) => (u.timeMs / 1000).toFixed(3)).join(", "),

@@ -607,6 +607,17 @@ describe("realip, access, auth, limits, gzip: accept/reject and messages agree w
     ["limit_conn with no zone line", loc("limit_conn none 1;")],
     ["limit_conn_zone with a bad parameter", withHttp("limit_conn_zone $uri size=1m;")],
     ["limit_conn_zone too small", withHttp("limit_conn_zone $uri zone=addr:8k;")],
+    [
+      "auth_basic everywhere",
+      withHttp(
+        `auth_basic "a"; auth_basic_user_file /etc/htpasswd; ${server('auth_basic off; location / { auth_basic "b $host"; auth_basic_user_file conf/$host; limit_except GET { auth_basic "c"; auth_basic_user_file x; } }')}`,
+      ),
+    ],
+    ["auth_basic twice", loc('auth_basic "a"; auth_basic "b";')],
+    ["auth_basic_user_file twice", loc("auth_basic_user_file a; auth_basic_user_file b;")],
+    ["auth_basic in an if", loc('if ($a) { auth_basic "a"; }')],
+    ["auth_basic with an unknown variable", loc('auth_basic "$nope";')],
+    ["auth_basic without an argument", loc("auth_basic;")],
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
