@@ -3,6 +3,7 @@ import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exc
 import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { TlsOptions } from "./http1/connection.ts";
+import type { Compression } from "./gzip/compression.ts";
 import type { LimitZones } from "./limit/limit-zones.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
@@ -44,6 +45,8 @@ export interface Capabilities {
    * Workers the ones bundled with the config. Without it, every such file is missing.
    */
   readonly userFiles?: UserFiles;
+  /** How responses are gzipped (`gzip on`); without it, the web's CompressionStream. */
+  readonly compression?: Compression;
 }
 
 /** Files read on the request path, synchronously, as nginx reads them. */

@@ -29,6 +29,7 @@ export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";
 export type { PlatformWebSocket, WebSocketPairs } from "./fetch-tunnel.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
+export { type Compression, type GzipOptions, webCompression } from "./gzip/compression.ts";
 export { Http1Transport } from "./http1/client.ts";
 export {
   type ClientConnection,

@@ -6,6 +6,7 @@ import { statusResponse } from "./forward/status-page.ts";
 import { access } from "./phases/access.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
+import { gzipFilter } from "./phases/gzip-filter.ts";
 import { headersFilter } from "./phases/headers-filter.ts";
 import { limitConn, limitReq } from "./phases/limits.ts";
 import { logRequest } from "./phases/log.ts";
@@ -82,11 +83,12 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     }
   }
 
-  /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer); #17 adds gzip. */
+  /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer), then gzip. */
   function outputFilters(r: RequestContext, response: ProxyResponse): ProxyResponse {
     // `$status` is the response's from here on (r->headers_out.status).
     r.exchange.status = response.kind === "response" ? response.status : response.logStatus;
-    return headersFilter(r, response, caps.clock.now());
+    const now = caps.clock.now();
+    return gzipFilter(plan, r, headersFilter(r, response, now), now);
   }
 
   /** A refusal of the read phase: nginx's page, through the server's filters and log when a server takes the address. */

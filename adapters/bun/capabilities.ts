@@ -8,6 +8,7 @@ import {
   MemoryLimitZones,
 } from "../../core/index.ts";
 import { FileAccessLog } from "../node/access-log.ts";
+import { zlibCompression } from "../node/compression.ts";
 import { nodeFileTests } from "../node/file-tests.ts";
 import { errorLogger } from "../node/logger.ts";
 import { FileSpool } from "../node/spool.ts";
@@ -36,5 +37,6 @@ export function bunCapabilities(
     files: nodeFileTests,
     limitZones,
     userFiles: nodeUserFiles,
+    compression: zlibCompression,
   };
 }

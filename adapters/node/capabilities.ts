@@ -11,6 +11,7 @@ import {
 export { stderrLogger } from "./logger.ts";
 
 import { FileAccessLog } from "./access-log.ts";
+import { zlibCompression } from "./compression.ts";
 import { nodeDialer } from "./dialer.ts";
 import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
@@ -38,5 +39,6 @@ export function nodeCapabilities(
     files: nodeFileTests,
     limitZones,
     userFiles: nodeUserFiles,
+    compression: zlibCompression,
   };
 }

@@ -69,6 +69,8 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     // Limit zones count per isolate: nothing shares memory between isolates.
     limitZones: new MemoryLimitZones(),
     userFiles: bundledFiles(options.files ?? {}),
+    // workerd compresses a response that says Content-Encoding: gzip itself, natively.
+    compression: "platform",
     webSockets: { pair: pairWebSockets },
   });
   return {

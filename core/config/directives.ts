@@ -1,6 +1,7 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
 import { ACCESS_DIRECTIVES } from "./modules/access.ts";
 import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
+import { GZIP_DIRECTIVES } from "./modules/gzip.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
@@ -39,6 +40,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...AUTH_BASIC_DIRECTIVES,
   ...LIMIT_REQ_DIRECTIVES,
   ...LIMIT_CONN_DIRECTIVES,
+  ...GZIP_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 

@@ -56,6 +56,9 @@ export interface Config {
   readonly limitZones: readonly LimitZone[];
 }
 
+/** The `gzip_proxied` conditions. */
+export type GzipProxied = "off" | "expired" | "no-cache" | "no-store" | "private" | "no_last_modified" | "no_etag" | "auth" | "any";
+
 /** A file named in the config with variables or not, and the directory a relative name starts at. */
 export interface UserFile {
   readonly at: SourceLocation;
@@ -351,6 +354,26 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly limitConnStatus: number;
   readonly limitConnLogLevel: LimitLogLevel;
   readonly limitConnDryRun: boolean;
+  /** `gzip`: compress responses for clients that take gzip. Default off. */
+  readonly gzip: boolean;
+  /** `gzip_types`: the response types compressed (text/html always), or `*` for any. */
+  readonly gzipTypes: ReadonlySet<string> | "*";
+  /** `gzip_min_length`: bytes; a response with a shorter Content-Length is sent as it is. Default 20. */
+  readonly gzipMinLength: number;
+  /** `gzip_comp_level`: 1 to 9. Default 1. */
+  readonly gzipCompLevel: number;
+  /** `gzip_proxied`: which responses to a request that came through a proxy (`Via`) are compressed. Default off. */
+  readonly gzipProxied: ReadonlySet<GzipProxied>;
+  /** `gzip_vary`: `Vary: Accept-Encoding` on responses gzip considered. Default off. */
+  readonly gzipVary: boolean;
+  /** `gzip_disable`: User-Agents that get no gzip. */
+  readonly gzipDisable: { readonly msie6: boolean; readonly patterns: readonly RegExp[] };
+  /** `gzip_http_version`: the least request version that gets gzip. Default 1.1. */
+  readonly gzipHttpVersion: "1.0" | "1.1";
+  /** `gzip_window` as zlib's window bits (9-15). Default 15. */
+  readonly gzipWindowBits: number;
+  /** `gzip_hash` as zlib's memLevel (1-9). Default 8. */
+  readonly gzipMemLevel: number;
   /** `set_real_ip_from` networks of this level (all or nothing); null: the realip module is off. */
   readonly realIpFrom: readonly Cidr[] | null;
   /** `real_ip_header`: where the client address is read. Default `X-Real-IP`. */

@@ -3,6 +3,7 @@ import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
 import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
+import { type Compression, webCompression } from "../gzip/compression.ts";
 import { MemoryLimitZones } from "../limit/limit-zones.ts";
 import { ZoneTable } from "../limit/zone-table.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
@@ -49,6 +50,8 @@ export interface ProxyPlan {
   locationLog(location: Location): Logger;
   /** A limit zone's states. */
   zoneTable(zone: LimitZone): ZoneTable;
+  /** How `gzip` compresses. */
+  readonly compression: Compression;
 }
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
@@ -96,6 +99,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     serverLog: (server) => serverLogs.get(server) ?? caps.log,
     locationLog: (location) => plans.get(location)?.log ?? caps.log,
     zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
+    compression: caps.compression ?? webCompression,
   };
   return plan;
 }

@@ -20,6 +20,8 @@ export interface Exchange {
   readonly clock: Clock;
   status: number;
   bodyBytes: number;
+  /** `$gzip_ratio`: body bytes before gzip over after; 0 when not compressed. */
+  gzipRatio?: number;
   readonly upstreams: UpstreamAttempt[];
 }
 

@@ -14,6 +14,8 @@ const FIXED: Record<string, VariableGetter> = {
   // ngx_http_variable_remote_port(): no port (a unix socket, or a realip address without one) is empty.
   remote_port: (c) => (c.connection.listenKey.startsWith("unix:") || c.connection.remotePort <= 0 ? "" : String(c.connection.remotePort)),
   binary_remote_addr: (c) => binaryAddress(c.connection.remoteAddress),
+  // ngx_http_gzip_filter_module: "" (not found) unless the body was compressed.
+  gzip_ratio: (c) => (c.exchange.gzipRatio ? c.exchange.gzipRatio.toFixed(2) : ""),
   // ngx_http_limit_req_module, ngx_http_limit_conn_module: not found until the limit decided.
   limit_req_status: (c) => (c.main ?? c).limitReqStatus ?? "",
   limit_conn_status: (c) => (c.main ?? c).limitConnStatus ?? "",

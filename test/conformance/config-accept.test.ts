@@ -618,6 +618,27 @@ describe("realip, access, auth, limits, gzip: accept/reject and messages agree w
     ["auth_basic in an if", loc('if ($a) { auth_basic "a"; }')],
     ["auth_basic with an unknown variable", loc('auth_basic "$nope";')],
     ["auth_basic without an argument", loc("auth_basic;")],
+    [
+      "gzip everywhere",
+      withHttp(
+        `gzip on; gzip_types text/plain application/json; gzip_min_length 1k; gzip_comp_level 6; gzip_proxied expired no-cache auth; gzip_vary on; gzip_disable msie6 "curl"; gzip_http_version 1.0; gzip_buffers 16 8k; gzip_window 8k; gzip_hash 4k; ${server("gzip off; location / { gzip on; if ($a) { gzip off; } }")}`,
+      ),
+    ],
+    ["gzip_types twice", loc("gzip_types text/plain; gzip_types text/css;")],
+    ["gzip_types * then more", loc("gzip_types *; gzip_types text/css;")],
+    ["gzip_comp_level 0", loc("gzip_comp_level 0;")],
+    ["gzip_comp_level 10", loc("gzip_comp_level 10;")],
+    ["gzip_proxied with a bad value", loc("gzip_proxied sometimes;")],
+    ["gzip_proxied with a repeated value", loc("gzip_proxied any any;")],
+    ["gzip_proxied twice", loc("gzip_proxied any; gzip_proxied off;")],
+    ["gzip_http_version 2.0", loc("gzip_http_version 2.0;")],
+    ["gzip_disable with a bad regex", loc('gzip_disable "a(";')],
+    ["gzip_window 3k", loc("gzip_window 3k;")],
+    ["gzip_hash 256k", loc("gzip_hash 256k;")],
+    ["gzip_buffers with one argument", loc("gzip_buffers 16;")],
+    ["gzip_buffers 0 8k", loc("gzip_buffers 0 8k;")],
+    ["gzip_min_length with a bad size", loc("gzip_min_length 1x;")],
+    ["gzip_vary in an if", loc("if ($a) { gzip_vary on; }")],
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
