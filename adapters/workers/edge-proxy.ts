@@ -69,7 +69,7 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     // Limit zones count per isolate: nothing shares memory between isolates.
     limitZones: new MemoryLimitZones(),
     userFiles: bundledFiles(options.files ?? {}),
-    // workerd compresses a response that says Content-Encoding: gzip itself, natively.
+    // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
     compression: "platform",
     webSockets: { pair: pairWebSockets },
   });

@@ -9,7 +9,9 @@ export interface GzipOptions {
 
 /**
  * How a platform gzips response bodies (a capability): a stream compressor, or `platform` where
- * the runtime compresses a response itself once it carries `Content-Encoding: gzip` (Workers).
+ * the platform owns the client's encoding (Workers: the Worker sees the runtime's own
+ * `Accept-Encoding`, and the runtime compresses for the client as the client asks). There the
+ * gzip filter leaves responses alone.
  */
 export type Compression = { readonly gzip: (body: BodyStream, options: GzipOptions) => BodyStream } | "platform";
 

@@ -17,7 +17,8 @@ const COMPRESSED_STATUSES: ReadonlySet<number> = new Set([200, 403, 404]);
  * knows the body is not sent.
  */
 export function gzipFilter(plan: ProxyPlan, r: RequestContext, response: ProxyResponse, nowMs: number): ProxyResponse {
-  if (response.kind !== "response") return response;
+  // Where the platform compresses (Workers), it alone knows the client's Accept-Encoding.
+  if (response.kind !== "response" || plan.compression === "platform") return response;
   const settings = (r.location ?? r.server).settings;
   if (!settings.gzip || !COMPRESSED_STATUSES.has(response.status)) return response;
   const headers = response.headers;
@@ -38,7 +39,7 @@ export function gzipFilter(plan: ProxyPlan, r: RequestContext, response: ProxyRe
   out.push(...vary, ["Content-Encoding", "gzip"]);
   const body = response.body;
   const compression = plan.compression;
-  if (compression === "platform" || body === null) return { ...response, headers: out, contentLength: null };
+  if (body === null) return { ...response, headers: out, contentLength: null };
   const input = body instanceof Uint8Array ? once(body) : body;
   const options = gzipOptions(settings, length);
   const counted = countedRatio(r, input, (source) => compression.gzip(source, options));

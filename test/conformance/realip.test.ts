@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { conformance } from "../support/gaps.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
-import { type RunningProxy, startBoth } from "../support/proxies.ts";
+import { ADAPTER, type RunningProxy, startBoth } from "../support/proxies.ts";
 import { compareTraces, startBackends } from "./_traces.ts";
 
 const check = conformance({
-  workers: {},
+  workers: {
+    "a header named by real_ip_header is read from its first line": BECAUSE.joinedHeaders,
+  },
 });
 
 /** What the upstream saw of the client: `$remote_addr`, `$remote_port`, `$realip_remote_addr` and whether the peer's port shows. */
@@ -71,7 +73,9 @@ describe("realip: set_real_ip_from, real_ip_header, real_ip_recursive", () => {
     const all = await observeAll(proxies, [backend], getRequest(path, [`Host: ${host}`, ...headers]), { localAddress: from });
     const view = (name: string) => {
       const o = all[name];
-      const header = o?.upstream[0]?.headers.find(([n]) => n === "X-Seen")?.[1] ?? "-";
+      let header = o?.upstream[0]?.headers.find(([n]) => n.toLowerCase() === "x-seen")?.[1] ?? "-";
+      // A Worker is not told the client's port: only the addresses compare there.
+      if (ADAPTER === "workers") header = header.replace(/^([^|]*)\|[^|]*\|([^|]*)\|.*$/, "$1|?|$2|?");
       return `${o?.status} ${header} ${o?.body.trim() === "ri" ? "" : o?.body.trim()}`;
     };
     expect(view("edgeproxy")).toEqual(view("nginx"));
@@ -79,7 +83,7 @@ describe("realip: set_real_ip_from, real_ip_header, real_ip_recursive", () => {
   }
 
   check("takes the last X-Forwarded-For address from a trusted peer, with its port", async () => {
-    expect(await seen("xff", "/", ["X-Forwarded-For: 192.0.2.1, 198.51.100.7"])).toContain("198.51.100.7||127.0.0.1|some");
+    expect(await seen("xff", "/", ["X-Forwarded-For: 192.0.2.1, 198.51.100.7"])).toMatch(/198\.51\.100\.7\|[^|]*\|127\.0\.0\.1\|/);
     await seen("xff", "/", ["X-Forwarded-For: 203.0.113.9:8080"]);
     await seen("xff", "/", ["X-Forwarded-For: [2001:db8::1]:443"]);
     await seen("xff", "/", ["X-Forwarded-For: 2001:DB8:0:0:1:0:0:1"]);
@@ -103,7 +107,7 @@ describe("realip: set_real_ip_from, real_ip_header, real_ip_recursive", () => {
   });
 
   check("leaves the address alone for an untrusted peer: a spoofed header changes nothing", async () => {
-    expect(await seen("xff", "/", ["X-Forwarded-For: 192.0.2.66"], "127.0.0.7")).toContain("127.0.0.7|peer|127.0.0.7|some");
+    expect(await seen("xff", "/", ["X-Forwarded-For: 192.0.2.66"], "127.0.0.7")).toMatch(/127\.0\.0\.7\|[^|]*\|127\.0\.0\.7\|/);
     await seen("xff", "/recursive", ["X-Forwarded-For: 10.0.0.1, 192.0.2.66"], "127.0.0.7");
     await seen("realip", "/", ["X-Real-IP: 192.0.2.66"], "127.0.1.7");
   });
@@ -135,6 +139,9 @@ describe("realip: set_real_ip_from, real_ip_header, real_ip_recursive", () => {
     await seen("realip", "/", ["X-Real-IP: 192.0.2.3, 192.0.2.4"], "127.0.0.3");
     await seen("realip", "/", ["X-Forwarded-For: 192.0.2.3"], "127.0.0.3");
     await seen("realip", "/custom", ["X-Client: 192.0.2.8:1234", "X-Real-IP: 192.0.2.3"], "127.0.0.3");
+  });
+
+  check("a header named by real_ip_header is read from its first line", async () => {
     await seen("realip", "/custom", ["X-Client: 192.0.2.8", "X-Client: 192.0.2.9"], "127.0.0.3");
   });
 
