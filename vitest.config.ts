@@ -31,6 +31,7 @@ export default defineConfig({
             "test/conformance/access.test.ts",
             "test/conformance/limits.test.ts",
             "test/conformance/auth-basic.test.ts",
+            "test/conformance/auth-request.test.ts",
             "test/conformance/gzip.test.ts",
             "test/security/**/*.test.ts",
           ],

@@ -1,6 +1,6 @@
 import type { Capabilities } from "./capabilities.ts";
 import type { Config } from "./config/model.ts";
-import type { ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
 import { access } from "./phases/access.ts";
@@ -11,8 +11,9 @@ import { headersFilter } from "./phases/headers-filter.ts";
 import { limitConn, limitReq } from "./phases/limits.ts";
 import { logRequest } from "./phases/log.ts";
 import type { Outcome, RestartAt } from "./phases/outcome.ts";
+import type { SubrequestResult } from "./phases/plan.ts";
 import { planProxy } from "./phases/plan.ts";
-import { readRequest, refusedRequest } from "./phases/read.ts";
+import { newRequest, readRequest, refusedRequest } from "./phases/read.ts";
 import { realip } from "./phases/realip.ts";
 import { rewrite, serverRewrite } from "./phases/rewrite.ts";
 import { parseTarget } from "./route/uri.ts";
@@ -71,8 +72,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   }
 
   /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
-  async function runPhases(r: RequestContext, body: ClientBody): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
-    let at = 0;
+  async function runPhases(r: RequestContext, body: ClientBody, from = 0): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
+    let at = from;
     for (;;) {
       // A phase that decides at once is not awaited: most do, on every request.
       let outcome = (phases[at] as Phase)(r, body);
@@ -97,6 +98,40 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     return r ? logRequest(caps, r, outputFilters(r, response)) : response;
   }
 
+  /**
+   * A subrequest (`ngx_http_subrequest()`): a GET to `uri` with the request's headers and no
+   * body, internal, from the server-rewrite phase on (no access phase); its body is read and
+   * dropped, and it is not logged, as nginx's `log_subrequest off`.
+   */
+  async function subrequest(parent: RequestContext, uri: string): Promise<SubrequestResult> {
+    const target = parseTarget(uri, config.mergeSlashes);
+    const requestLine = parent.head.requestLine ?? `${parent.head.method} ${parent.head.target} HTTP/${parent.head.httpVersion}`;
+    const head: RequestHead = { ...parent.head, method: "GET", framing: { kind: "none" }, upgrade: false, requestLine };
+    const parsed = target ?? { uri, args: "", requestUri: uri, isQuoted: false, hasPlus: false, host: null };
+    const sr = newRequest(
+      head,
+      parent.connection,
+      parent.server,
+      { ...parsed, requestUri: parent.requestUri },
+      parent.host,
+      caps.clock,
+      parent.log.block,
+    );
+    sr.internal = true;
+    sr.validUnparsedUri = false;
+    sr.isSubrequest = true;
+    sr.main = parent.main ?? parent;
+    if (parent.realipFrom) sr.realipFrom = parent.realipFrom;
+    const outcome = await runPhases(sr, NO_BODY, restartAt["server-rewrite"]);
+    if (outcome.kind === "status") return { status: outcome.status, headers: outcome.headers ?? [], request: sr };
+    const response = outcome.response;
+    if (response.kind === "close") return { status: response.logStatus, headers: [], request: sr };
+    await drain(response.body);
+    response.done?.();
+    return { status: response.status, headers: response.headers, request: sr };
+  }
+  plan.subrequest = subrequest;
+
   const fetchSetup = { rules: config, log: caps.log, webSockets: caps.webSockets ?? null };
   return {
     config,
@@ -117,6 +152,15 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       if (response.kind === "response") response.done?.();
     },
   };
+}
+
+/** A subrequest's body: none. */
+const NO_BODY: ClientBody = (async function* () {})();
+
+/** Reads a subrequest's answer to its end, as nginx reads what it does not send on. */
+async function drain(body: BodyStream | Uint8Array | null): Promise<void> {
+  if (body === null || body instanceof Uint8Array) return;
+  for await (const _ of body);
 }
 
 /** Undoes what the request holds (`limit_conn` counts) once its response is done, as nginx's pool cleanups do. */

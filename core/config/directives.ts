@@ -1,6 +1,7 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
 import { ACCESS_DIRECTIVES } from "./modules/access.ts";
 import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
+import { AUTH_REQUEST_DIRECTIVES } from "./modules/auth-request.ts";
 import { GZIP_DIRECTIVES } from "./modules/gzip.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
@@ -38,6 +39,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...REALIP_DIRECTIVES,
   ...ACCESS_DIRECTIVES,
   ...AUTH_BASIC_DIRECTIVES,
+  ...AUTH_REQUEST_DIRECTIVES,
   ...LIMIT_REQ_DIRECTIVES,
   ...LIMIT_CONN_DIRECTIVES,
   ...GZIP_DIRECTIVES,
@@ -68,7 +70,6 @@ export const UNSUPPORTED = new Set([
   "auth_basic_user_file",
   "ssl_certificate",
   "ssl_certificate_key",
-  "auth_request",
   "sub_filter",
   "proxy_cache",
   "proxy_cache_path",

@@ -56,6 +56,12 @@ export interface Config {
   readonly limitZones: readonly LimitZone[];
 }
 
+/** `auth_request_set $var VALUE`: the variable's slot, and its value as the subrequest sees it. */
+export interface AuthRequestSet {
+  readonly slot: number;
+  readonly value: Template;
+}
+
 /** The `gzip_proxied` conditions. */
 export type GzipProxied = "off" | "expired" | "no-cache" | "no-store" | "private" | "no_last_modified" | "no_etag" | "auth" | "any";
 
@@ -341,6 +347,10 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly authBasic: Template | null;
   /** `auth_basic_user_file`: the htpasswd file, read on each request as nginx reads it; null when not set. */
   readonly authBasicUserFile: UserFile | null;
+  /** `auth_request`: the URI of the subrequest that decides; "" for none (`off`, the default). */
+  readonly authRequest: string;
+  /** `auth_request_set` lines of this level (all or nothing). */
+  readonly authRequestSet: readonly AuthRequestSet[];
   /** `limit_req` lines of this level (all or nothing). */
   readonly limitReqs: readonly LimitReq[];
   /** `limit_req_status`: the answer to a rejected request. Default 503. */

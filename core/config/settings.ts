@@ -67,6 +67,8 @@ export const DEFAULT_SETTINGS: Settings = {
   satisfy: "all",
   authBasic: null,
   authBasicUserFile: null,
+  authRequest: "",
+  authRequestSet: [],
   gzip: false,
   gzipTypes: new Set(["text/html"]),
   gzipMinLength: 20,

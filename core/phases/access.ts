@@ -2,6 +2,7 @@ import { checkAccess } from "../access/access-rules.ts";
 import { parseAddress } from "../access/address.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { authBasic } from "./auth-basic.ts";
+import { authRequest } from "./auth-request.ts";
 import { NEXT, type Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
 import { type AccessCheck, ALLOWED, DECLINED, type Verdict } from "./verdict.ts";
@@ -19,7 +20,7 @@ const accessRules: AccessCheck = (_plan, r, isAll) => {
 };
 
 /** The access-phase handlers in nginx's order: `allow`/`deny`, then `auth_basic`, then `auth_request`. */
-const CHECKS: readonly AccessCheck[] = [accessRules, authBasic];
+const CHECKS: readonly AccessCheck[] = [accessRules, authBasic, authRequest];
 
 /**
  * nginx's access and post-access phases (`ngx_http_core_access_phase()`): a subrequest skips

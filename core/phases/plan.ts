@@ -3,6 +3,7 @@ import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
 import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
+import type { HeaderPairs } from "../exchange.ts";
 import { type Compression, webCompression } from "../gzip/compression.ts";
 import { MemoryLimitZones } from "../limit/limit-zones.ts";
 import { ZoneTable } from "../limit/zone-table.ts";
@@ -10,6 +11,7 @@ import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
 import { planRedirect } from "../shape/redirect.ts";
+import type { RequestContext } from "../shape/request-context.ts";
 import { type HeaderPlan, planHeaders } from "../shape/request-headers.ts";
 import { planResponseHeaders, type ResponseHeaderPlan } from "../shape/response-headers.ts";
 
@@ -52,7 +54,19 @@ export interface ProxyPlan {
   zoneTable(zone: LimitZone): ZoneTable;
   /** How `gzip` compresses. */
   readonly compression: Compression;
+  /** Runs a subrequest to a URI through the phases (`auth_request`); set by createProxy. */
+  subrequest: Subrequest;
 }
+
+/** What a subrequest came to: its status and headers, and the request it ran as (for its variables). */
+export interface SubrequestResult {
+  readonly status: number;
+  readonly headers: HeaderPairs;
+  readonly request: RequestContext;
+}
+
+/** Runs a subrequest of `parent` to `uri` (`ngx_http_subrequest()`). */
+export type Subrequest = (parent: RequestContext, uri: string) => Promise<SubrequestResult>;
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
 export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
@@ -100,6 +114,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     locationLog: (location) => plans.get(location)?.log ?? caps.log,
     zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
     compression: caps.compression ?? webCompression,
+    subrequest: () => Promise.reject(new Error("subrequests run once createProxy has set them up")),
   };
   return plan;
 }

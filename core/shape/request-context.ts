@@ -1,6 +1,6 @@
 import type { Clock } from "../capabilities.ts";
 import type { Location, ProxyPass, Server } from "../config/model.ts";
-import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import type { ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
 
@@ -20,6 +20,8 @@ export interface Exchange {
   readonly clock: Clock;
   status: number;
   bodyBytes: number;
+  /** The last upstream response's headers as received, for `$upstream_http_*`. */
+  upstreamHeaders?: HeaderPairs;
   /** `$gzip_ratio`: body bytes before gzip over after; 0 when not compressed. */
   gzipRatio?: number;
   readonly upstreams: UpstreamAttempt[];

@@ -31,7 +31,8 @@ const FIXED: Record<string, VariableGetter> = {
   server_protocol: (c) => `HTTP/${c.head.httpVersion}`,
   scheme: (c) => (c.connection.isTls ? "https" : "http"),
   https: (c) => (c.connection.isTls ? "on" : ""),
-  request_method: (c) => c.head.method,
+  // The main request's method, in a subrequest too (a subrequest is a GET).
+  request_method: (c) => (c.main ?? c).head.method,
   request: (c) => c.head.requestLine ?? `${c.head.method} ${c.head.target} HTTP/${c.head.httpVersion}`,
   request_uri: (c) => c.requestUri,
   uri: (c) => c.uri,
@@ -106,6 +107,7 @@ export function lookupBuiltin(name: string): VariableGetter | null {
   if (name.startsWith("http_")) return headerVariable(name.slice(5));
   if (name.startsWith("arg_")) return argVariable(name.slice(4));
   if (name.startsWith("cookie_")) return cookieVariable(name.slice(7));
+  if (name.startsWith("upstream_http_")) return upstreamHeaderVariable(name.slice(14));
   return null;
 }
 
@@ -120,6 +122,12 @@ function headerVariable(suffix: string): VariableGetter {
   if (lower === "cookie") return (c) => findHeaders(c.head, lower).join("; ");
   if (lower === "x-forwarded-for") return (c) => findHeaders(c.head, lower).join(", ");
   return (c) => findHeader(c.head, lower) ?? "";
+}
+
+/** `$upstream_http_NAME`: the first line of that header in the last upstream response. */
+function upstreamHeaderVariable(suffix: string): VariableGetter {
+  const lower = suffix.toLowerCase().replaceAll("_", "-");
+  return (c) => c.exchange.upstreamHeaders?.find(([n]) => n.toLowerCase() === lower)?.[1] ?? "";
 }
 
 function argVariable(name: string): VariableGetter {

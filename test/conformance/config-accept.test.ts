@@ -639,6 +639,18 @@ describe("realip, access, auth, limits, gzip: accept/reject and messages agree w
     ["gzip_buffers 0 8k", loc("gzip_buffers 0 8k;")],
     ["gzip_min_length with a bad size", loc("gzip_min_length 1x;")],
     ["gzip_vary in an if", loc("if ($a) { gzip_vary on; }")],
+    [
+      "auth_request everywhere",
+      withHttp(
+        `auth_request /a; auth_request_set $x $upstream_status; ${server("auth_request off; location / { auth_request /b; auth_request_set $user $upstream_http_x_user; proxy_set_header X-User $user; }")}`,
+      ),
+    ],
+    ["auth_request twice", loc("auth_request /a; auth_request /b;")],
+    ["auth_request in an if", loc("if ($a) { auth_request /a; }")],
+    ["auth_request in limit_except", loc("limit_except GET { auth_request /a; }")],
+    ["auth_request_set without a $", loc("auth_request_set x $uri;")],
+    ["auth_request_set on a built-in variable", loc("auth_request_set $uri x;")],
+    ["auth_request_set with an unknown variable", loc("auth_request_set $x $nope;")],
   ];
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
