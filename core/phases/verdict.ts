@@ -15,5 +15,7 @@ export type Verdict =
 /** One access-phase handler; `isAll`: `satisfy all`, under which a refusal is logged where it happens. */
 export type AccessCheck = (plan: ProxyPlan, r: RequestContext, isAll: boolean) => Verdict | Promise<Verdict>;
 
+/** No opinion: the next check decides. */
 export const DECLINED: Verdict = { kind: "declined" };
+/** Let in (under `satisfy any`, the phase ends here). */
 export const ALLOWED: Verdict = { kind: "allowed" };
