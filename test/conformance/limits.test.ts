@@ -38,6 +38,8 @@ describe("limit_req and limit_conn", () => {
         location /status { limit_req zone=slow; limit_req_status 429; proxy_pass http://backend; }
         location /dry { limit_req zone=slow; limit_req_dry_run on; proxy_pass http://backend; }
         location /delayed { limit_req zone=five burst=3; proxy_pass http://backend; }
+        location /req-level { limit_req zone=slow; limit_req_log_level warn; proxy_pass http://backend; }
+        location /delay-level { limit_req zone=five burst=3; limit_req_log_level warn; proxy_pass http://backend; }
         location /delay-one { limit_req zone=five burst=3 delay=1; proxy_pass http://backend; }
         location /two {
             limit_req zone=slow burst=3 nodelay;
@@ -176,6 +178,8 @@ describe("limit_req and limit_conn", () => {
   check("logs rejections and delays at nginx's levels, with nginx's words", async () => {
     await sequence("/nodelay", 4);
     await sequence("/delayed", 2);
+    await sequence("/req-level", 2);
+    await sequence("/delay-level", 2);
     await new Promise((r) => setTimeout(r, 300));
     // A Worker's log is its console, without nginx's level names.
     const at = (level: string) => (ADAPTER === "workers" ? "" : `\\[${level}\\].*`);
@@ -183,12 +187,15 @@ describe("limit_req and limit_conn", () => {
       [
         new RegExp(`${at("error")}limiting requests, excess: \\d+\\.\\d{3} by zone "slow"`).test(log),
         new RegExp(`${at("warn")}delaying request, excess: \\d+\\.\\d{3}, by zone "five"`).test(log),
+        // limit_req_log_level warn: rejections at warn, delays a level below (ngx_http_limit_req_merge_conf).
+        new RegExp(`${at("warn")}limiting requests, excess: \\d+\\.\\d{3} by zone "slow"`).test(log),
+        new RegExp(`${at("notice")}delaying request, excess: \\d+\\.\\d{3}, by zone "five"`).test(log),
         new RegExp(`${at("error")}limiting connections by zone "conns"`).test(log),
         new RegExp(`${at("warn")}limiting connections by zone "conns"`).test(log),
         new RegExp(`${at("error")}limiting connections, dry run, by zone "conns"`).test(log),
       ].join(" ");
     const [nginx, edge] = proxies as [RunningProxy, RunningProxy];
     expect(lines(edge.log())).toBe(lines(nginx.log()));
-    expect(lines(nginx.log())).toBe("true true true true true");
+    expect(lines(nginx.log())).toBe("true true true true true true true");
   });
 });
