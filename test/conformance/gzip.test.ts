@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, type Reply, startBackend } from "../support/backend.ts";
@@ -21,6 +23,8 @@ const check = conformance({
     "a strong ETag is made weak and Accept-Ranges goes; HEAD is left alone": EDGE_COMPRESSES,
     "nginx's own answers are compressed as any other, add_header and expires included": EDGE_COMPRESSES,
     "many concurrent compressed responses each arrive whole": EDGE_COMPRESSES,
+    "$gzip_ratio is the body's bytes over the gzip stream's, - when not compressed":
+      "no access log at the edge, and the platform compresses after the Worker",
   },
 });
 
@@ -53,10 +57,12 @@ describe("gzip", () => {
     proxies = await startBoth(
       (port) => `
     upstream backend { server 127.0.0.1:${backend.port}; }
+    log_format ratio '$uri $gzip_ratio';
     server {
         listen 127.0.0.1:${port};
         gzip on;
         gzip_vary on;
+        access_log {{dir}}/ratio.log ratio;
         location / { proxy_pass http://backend; }
         location /types { gzip_types text/plain application/json; proxy_pass http://backend; }
         location /any-type { gzip_types *; proxy_pass http://backend; }
@@ -258,6 +264,20 @@ describe("gzip", () => {
         ),
       );
       for (const res of all) expect(gunzipSync(res.body).toString("latin1")).toBe(PAGE);
+    }
+  });
+
+  check("$gzip_ratio is the body's bytes over the gzip stream's, - when not compressed", async () => {
+    backend.reply = () => html();
+    for (const p of proxies) {
+      const zipped = await rawRequest(p.port, "GET /ratio HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+      await rawRequest(p.port, "GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 300));
+      const lines = readFileSync(join(p.dir, "ratio.log"), "latin1").split("\n");
+      const ratio = lines.find((l) => l.startsWith("/ratio "))?.split(" ")[1];
+      // ngx_http_gzip_ratio_variable: in over out, two decimals; zlib builds differ in the out.
+      expect(Math.abs(Number(ratio) - PAGE.length / zipped.body.length), `${p.name}: ${ratio}`).toBeLessThanOrEqual(0.01);
+      expect(lines).toContain("/plain -");
     }
   });
 });
