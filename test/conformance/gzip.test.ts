@@ -280,4 +280,23 @@ describe("gzip", () => {
       expect(lines).toContain("/plain -");
     }
   });
+
+  // On every adapter, Workers included (where the platform compresses and the filter stands
+  // aside): one layer of gzip at most, and only for a client that asked for it.
+  check("the page arrives whole, compressed once or not at all, and plain to a client that did not ask", async () => {
+    backend.reply = () => html();
+    for (const p of proxies) {
+      for (const accept of [["Accept-Encoding: gzip"], []]) {
+        const res = await rawRequest(p.port, `GET / HTTP/1.1\r\nHost: a\r\n${[...accept, "Connection: close"].join("\r\n")}\r\n\r\n`);
+        const encoding = res.headers.find(([n]) => n.toLowerCase() === "content-encoding")?.[1];
+        const body = encoding === "gzip" ? gunzipSync(res.body) : res.body;
+        expect([p.name, res.status, accept.length > 0 || encoding === undefined, body.toString("latin1") === PAGE]).toEqual([
+          p.name,
+          200,
+          true,
+          true,
+        ]);
+      }
+    }
+  });
 });
