@@ -4,9 +4,8 @@
  * the median req/s, the ratio to nginx measured in the same round, CPU µs per request, p99
  * latency and peak RSS; then a large buffered upload (time, peak RSS, temp files left, also
  * after a client that aborts halfway); then WebSocket tunnels (bench/websocket.ts); then HTTPS,
- * new handshakes and HTTP/2 (bench/tls.ts).
- * after a client that aborts halfway); then WebSocket tunnels (bench/websocket.ts); then the
- * access, rate-limit and gzip modules beside nginx (bench/guarded.ts).
+ * new handshakes and HTTP/2 (bench/tls.ts); then the access, rate-limit and gzip modules beside
+ * nginx (bench/guarded.ts).
  *
  *   npm run bench [-- --seconds 5 --rounds 3 --upload-mib 1024 --only nginx,edgeproxy --json FILE]
  *   npm run bench -- --smoke      (a few seconds; what `npm test` runs so the bench cannot rot)
@@ -256,11 +255,10 @@ try {
   const secure: TlsBenchOptions = smoke ? TLS_SMOKE : { seconds, rounds, connections };
   const tls = options["no-tls"] ? [] : await benchTls(secure);
   if (tls.length) printTls(tls, secure);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, tls }, null, 2));
   const guardedOptions: GuardedBenchOptions = smoke ? GUARDED_SMOKE : { seconds, rounds, connections };
   const guarded = options["no-guarded"] ? [] : await benchGuarded(guardedOptions);
   if (guarded.length) printGuarded(guarded, guardedOptions);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, guarded }, null, 2));
+  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, tls, guarded }, null, 2));
 } finally {
   for (const proxy of proxies) await proxy.stop();
   await upstream.stop();

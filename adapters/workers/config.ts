@@ -102,6 +102,9 @@ function noteEdgeTls(config: Config, log: Logger): void {
       `${clientCert.at.file}:${clientCert.at.line}: proxy_ssl_* is not applied on Workers: fetch makes the upstream TLS connection itself (no client certificate, the platform's CAs)`,
     );
   }
+}
+
+/**
  * The `auth_basic_user_file` files a config reads, as paths (relative ones from the config's
  * directory). A name with variables is refused: only the files known at load are bundled.
  */

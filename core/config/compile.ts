@@ -71,19 +71,22 @@ export async function compileConfig(tree: readonly Directive[], options: Compile
  * The same compilation without name resolution, synchronous: for platforms that resolve at
  * connect time (Workers), where a bad config must fail the module's first evaluation.
  */
-export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}, confPrefix = ""): Config {
-  return { ...new Compiler(warn).main(tree), confPrefix };
-export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}): Config {
-  return new Compiler(warn, confPrefix(tree)).main(tree);
+export function compileConfigSync(
+  tree: readonly Directive[],
+  warn: (message: string) => void = () => {},
+  confPrefix = confPrefixOf(tree),
+): Config {
+  return { ...new Compiler(warn, confPrefix).main(tree), confPrefix };
 }
 
 /**
- * nginx's conf prefix: the main config file's directory, where relative file names in the
- * config start (`auth_basic_user_file`). `-g` directives come first, from no file.
+ * nginx's conf prefix when the platform names none: the main config file's directory, where
+ * relative file names in the config start. `-g` directives come first, from no file.
  */
-function confPrefix(tree: readonly Directive[]): string {
+function confPrefixOf(tree: readonly Directive[]): string {
   const file = tree.find((d) => d.at.file.includes("/"))?.at.file ?? "";
-  return file.slice(0, file.lastIndexOf("/") + 1);
+  const slash = file.lastIndexOf("/");
+  return slash === 0 ? "/" : file.slice(0, Math.max(slash, 0));
 }
 
 class Compiler {

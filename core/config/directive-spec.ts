@@ -28,7 +28,7 @@ export interface CompileEnv {
   readonly logFormat: (name: string) => LogFormat | null;
   /** The limit modules' shared memory zones. */
   readonly zones: LimitZoneRegistry;
-  /** The main config file's directory, with a trailing slash: where relative file names start. */
+  /** The main config file's directory (nginx's conf prefix): where relative file names start. */
   readonly confPrefix: string;
 }
 

@@ -50,6 +50,7 @@ test("the benchmark runs end to end: every proxy measured, edgeproxy without err
   for (const t of results.tls) {
     expect(t.rps, `${t.contender}, ${t.scenario}`).toBeGreaterThan(0);
     if (t.contender.startsWith("edgeproxy")) expect(t.errors, `${t.contender}, ${t.scenario}`).toBe(0);
+  }
   expect(new Set(results.guarded.map((g) => g.contender))).toEqual(new Set(["nginx, 1 worker", "edgeproxy node", "edgeproxy bun"]));
   expect(results.guarded).toHaveLength(9);
   for (const g of results.guarded) {

@@ -14,6 +14,11 @@ export const AUTH_BASIC_DIRECTIVES = {
     own.authBasic = templateOf(d, arg0(d), env.scope);
   }),
   auth_basic_user_file: single(CONTEXTS, 1, 1, (own, d, env) => {
-    own.authBasicUserFile = { at: d.at, file: templateOf(d, arg0(d), env.scope), prefix: env.confPrefix };
+    own.authBasicUserFile = { at: d.at, file: templateOf(d, arg0(d), env.scope), prefix: withTrailingSlash(env.confPrefix) };
   }),
 } satisfies Record<string, DirectiveSpec>;
+
+/** The conf prefix as the start of a path: "" stays "" (the working directory). */
+function withTrailingSlash(dir: string): string {
+  return dir === "" || dir.endsWith("/") ? dir : `${dir}/`;
+}
