@@ -14,8 +14,9 @@ export default defineConfig({
         },
       },
       {
-        // The trace-based conformance scenarios, the rewrite and headers modules, the status
-        // pages and the security suite again, against the Workers adapter in workerd.
+        // The trace-based conformance scenarios, the rewrite, headers, realip, access, limit,
+        // auth and gzip modules, the status pages and the security suite again, against the
+        // Workers adapter in workerd.
         extends: true,
         test: {
           name: "workers",
@@ -27,6 +28,12 @@ export default defineConfig({
             "test/conformance/upstream-errors.test.ts",
             "test/conformance/rewrite.test.ts",
             "test/conformance/add-header.test.ts",
+            "test/conformance/realip.test.ts",
+            "test/conformance/access.test.ts",
+            "test/conformance/limits.test.ts",
+            "test/conformance/auth-basic.test.ts",
+            "test/conformance/auth-request.test.ts",
+            "test/conformance/gzip.test.ts",
             "test/conformance/stub-status.test.ts",
             "test/conformance/status-pages.test.ts",
             "test/security/**/*.test.ts",

@@ -4,7 +4,8 @@
  * the median req/s, the ratio to nginx measured in the same round, CPU µs per request, p99
  * latency and peak RSS; then a large buffered upload (time, peak RSS, temp files left, also
  * after a client that aborts halfway); then WebSocket tunnels (bench/websocket.ts); then HTTPS,
- * new handshakes and HTTP/2 (bench/tls.ts).
+ * new handshakes and HTTP/2 (bench/tls.ts); then the access, rate-limit and gzip modules beside
+ * nginx (bench/guarded.ts).
  *
  *   npm run bench [-- --seconds 5 --rounds 3 --upload-mib 1024 --only nginx,edgeproxy --json FILE]
  *   npm run bench -- --smoke      (a few seconds; what `npm test` runs so the bench cannot rot)
@@ -25,6 +26,7 @@ import {
   startEdgeproxyMain,
   startNginx,
 } from "../test/support/proxies.ts";
+import { benchGuarded, SMOKE as GUARDED_SMOKE, type GuardedBenchOptions, printGuarded } from "./guarded.ts";
 import { cpuSeconds, deletedFilesHeld, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
 import { checkAnswers, LOAD_CPU, PROXY_CPU, pinned, proxyConfig, SCENARIOS, type Scenario, startUpstream } from "./setup.ts";
 import { benchTls, printTls, TLS_SMOKE, type TlsBenchOptions } from "./tls.ts";
@@ -44,6 +46,7 @@ const { values: options } = parseArgs({
     "no-upload": { type: "boolean", default: false },
     "no-websocket": { type: "boolean", default: false },
     "no-tls": { type: "boolean", default: false },
+    "no-guarded": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     json: { type: "string" },
   },
@@ -252,7 +255,10 @@ try {
   const secure: TlsBenchOptions = smoke ? TLS_SMOKE : { seconds, rounds, connections };
   const tls = options["no-tls"] ? [] : await benchTls(secure);
   if (tls.length) printTls(tls, secure);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, tls }, null, 2));
+  const guardedOptions: GuardedBenchOptions = smoke ? GUARDED_SMOKE : { seconds, rounds, connections };
+  const guarded = options["no-guarded"] ? [] : await benchGuarded(guardedOptions);
+  if (guarded.length) printGuarded(guarded, guardedOptions);
+  if (options.json) writeFileSync(options.json, JSON.stringify({ load, uploads: uploaded, websocket, tls, guarded }, null, 2));
 } finally {
   for (const proxy of proxies) await proxy.stop();
   await upstream.stop();

@@ -19,6 +19,15 @@ export interface Scenario {
 }
 
 export const SIXTY_FOUR_KIB = "e".repeat(64 * 1024);
+
+/** 64 KiB of text that compresses as text does (about 1:4 at gzip level 1), for the gzip scenario. */
+export const TEXT_64_KIB = Array.from(
+  { length: 2000 },
+  (_, i) =>
+    `${i.toString(36)} ${["GET", "POST", "PUT"][i % 3]} /api/v1/items/${(i * 7919) % 10007}?page=${i % 13} ${(i * 104729) % 99991} ms ok\n`,
+)
+  .join("")
+  .slice(0, 64 * 1024);
 export const SCENARIOS: Scenario[] = [
   { name: "small GET", path: "/", bodyBytes: 0, expected: "hello world\n" },
   { name: "64 KiB GET", path: "/64k", bodyBytes: 0, expected: SIXTY_FOUR_KIB },
@@ -51,6 +60,7 @@ export async function startUpstream(): Promise<RunningProxy[]> {
         keepalive_requests 10000000;
         location = / { return 200 "hello world\\n"; }
         location = /64k { root {{dir}}; }
+        location = /text { root {{dir}}; }
         location = /post {
             client_max_body_size 0;
             proxy_pass http://drain;
@@ -61,6 +71,7 @@ export async function startUpstream(): Promise<RunningProxy[]> {
     }`,
   );
   writeFileSync(join(upstream.dir, "64k"), SIXTY_FOUR_KIB);
+  writeFileSync(join(upstream.dir, "text"), TEXT_64_KIB);
   if (pinned) for (const p of [drain, upstream]) pinToCpu(p.pid, LOAD_CPU);
   return [upstream, drain];
 }

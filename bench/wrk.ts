@@ -23,6 +23,8 @@ export interface WrkRun {
   readonly cpu: number | null;
   /** Extra request header lines (`Connection: close` makes every request a new connection). */
   readonly headers?: readonly string[];
+  /** Sends `Accept-Encoding: gzip`. */
+  readonly acceptGzip?: boolean;
 }
 
 const SCRIPT = join(import.meta.dirname, "report.lua");
@@ -34,7 +36,7 @@ export function wrk(run: WrkRun): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, argv as string[], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BENCH_BODY_BYTES: String(run.bodyBytes) },
+      env: { ...process.env, BENCH_BODY_BYTES: String(run.bodyBytes), BENCH_ACCEPT_GZIP: run.acceptGzip ? "1" : "" },
     });
     let out = "";
     let err = "";

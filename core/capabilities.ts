@@ -2,7 +2,9 @@ import type { ErrorLogTarget, PeerAddress } from "./config/model.ts";
 import type { BodyFraming, BodyStream, HeaderPairs, UpstreamTunnel } from "./exchange.ts";
 import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
+import type { Compression } from "./gzip/compression.ts";
 import type { TlsOptions } from "./http1/connection.ts";
+import type { LimitZones } from "./limit/limit-zones.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
 import type { StatusCounters } from "./status/counters.ts";
@@ -40,6 +42,27 @@ export interface Capabilities {
    * connections in the same object. Without it, the proxy counts in memory of its own.
    */
   readonly counters?: StatusCounters;
+  /**
+   * Memory for the `limit_req` and `limit_conn` zones, kept across reloads and shared where the
+   * platform shares it; without it each proxy keeps its own (a reload forgets the counts).
+   */
+  readonly limitZones?: LimitZones;
+  /**
+   * Files a request reads (`auth_basic_user_file`), as nginx reads them on each request; on
+   * Workers the ones bundled with the config. Without it, every such file is missing.
+   */
+  readonly userFiles?: UserFiles;
+  /** How responses are gzipped (`gzip on`); without it, the web's CompressionStream. */
+  readonly compression?: Compression;
+}
+
+/** Files read on the request path, synchronously, as nginx reads them. */
+export interface UserFiles {
+  /**
+   * The whole file as a byte string (one char per byte), or why it cannot be read in nginx's
+   * words (`open() "/path" failed (13: Permission denied)`); `missing` when it does not exist.
+   */
+  read(path: string): { readonly text: string } | { readonly error: string; readonly missing: boolean };
 }
 
 /** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */

@@ -14,6 +14,7 @@ export type {
   Transport,
   UpstreamRequest,
   UpstreamResult,
+  UserFiles,
 } from "./capabilities.ts";
 export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
@@ -28,6 +29,7 @@ export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";
 export type { PlatformWebSocket, WebSocketPairs } from "./fetch-tunnel.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
+export { type Compression, type GzipOptions, webCompression } from "./gzip/compression.ts";
 export { Http1Transport } from "./http1/client.ts";
 export {
   type ClientConnection,
@@ -42,6 +44,7 @@ export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export { type Http2Head, type Http2HeadOptions, http2RequestHead } from "./http2/request-head.ts";
 export { type Http2Headers, hasNoBody, http2ResponseHeaders } from "./http2/response-head.ts";
+export { type LimitZones, MemoryLimitZones, SharedLimitZones, type ZoneIdentity } from "./limit/limit-zones.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { describeSocketError, linuxErrorText } from "./log/system-error.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";

@@ -1,15 +1,20 @@
 import type { Capabilities } from "./capabilities.ts";
 import type { Config } from "./config/model.ts";
-import type { ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
+import { access } from "./phases/access.ts";
 import { content } from "./phases/content.ts";
 import { findConfig } from "./phases/find-config.ts";
+import { gzipFilter } from "./phases/gzip-filter.ts";
 import { headersFilter } from "./phases/headers-filter.ts";
+import { limitConn, limitReq } from "./phases/limits.ts";
 import { logRequest } from "./phases/log.ts";
 import type { Outcome, RestartAt } from "./phases/outcome.ts";
+import type { SubrequestResult } from "./phases/plan.ts";
 import { planProxy } from "./phases/plan.ts";
-import { readRequest, refusedRequest } from "./phases/read.ts";
+import { newRequest, readRequest, refusedRequest } from "./phases/read.ts";
+import { realip } from "./phases/realip.ts";
 import { rewrite, serverRewrite } from "./phases/rewrite.ts";
 import { parseTarget } from "./route/uri.ts";
 import { absoluteUrl } from "./shape/redirect.ts";
@@ -40,37 +45,51 @@ type Phase = (r: RequestContext, body: ClientBody) => Outcome | Promise<Outcome>
 export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   const plan = planProxy(config, caps);
   const phases: readonly Phase[] = [
+    (r) => realip(r, r.server.settings),
     (r) => serverRewrite(plan, r),
     (r) => findConfig(plan, r),
     (r) => rewrite(plan, r),
-    // access: #17's allow/deny, auth and limits come in here, before content.
+    (r) => realip(r, (r.location ?? r.server).settings),
+    (r, body) => limitReq(plan, r, body),
+    (r) => limitConn(plan, r),
+    (r) => access(plan, r),
     (r, body) => content(plan, r, body),
   ];
-  const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 0, "find-config": 1, rewrite: 2 };
+  const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 1, "find-config": 2, rewrite: 3 };
 
   async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
     const read = readRequest(plan, head, connection);
     if (read.kind === "refused") return refusal(read.status, read.request);
     const r = read.request;
-    return logRequest(caps, r, outputFilters(r, finish(r, await runPhases(r, body))));
+    let outcome: Exclude<Outcome, { kind: "next" | "restart" }>;
+    try {
+      outcome = await runPhases(r, body);
+    } catch (error) {
+      runCleanups(r);
+      throw error;
+    }
+    return withCleanups(r, logRequest(caps, r, outputFilters(r, finish(r, outcome))));
   }
 
   /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
-  async function runPhases(r: RequestContext, body: ClientBody): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
-    let at = 0;
+  async function runPhases(r: RequestContext, body: ClientBody, from = 0): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
+    let at = from;
     for (;;) {
-      const outcome = await (phases[at] as Phase)(r, body);
+      // A phase that decides at once is not awaited: most do, on every request.
+      let outcome = (phases[at] as Phase)(r, body);
+      if (outcome instanceof Promise) outcome = await outcome;
       if (outcome.kind === "next") at++;
       else if (outcome.kind === "restart") at = restartAt[outcome.at];
       else return outcome;
     }
   }
 
-  /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer); #17 adds gzip. */
+  /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer), then gzip. */
   function outputFilters(r: RequestContext, response: ProxyResponse): ProxyResponse {
     // `$status` is the response's from here on (r->headers_out.status).
     r.exchange.status = response.kind === "response" ? response.status : response.logStatus;
-    return headersFilter(r, response, caps.clock.now());
+    const now = caps.clock.now();
+    return gzipFilter(plan, r, headersFilter(r, response, now), now);
   }
 
   /** A refusal of the read phase: nginx's page, through the server's filters and log when a server takes the address. */
@@ -78,6 +97,40 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const response = statusResponse(status);
     return r ? logRequest(caps, r, outputFilters(r, response)) : response;
   }
+
+  /**
+   * A subrequest (`ngx_http_subrequest()`): a GET to `uri` with the request's headers and no
+   * body, internal, from the server-rewrite phase on (no access phase); its body is read and
+   * dropped, and it is not logged, as nginx's `log_subrequest off`.
+   */
+  async function subrequest(parent: RequestContext, uri: string): Promise<SubrequestResult> {
+    const target = parseTarget(uri, config.mergeSlashes);
+    const requestLine = parent.head.requestLine ?? `${parent.head.method} ${parent.head.target} HTTP/${parent.head.httpVersion}`;
+    const head: RequestHead = { ...parent.head, method: "GET", framing: { kind: "none" }, upgrade: false, requestLine };
+    const parsed = target ?? { uri, args: "", requestUri: uri, isQuoted: false, hasPlus: false, host: null };
+    const sr = newRequest(
+      head,
+      parent.connection,
+      parent.server,
+      { ...parsed, requestUri: parent.requestUri },
+      parent.host,
+      plan,
+      parent.log.block,
+    );
+    sr.internal = true;
+    sr.validUnparsedUri = false;
+    sr.isSubrequest = true;
+    sr.main = parent.main ?? parent;
+    if (parent.realipFrom) sr.realipFrom = parent.realipFrom;
+    const outcome = await runPhases(sr, NO_BODY, restartAt["server-rewrite"]);
+    if (outcome.kind === "status") return { status: outcome.status, headers: outcome.headers ?? [], request: sr };
+    const response = outcome.response;
+    if (response.kind === "close") return { status: response.logStatus, headers: [], request: sr };
+    await drain(response.body);
+    response.done?.();
+    return { status: response.status, headers: response.headers, request: sr };
+  }
+  plan.subrequest = subrequest;
 
   const fetchSetup = {
     rules: config,
@@ -107,11 +160,41 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   };
 }
 
+/** A subrequest's body: none. */
+const NO_BODY: ClientBody = (async function* () {})();
+
+/** Reads a subrequest's answer to its end, as nginx reads what it does not send on. */
+async function drain(body: BodyStream | Uint8Array | null): Promise<void> {
+  if (body === null || body instanceof Uint8Array) return;
+  for await (const _ of body);
+}
+
+/** Undoes what the request holds (`limit_conn` counts) once its response is done, as nginx's pool cleanups do. */
+function withCleanups(r: RequestContext, response: ProxyResponse): ProxyResponse {
+  if (r.cleanups === undefined) return response;
+  if (response.kind === "close") {
+    runCleanups(r);
+    return response;
+  }
+  const done = response.done;
+  return {
+    ...response,
+    done: () => {
+      done?.();
+      runCleanups(r);
+    },
+  };
+}
+
+function runCleanups(r: RequestContext): void {
+  for (const cleanup of r.cleanups?.splice(0) ?? []) cleanup();
+}
+
 /** The response for the phases' outcome: nginx's own page for a status (444 closes), or the one made. */
 function finish(r: RequestContext, outcome: Exclude<Outcome, { kind: "next" | "restart" }>): ProxyResponse {
   if (outcome.kind === "response") return outcome.response;
   if (outcome.status === 444) return { kind: "close", logStatus: 444 };
   const location = outcome.location;
-  if (location === undefined) return statusResponse(outcome.status);
+  if (location === undefined) return statusResponse(outcome.status, outcome.headers);
   return statusResponse(outcome.status, [["Location", location.startsWith("/") ? absoluteUrl(location, r, r.hadHost) : location]]);
 }

@@ -2,28 +2,34 @@ import {
   type Capabilities,
   type FailureState,
   Http1Transport,
+  type LimitZones,
   type Logger,
   MemoryCounters,
   MemoryFailureState,
+  MemoryLimitZones,
   type StatusCounters,
 } from "../../core/index.ts";
 
 export { stderrLogger } from "./logger.ts";
 
 import { FileAccessLog } from "./access-log.ts";
+import { zlibCompression } from "./compression.ts";
 import { nodeDialer } from "./dialer.ts";
 import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
 import { scavenger } from "./scavenge.ts";
 import { FileSpool } from "./spool.ts";
+import { nodeUserFiles } from "./user-files.ts";
 
 /**
  * What the Node platform gives the core: sockets, temp files, the wall clock, stderr, and peer
- * health and status counters in process memory (pass shared ones for worker threads).
+ * health, limit zones and status counters in process memory (pass the previous store on reload
+ * to keep it, shared ones for worker threads).
  */
 export function nodeCapabilities(
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
+  limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
 ): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog; counters: StatusCounters } {
   return {
@@ -35,6 +41,9 @@ export function nodeCapabilities(
     openLog: errorLogger,
     accessLog: new FileAccessLog(),
     files: nodeFileTests,
+    limitZones,
+    userFiles: nodeUserFiles,
+    compression: zlibCompression,
     counters,
   };
 }

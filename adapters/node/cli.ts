@@ -10,7 +10,7 @@ export { DEFAULT_CONFIG_PATH };
 /** Serves a config on Node: in this thread, or in `worker_processes` threads sharing the sockets. */
 function startNode(config: Config, log: Logger, source: ConfigFile): Promise<Running> {
   const count = config.workerProcesses === "auto" ? availableParallelism() : config.workerProcesses;
-  return count > 1 ? startWorkerThreads(source, count, log) : serve(config, log);
+  return count > 1 ? startWorkerThreads(source, config, count, log) : serve(config, log);
 }
 
 /** Starts edgeproxy on Node with nginx's command-line arguments; resolves once listening (or with the exit code). */

@@ -2,9 +2,11 @@ import {
   type Config,
   createProxy,
   type FailureState,
+  type LimitZones,
   type Logger,
   MemoryCounters,
   MemoryFailureState,
+  MemoryLimitZones,
   type StatusCounters,
 } from "../../core/index.ts";
 import { nodeCapabilities } from "./capabilities.ts";
@@ -16,16 +18,17 @@ import { NodeServer, type Sharing } from "./server.ts";
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
  * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
- * health, status counters and idle connections.
+ * health, limit zones, status counters and idle connections.
  */
 export async function serve(
   config: Config,
   log: Logger,
   failures: FailureState = new MemoryFailureState(),
   sharing?: Sharing,
+  limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
 ): Promise<Running> {
-  const caps = nodeCapabilities(log, failures, counters);
+  const caps = nodeCapabilities(log, failures, limitZones, counters);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);

@@ -1,13 +1,26 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { SharedCounters, SharedFailureState } from "../../core/index.ts";
+import { SharedCounters, SharedFailureState, SharedLimitZones, type ZoneIdentity } from "../../core/index.ts";
 import { configErrorMessage, loadConfig } from "./load-config.ts";
 import { closeLogFiles } from "./log-files.ts";
 import { configuredLogger } from "./logger.ts";
 import { serve } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-pool.ts";
 
+/** The shared zones of the config being loaded: a reload brings the main thread's buffers for its zones. */
+class SwitchableZones {
+  current: SharedLimitZones;
+
+  constructor(buffers: ReadonlyMap<string, SharedArrayBuffer>) {
+    this.current = new SharedLimitZones(buffers);
+  }
+
+  memory(zone: ZoneIdentity): SharedArrayBuffer {
+    return this.current.memory(zone);
+  }
+}
+
 /** One `worker_processes` thread: loads the config itself and serves it on shared sockets. */
-const { source, table, counters, index } = workerData as WorkerStart;
+const { source, table, zones, counters, index } = workerData as WorkerStart;
 const port = parentPort as NonNullable<typeof parentPort>;
 const tell = (message: FromWorker) => port.postMessage(message);
 
@@ -16,16 +29,18 @@ const load = async () => (await loadConfig(source.path, { warn: () => {}, global
 
 try {
   const config = await load();
-  const sharing = { reusePort: true, bindUnix: index === 0 };
+  const limitZones = new SwitchableZones(zones);
   const running = await serve(
     config,
     configuredLogger(config, source.errorLog),
     new SharedFailureState(table),
-    sharing,
+    { reusePort: true, bindUnix: index === 0 },
+    limitZones,
     new SharedCounters(counters, index),
   );
   port.on("message", async (message: ToWorker) => {
     if (message.type === "reload") {
+      limitZones.current = new SharedLimitZones(message.zones);
       try {
         await running.reload(await load());
         tell({ type: "reloaded", error: null });

@@ -1,10 +1,13 @@
 import { Worker } from "node:worker_threads";
-import { type Logger, SharedCounters, SharedFailureState } from "../../core/index.ts";
+import { type Config, type Logger, SharedCounters, SharedFailureState, SharedLimitZones } from "../../core/index.ts";
 import type { ConfigFile, Running } from "./command-line.ts";
 import { reopenLogFiles } from "./log-files.ts";
 
 /** What the main thread tells a worker. */
-export type ToWorker = { readonly type: "reload" } | { readonly type: "reopen" } | { readonly type: "stop" };
+export type ToWorker = { readonly type: "reload"; readonly zones: ZoneBuffers } | { readonly type: "reopen" } | { readonly type: "stop" };
+
+/** The limit zones' memory, by zone (SharedLimitZones). */
+export type ZoneBuffers = ReadonlyMap<string, SharedArrayBuffer>;
 
 /** What a worker answers. */
 export type FromWorker =
@@ -12,10 +15,11 @@ export type FromWorker =
   | { readonly type: "failed"; readonly message: string }
   | { readonly type: "reloaded"; readonly error: string | null };
 
-/** What each worker gets at start: the config file (and `-g`), the shared peer table and counters, its index. */
+/** What each worker gets at start: the config file (and `-g`), the shared peer table, limit zones and counters, its index. */
 export interface WorkerStart {
   readonly source: ConfigFile;
   readonly table: SharedArrayBuffer;
+  readonly zones: ZoneBuffers;
   readonly counters: SharedArrayBuffer;
   readonly index: number;
 }
@@ -26,19 +30,20 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker-entry.ts" : ".
 /**
  * `worker_processes N`: N threads, each serving the config on the same sockets (SO_REUSEPORT:
  * the kernel spreads connections), sharing peer health through one SharedArrayBuffer as
- * nginx's workers share a `zone`, and the status counters through another, as nginx's are in
- * shared memory. This thread only starts, reloads, stops and replaces them, as nginx's master
- * process does.
+ * nginx's workers share a `zone`, the limit zones through one each and the status counters
+ * through another, as nginx's shared memory. This thread only starts, reloads, stops and
+ * replaces them, as nginx's master process does; it allocates the zones of each config it loads.
  */
-export async function startWorkerThreads(source: ConfigFile, count: number, log: Logger): Promise<Running> {
+export async function startWorkerThreads(source: ConfigFile, config: Config, count: number, log: Logger): Promise<Running> {
   const table = SharedFailureState.allocate();
+  let zones: ZoneBuffers = SharedLimitZones.allocate(config.limitZones);
   const counters = SharedCounters.allocate(count);
   const workers: Worker[] = [];
   let stopping = false;
 
   const start = (index: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { source, table, counters, index } satisfies WorkerStart });
+      const worker = new Worker(ENTRY, { workerData: { source, table, zones, counters, index } satisfies WorkerStart });
       const onStart = (message: FromWorker) => {
         if (message.type === "ready") resolve(worker);
         else if (message.type === "failed") {
@@ -90,7 +95,8 @@ export async function startWorkerThreads(source: ConfigFile, count: number, log:
     reload: async (next) => {
       const wanted = next.workerProcesses === "auto" ? count : next.workerProcesses;
       if (wanted !== count) log.warn(`worker_processes changed to ${next.workerProcesses}: takes effect on restart`);
-      const answers = await Promise.all(workers.map((w) => ask(w, { type: "reload" })));
+      zones = SharedLimitZones.allocate(next.limitZones, zones);
+      const answers = await Promise.all(workers.map((w) => ask(w, { type: "reload", zones })));
       const failed = answers.find((a) => a?.type === "reloaded" && a.error !== null);
       if (failed?.type === "reloaded") throw new Error(failed.error ?? "");
     },

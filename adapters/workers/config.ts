@@ -7,6 +7,8 @@ import {
   type Logger,
   parseConfig,
   type RewriteScript,
+  type Settings,
+  type SourceLocation,
 } from "../../core/index.ts";
 
 /**
@@ -14,7 +16,7 @@ import {
  * refused here with the line that asks for it: unix-socket upstreams, `include` (only one
  * file ships in the bundle), and `if (-f ...)` and its kin (no file system).
  */
-export function loadEdgeConfig(text: string, name: string, log: Logger): Config {
+export function loadEdgeConfig(text: string, name: string, log: Logger, files: Readonly<Record<string, string>> | null = null): Config {
   const source: ConfigSource = {
     read: (path) => {
       if (path === name) return text;
@@ -28,6 +30,18 @@ export function loadEdgeConfig(text: string, name: string, log: Logger): Config 
   for (const server of config.servers) {
     refuseFileTests(server.script);
     server.locations.forEach(refuseInLocation);
+  }
+  // The bundle carries the user files it names; a Worker written by hand passes them in `files`.
+  if (files !== null) {
+    for (const path of userFilePaths(config)) {
+      if (!Object.hasOwn(files, path.path)) {
+        throw new ConfigError(
+          "unsupported",
+          `auth_basic_user_file "${path.path}" is not bundled with the Worker: pass it in the "files" option`,
+          path.at,
+        );
+      }
+    }
   }
   for (const upstream of config.upstreams) {
     for (const server of upstream.servers) {
@@ -88,4 +102,36 @@ function noteEdgeTls(config: Config, log: Logger): void {
       `${clientCert.at.file}:${clientCert.at.line}: proxy_ssl_* is not applied on Workers: fetch makes the upstream TLS connection itself (no client certificate, the platform's CAs)`,
     );
   }
+}
+
+/**
+ * The `auth_basic_user_file` files a config reads, as paths (relative ones from the config's
+ * directory). A name with variables is refused: only the files known at load are bundled.
+ */
+export function userFilePaths(config: Config): { readonly path: string; readonly at: SourceLocation }[] {
+  const out = new Map<string, SourceLocation>();
+  const visit = (settings: Settings) => {
+    const f = settings.authBasicUserFile;
+    if (f === null) return;
+    if (!f.file.isConstant) {
+      throw new ConfigError(
+        "unsupported",
+        "auth_basic_user_file with variables needs a file system, which Cloudflare Workers do not have",
+        f.at,
+      );
+    }
+    const path = f.file.literal.startsWith("/") ? f.file.literal : f.prefix + f.file.literal;
+    if (!out.has(path)) out.set(path, f.at);
+  };
+  const visitLocation = (location: Location) => {
+    visit(location.settings);
+    location.children.forEach(visitLocation);
+    if (location.limitExcept) visitLocation(location.limitExcept.block);
+    for (const op of location.script ?? []) if (op.kind === "if" && op.block) visitLocation(op.block);
+  };
+  for (const server of config.servers) {
+    visit(server.settings);
+    server.locations.forEach(visitLocation);
+  }
+  return [...out].map(([path, at]) => ({ path, at }));
 }

@@ -6,7 +6,9 @@ import {
   type EdgeProxy,
   fetchConnection,
   type Logger,
+  MemoryLimitZones,
   type PlatformWebSocket,
+  type UserFiles,
 } from "../../core/index.ts";
 import { chooseKvBinding } from "./kv-binding.ts";
 import { KvFailureState } from "./kv-failure-state.ts";
@@ -27,6 +29,8 @@ export interface EdgeOptions {
   readonly kvRefreshMs?: number;
   /** Where error lines go; the console by default (Workers logs). */
   readonly log?: Logger;
+  /** Files the config reads (`auth_basic_user_file`), bundled: by path, their text. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** What a Worker's `fetch` receives beside the request: its bindings and its context. */
@@ -62,6 +66,11 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     clock: { now: () => Date.now() },
     log,
     maxAttemptsPerRequest: SUBREQUEST_LIMIT,
+    // Limit zones count per isolate: nothing shares memory between isolates.
+    limitZones: new MemoryLimitZones(),
+    userFiles: bundledFiles(options.files ?? {}),
+    // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
+    compression: "platform",
     webSockets: { pair: pairWebSockets },
   });
   return {
@@ -74,6 +83,23 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
       return response;
     },
   };
+}
+
+/** The bundled files, read as nginx reads files (a byte string each); one not bundled is missing. */
+function bundledFiles(files: Readonly<Record<string, string>>): UserFiles {
+  return {
+    read: (path) =>
+      Object.hasOwn(files, path)
+        ? { text: latin1Of(files[path] as string) }
+        : { error: `open() "${path}" failed (2: No such file or directory)`, missing: true },
+  };
+}
+
+/** A file's text, as bundled (UTF-8 read into a string), as the byte string nginx reads. */
+function latin1Of(text: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
+  return out;
 }
 
 /** Workers' `WebSocketPair`: the client's end for the 101, the proxy's end to relay. */

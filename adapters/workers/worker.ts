@@ -4,8 +4,14 @@ import { consoleLogger, createEdgeProxy, type EdgeOptions, edgeConnection, type 
 
 export { DEFAULT_KV_BINDING, type EdgeOptions, type WorkerContext } from "./edge-proxy.ts";
 
-/** How a Worker is made from a bundled config: the KV binding and refresh (see EdgeOptions). */
-export type WorkerOptions = EdgeOptions;
+/** How a Worker is made from a bundled config: the KV binding and refresh (see EdgeOptions), and the files it reads. */
+export interface WorkerOptions extends EdgeOptions {
+  /**
+   * The `auth_basic_user_file` files, by the path the config names (a relative one from the
+   * config's directory): a Worker has no file system, so they ship in the bundle like the config.
+   */
+  readonly files?: Readonly<Record<string, string>>;
+}
 
 /** A module Worker: `export default` it. */
 export interface EdgeproxyWorker {
@@ -19,7 +25,8 @@ export interface EdgeproxyWorker {
  */
 export function createWorker(text: string, name: string, options: WorkerOptions = {}): EdgeproxyWorker {
   const log: Logger = options.log ?? consoleLogger;
-  const edge = createEdgeProxy(loadEdgeConfig(text, name, log), { ...options, log });
+  const files = options.files ?? {};
+  const edge = createEdgeProxy(loadEdgeConfig(text, name, log, files), { ...options, log, files });
   return {
     fetch: (request, env, ctx) => edge.fetch(request, env, ctx, edgeConnection(request)),
   };

@@ -27,6 +27,13 @@ export function crc32(bytes: Uint8Array): number {
   return crc32Final(crc32Update(0xffffffff, bytes));
 }
 
+/** CRC-32 of a byte string (one char per byte), without making bytes of it first. */
+export function crc32Latin1(text: string): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < text.length; i++) c = (TABLE[(c ^ text.charCodeAt(i)) & 0xff] as number) ^ (c >>> 8);
+  return crc32Final(c);
+}
+
 /** A byte string (one char per byte) as bytes. */
 export function latin1(text: string): Uint8Array {
   const out = new Uint8Array(text.length);

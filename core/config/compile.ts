@@ -3,12 +3,15 @@ import { VariableScope } from "../variables/scope.ts";
 import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
 import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
+import { LimitZoneRegistry } from "./limit-zones.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
 import type {
   AccessLog,
   Config,
   ContentHandler,
   IfOp,
+  LimitExcept,
+  LimitZone,
   Listen,
   Location,
   ProxyPass,
@@ -70,8 +73,22 @@ export async function compileConfig(tree: readonly Directive[], options: Compile
  * The same compilation without name resolution, synchronous: for platforms that resolve at
  * connect time (Workers), where a bad config must fail the module's first evaluation.
  */
-export function compileConfigSync(tree: readonly Directive[], warn: (message: string) => void = () => {}, confPrefix = ""): Config {
-  return { ...new Compiler(warn).main(tree), confPrefix };
+export function compileConfigSync(
+  tree: readonly Directive[],
+  warn: (message: string) => void = () => {},
+  confPrefix = confPrefixOf(tree),
+): Config {
+  return { ...new Compiler(warn, confPrefix).main(tree), confPrefix };
+}
+
+/**
+ * nginx's conf prefix when the platform names none: the main config file's directory, where
+ * relative file names in the config start. `-g` directives come first, from no file.
+ */
+function confPrefixOf(tree: readonly Directive[]): string {
+  const file = tree.find((d) => d.at.file.includes("/"))?.at.file ?? "";
+  const slash = file.lastIndexOf("/");
+  return slash === 0 ? "/" : file.slice(0, Math.max(slash, 0));
 }
 
 class Compiler {
@@ -85,11 +102,7 @@ class Compiler {
     ["combined", { format: compileTemplate(COMBINED, { syntax: "log" }), escape: "default" }],
   ]);
   /** What directive setters read besides their arguments. */
-  readonly #env: CompileEnv = {
-    warn: (m) => this.#warn(m),
-    scope: this.#scope,
-    logFormat: (name) => this.#logFormats.get(name) ?? null,
-  };
+  readonly #env: CompileEnv;
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
   #keepaliveTimeoutMs = 75_000;
@@ -99,9 +112,17 @@ class Compiler {
   #largeClientHeaderBuffers = { count: 4, size: 8192 };
   #underscores = false;
   #ignoreInvalid = true;
+  #limitZones: readonly LimitZone[] = [];
 
-  constructor(warn: (m: string) => void) {
+  constructor(warn: (m: string) => void, confPrefix: string) {
     this.#warn = warn;
+    this.#env = {
+      warn: (m) => this.#warn(m),
+      scope: this.#scope,
+      logFormat: (name) => this.#logFormats.get(name) ?? null,
+      zones: new LimitZoneRegistry(),
+      confPrefix,
+    };
   }
 
   allUpstreams(): UpstreamDraft[] {
@@ -151,6 +172,7 @@ class Compiler {
       underscoresInHeaders: this.#underscores,
       ignoreInvalidHeaders: this.#ignoreInvalid,
       variableSlots: this.#scope.slotCount,
+      limitZones: this.#limitZones,
     };
   }
 
@@ -203,6 +225,7 @@ class Compiler {
     const servers = serverBlocks.map((d) => this.#server(d, settings));
     // Variable names resolve once the whole block is read, as ngx_http_block() does.
     this.#scope.link();
+    this.#limitZones = this.#env.zones.finish();
     return servers;
   }
 
@@ -290,6 +313,7 @@ class Compiler {
     const script: Directive[] = [];
     let passAt: Directive | null = null;
     let handler: ContentHandler | null = null;
+    let limitExcept: Directive | null = null;
     let isInternal = false;
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
@@ -297,7 +321,8 @@ class Compiler {
         // The last content handler of the block wins (each sets `clcf->handler`).
         handler = CONTENT_HANDLERS.get(child.name) ?? null;
         if (child.name === "proxy_pass") passAt = child;
-      } else if (child.name === "internal") isInternal = true;
+      } else if (child.name === "limit_except") limitExcept = child;
+      else if (child.name === "internal") isInternal = true;
       else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
       else this.#setting(own, child);
     }
@@ -314,10 +339,49 @@ class Compiler {
       handler,
       proxy,
       isInternal,
+      limitExcept: null,
       settings,
     };
-    const compiled = { ...self, script: this.#script(script, self) };
+    const withLimit = limitExcept ? { ...self, limitExcept: this.#limitExcept(limitExcept, self) } : self;
+    const compiled = { ...withLimit, script: this.#script(script, withLimit) };
     return { ...compiled, children: this.#locations(nested, settings, compiled) };
+  }
+
+  /**
+   * `limit_except METHOD ... { }` (`ngx_http_core_limit_except()`): a nested, unnamed location
+   * for the other methods, inheriting every setting of the enclosing one and its `proxy_pass`
+   * (`ngx_http_proxy_merge_loc_conf()`).
+   */
+  #limitExcept(d: Directive, enclosing: Location): LimitExcept {
+    const methods = new Set<string>();
+    for (const arg of d.args) {
+      // The names are read in any case (ngx_strcasecmp).
+      const name = arg.toUpperCase();
+      if (!LIMIT_EXCEPT_METHODS.has(name)) invalid(d, `invalid method "${arg}"`);
+      methods.add(name);
+      if (name === "GET") methods.add("HEAD");
+    }
+    const own: OwnSettings = {};
+    let passAt: Directive | null = null;
+    for (const child of this.#walk(d.block ?? [], "limit_except")) {
+      if (child.name === "proxy_pass") passAt = child;
+      else this.#setting(own, child);
+    }
+    const proxy = passAt ? this.#proxyPass(passAt, true) : enclosing.proxy;
+    const block: Location = {
+      at: d.at,
+      modifier: "limit_except",
+      name: enclosing.name,
+      regex: null,
+      children: [],
+      script: null,
+      handler: proxy ? "proxy" : null,
+      proxy,
+      isInternal: false,
+      limitExcept: null,
+      settings: mergeSettings(enclosing.settings, own),
+    };
+    return { methods, block };
   }
 
   /** `proxy_pass URL`; a URI part is refused where nginx cannot place it. */
@@ -375,6 +439,7 @@ class Compiler {
       handler: proxy ? "proxy" : null,
       proxy: proxy ?? enclosing.proxy,
       isInternal: false,
+      limitExcept: null,
       settings: mergeSettings(enclosing.settings, own),
     };
     return { kind: "if", at: d.at, condition, body: this.#script(script, block) ?? [], block };
@@ -433,6 +498,24 @@ function flag(d: Directive): boolean {
 }
 
 const LOCATION_MODIFIERS = new Set(["=", "~", "~*", "^~"]);
+
+/** The methods `limit_except` names (`ngx_http_core_limit_except()`'s table). */
+const LIMIT_EXCEPT_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "MKCOL",
+  "COPY",
+  "MOVE",
+  "OPTIONS",
+  "PROPFIND",
+  "PROPPATCH",
+  "LOCK",
+  "UNLOCK",
+  "PATCH",
+]);
 
 function locationName(d: Directive): { modifier: Location["modifier"]; name: string } {
   if (d.args.length === 2) {

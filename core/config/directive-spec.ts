@@ -1,14 +1,16 @@
 import type { Template } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
+import type { LimitZoneRegistry } from "./limit-zones.ts";
 import type { AccessLog } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import type { OwnSettings } from "./settings.ts";
 
 /**
  * A block a directive can sit in. `sif` and `lif` are the insides of `if` blocks at server and
- * at location level (`NGX_HTTP_SIF_CONF`, `NGX_HTTP_LIF_CONF`).
+ * at location level (`NGX_HTTP_SIF_CONF`, `NGX_HTTP_LIF_CONF`), `limit_except` the inside of
+ * one (`NGX_HTTP_LMT_CONF`).
  */
-export type Context = "main" | "events" | "http" | "server" | "location" | "upstream" | "types" | "sif" | "lif";
+export type Context = "main" | "events" | "http" | "server" | "location" | "upstream" | "types" | "sif" | "lif" | "limit_except";
 
 /** A `log_format`, for `access_log` to name. */
 export interface LogFormat {
@@ -24,6 +26,10 @@ export interface CompileEnv {
   readonly scope: VariableScope;
   /** A `log_format` by name; null when none has that name. */
   readonly logFormat: (name: string) => LogFormat | null;
+  /** The limit modules' shared memory zones. */
+  readonly zones: LimitZoneRegistry;
+  /** The main config file's directory (nginx's conf prefix): where relative file names start. */
+  readonly confPrefix: string;
 }
 
 /** Writes a directive's value into the settings of the block it sits in. */

@@ -1,13 +1,20 @@
 import type { DirectiveSpec } from "./directive-spec.ts";
+import { ACCESS_DIRECTIVES } from "./modules/access.ts";
+import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
+import { AUTH_REQUEST_DIRECTIVES } from "./modules/auth-request.ts";
+import { GZIP_DIRECTIVES } from "./modules/gzip.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
+import { LIMIT_CONN_DIRECTIVES } from "./modules/limit-conn.ts";
+import { LIMIT_REQ_DIRECTIVES } from "./modules/limit-req.ts";
 import { LOG_DIRECTIVES } from "./modules/log.ts";
 import { MAIN_DIRECTIVES } from "./modules/main.ts";
 import { MAP_DIRECTIVES } from "./modules/map.ts";
 import { PROXY_DIRECTIVES } from "./modules/proxy.ts";
 import { PROXY_SSL_DIRECTIVES } from "./modules/proxy-ssl.ts";
+import { REALIP_DIRECTIVES } from "./modules/realip.ts";
 import { REWRITE_DIRECTIVES } from "./modules/rewrite.ts";
 import { SSL_DIRECTIVES } from "./modules/ssl.ts";
 import { STATUS_DIRECTIVES } from "./modules/status.ts";
@@ -31,6 +38,13 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...HTTP2_DIRECTIVES,
   ...PROXY_SSL_DIRECTIVES,
   ...STATUS_DIRECTIVES,
+  ...REALIP_DIRECTIVES,
+  ...ACCESS_DIRECTIVES,
+  ...AUTH_BASIC_DIRECTIVES,
+  ...AUTH_REQUEST_DIRECTIVES,
+  ...LIMIT_REQ_DIRECTIVES,
+  ...LIMIT_CONN_DIRECTIVES,
+  ...GZIP_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
 };
 
@@ -46,11 +60,6 @@ export const UNSUPPORTED = new Set([
   "set",
   "break",
   "error_page",
-  "limit_except",
-  "limit_req",
-  "limit_conn",
-  "limit_req_zone",
-  "limit_conn_zone",
   "internal",
   "resolver",
   "resolver_timeout",
@@ -61,8 +70,12 @@ export const UNSUPPORTED = new Set([
   "memcached_pass",
   "auth_basic",
   "auth_basic_user_file",
-  "auth_request",
+  "ssl_certificate",
+  "ssl_certificate_key",
   "sub_filter",
+  "gunzip",
+  "gunzip_buffers",
+  "gzip_static",
   "proxy_cache",
   "proxy_cache_path",
   "proxy_cache_valid",
@@ -74,8 +87,6 @@ export const UNSUPPORTED = new Set([
   "proxy_cookie_path",
   "proxy_ignore_headers",
   "proxy_store",
-  "real_ip_header",
-  "set_real_ip_from",
   "geo",
   "split_clients",
   "sticky",

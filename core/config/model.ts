@@ -1,3 +1,5 @@
+import type { AccessRules } from "../access/access-rules.ts";
+import type { Cidr } from "../access/cidr.ts";
 import type { Template } from "../shape/template.ts";
 import type { SourceLocation } from "./errors.ts";
 import type { Http2Settings } from "./modules/http2.ts";
@@ -50,6 +52,57 @@ export interface Config {
    * as nginx's conf prefix; "" for the working directory.
    */
   readonly confPrefix: string;
+  /** `limit_req_zone` and `limit_conn_zone`: the zones the limits count in. */
+  readonly limitZones: readonly LimitZone[];
+}
+
+/** `auth_request_set $var VALUE`: the variable's slot, and its value as the subrequest sees it. */
+export interface AuthRequestSet {
+  readonly slot: number;
+  readonly value: Template;
+}
+
+/** The `gzip_proxied` conditions. */
+export type GzipProxied = "off" | "expired" | "no-cache" | "no-store" | "private" | "no_last_modified" | "no_etag" | "auth" | "any";
+
+/** A file named in the config with variables or not, and the directory a relative name starts at. */
+export interface UserFile {
+  readonly at: SourceLocation;
+  readonly file: Template;
+  /** The main config file's directory, with a trailing slash (nginx's conf prefix). */
+  readonly prefix: string;
+}
+
+/** nginx's error-log levels the limit modules log at. */
+export type LimitLogLevel = "info" | "notice" | "warn" | "error";
+
+/**
+ * A `limit_req_zone` or `limit_conn_zone`: nginx's shared memory zone of one limit module, by
+ * name, counting per value of its key.
+ */
+export interface LimitZone {
+  readonly kind: "limit_req" | "limit_conn";
+  readonly name: string;
+  /** Bytes, as declared (`zone=NAME:SIZE`). */
+  readonly size: number;
+  readonly key: Template;
+  /** limit_req: the rate in requests per 1000 seconds (nginx's `ctx->rate`: `1r/s` is 1000); 0 for limit_conn. */
+  readonly rate: number;
+}
+
+/** One `limit_req zone=NAME [burst=N] [nodelay | delay=N]`; in thousandths, as nginx keeps them. */
+export interface LimitReq {
+  readonly zone: LimitZone;
+  /** `burst` x 1000. */
+  readonly burst: number;
+  /** Excess (x 1000) served without delay: 0 by default, everything with `nodelay`. */
+  readonly delay: number;
+}
+
+/** One `limit_conn ZONE NUMBER`. */
+export interface LimitConn {
+  readonly zone: LimitZone;
+  readonly conn: number;
 }
 
 /** Where an `error_log` writes, and from which level up. */
@@ -95,7 +148,7 @@ export interface Server {
  */
 export interface Location {
   readonly at: SourceLocation;
-  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@" | "if";
+  readonly modifier: "=" | "^~" | "" | "~" | "~*" | "@" | "if" | "limit_except";
   readonly name: string;
   /** Compiled once at load for `~` and `~*`. */
   readonly regex: RegExp | null;
@@ -111,6 +164,11 @@ export interface Location {
   readonly proxy: ProxyPass | null;
   /** `internal`: only internal redirects (rewrites, error pages) reach it; a client request gets 404. */
   readonly isInternal: boolean;
+  /**
+   * `limit_except METHOD ... { }`: a request with another method runs in this block instead (a
+   * location inside this one, with its settings and `proxy_pass`, and no rewrite directives).
+   */
+  readonly limitExcept: LimitExcept | null;
   readonly settings: Settings;
 }
 
@@ -119,6 +177,11 @@ export interface Location {
  * status pages (`edgeproxy_metrics`, `edgeproxy_status`).
  */
 export type ContentHandler = "proxy" | "stub_status" | "metrics" | "status";
+/** `limit_except`: the methods that stay in the location (GET brings HEAD), and the block for the others. */
+export interface LimitExcept {
+  readonly methods: ReadonlySet<string>;
+  readonly block: Location;
+}
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
 export interface ProxyPass {
@@ -283,7 +346,64 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly rewriteLog: boolean;
   /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
   readonly uninitializedVariableWarn: boolean;
+  /** `allow` and `deny` lines of this level (all or nothing, as nginx inherits them); null: none. */
+  readonly access: AccessRules | null;
+  /** `satisfy`: whether every access check must pass, or one. Default all. */
+  readonly satisfy: "all" | "any";
+  /** `auth_basic`: the realm (`off` turns it off); null when not set. */
+  readonly authBasic: Template | null;
+  /** `auth_basic_user_file`: the htpasswd file, read on each request as nginx reads it; null when not set. */
+  readonly authBasicUserFile: UserFile | null;
+  /** `auth_request`: the URI of the subrequest that decides; "" for none (`off`, the default). */
+  readonly authRequest: string;
+  /** `auth_request_set` lines of this level (all or nothing). */
+  readonly authRequestSet: readonly AuthRequestSet[];
+  /** `limit_req` lines of this level (all or nothing). */
+  readonly limitReqs: readonly LimitReq[];
+  /** `limit_req_status`: the answer to a rejected request. Default 503. */
+  readonly limitReqStatus: number;
+  /** `limit_req_log_level`: rejections at this level, delays one below. Default error. */
+  readonly limitReqLogLevel: LimitLogLevel;
+  /** `limit_req_dry_run`: count and log, never reject or delay. */
+  readonly limitReqDryRun: boolean;
+  /** `limit_conn` lines of this level (all or nothing). */
+  readonly limitConns: readonly LimitConn[];
+  readonly limitConnStatus: number;
+  readonly limitConnLogLevel: LimitLogLevel;
+  readonly limitConnDryRun: boolean;
+  /** `gzip`: compress responses for clients that take gzip. Default off. */
+  readonly gzip: boolean;
+  /** `gzip_types`: the response types compressed (text/html always), or `*` for any. */
+  readonly gzipTypes: ReadonlySet<string> | "*";
+  /** `gzip_min_length`: bytes; a response with a shorter Content-Length is sent as it is. Default 20. */
+  readonly gzipMinLength: number;
+  /** `gzip_comp_level`: 1 to 9. Default 1. */
+  readonly gzipCompLevel: number;
+  /** `gzip_proxied`: which responses to a request that came through a proxy (`Via`) are compressed. Default off. */
+  readonly gzipProxied: ReadonlySet<GzipProxied>;
+  /** `gzip_vary`: `Vary: Accept-Encoding` on responses gzip considered. Default off. */
+  readonly gzipVary: boolean;
+  /** `gzip_disable`: User-Agents that get no gzip. */
+  readonly gzipDisable: { readonly msie6: boolean; readonly patterns: readonly RegExp[] };
+  /** `gzip_http_version`: the least request version that gets gzip. Default 1.1. */
+  readonly gzipHttpVersion: "1.0" | "1.1";
+  /** `gzip_window` as zlib's window bits (9-15). Default 15. */
+  readonly gzipWindowBits: number;
+  /** `gzip_hash` as zlib's memLevel (1-9). Default 8. */
+  readonly gzipMemLevel: number;
+  /** `set_real_ip_from` networks of this level (all or nothing); null: the realip module is off. */
+  readonly realIpFrom: readonly Cidr[] | null;
+  /** `real_ip_header`: where the client address is read. Default `X-Real-IP`. */
+  readonly realIpHeader: RealIpHeader;
+  /** `real_ip_recursive`: skip trusted addresses from the right of the header. Default off. */
+  readonly realIpRecursive: boolean;
 }
+
+/** `real_ip_header`: `X-Real-IP`, `X-Forwarded-For` (every line of it), or any other header's first line. */
+export type RealIpHeader =
+  | { readonly kind: "x-real-ip" }
+  | { readonly kind: "x-forwarded-for" }
+  | { readonly kind: "header"; readonly lowerName: string };
 
 /** One `add_header` or `add_trailer` line (ngx_http_headers_filter_module). */
 export interface AddHeader {

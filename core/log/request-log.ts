@@ -16,14 +16,15 @@ export class RequestLog implements Logger {
   block: Logger;
   /** The upstream being tried, as nginx names it: `http://10.0.0.1:8080/uri`; null before any. */
   upstream: string | null = null;
+  /** The client connection its lines name; the realip module changes its address. */
+  connection: ConnectionInfo;
   readonly #head: RequestHead;
-  readonly #connection: ConnectionInfo;
   readonly #server: Server;
 
   constructor(block: Logger, head: RequestHead, connection: ConnectionInfo, server: Server) {
     this.block = block;
     this.#head = head;
-    this.#connection = connection;
+    this.connection = connection;
     this.#server = server;
   }
 
@@ -53,7 +54,7 @@ export class RequestLog implements Logger {
 
   #line(message: string): string {
     const head = this.#head;
-    const c = this.#connection;
+    const c = this.connection;
     let line = `${c.id === undefined ? "" : `*${c.id} `}${message}, client: ${c.remoteAddress}, server: ${this.#server.names[0] ?? ""}`;
     line += `, request: "${head.requestLine ?? `${head.method} ${head.target} HTTP/${head.httpVersion}`}"`;
     if (this.upstream !== null) line += `, upstream: "${this.upstream}"`;

@@ -32,12 +32,16 @@ export function findConfig(plan: ProxyPlan, r: RequestContext): Outcome {
  * server level, with the server's handler (`stub_status` there), usually none.
  */
 export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Location | null): void {
-  r.location = location;
   if (location === null) {
+    r.location = null;
     r.handler = r.server.handler;
     r.log.block = plan.serverLog(r.server);
     return;
   }
-  if (location.modifier !== "if" || location.handler) r.handler = location.handler;
-  r.log.block = plan.locationLog(location);
+  // A method `limit_except` does not list runs in its block (`ngx_http_update_location_config()`).
+  const limit = location.limitExcept;
+  const block = limit && !limit.methods.has(r.head.method) ? limit.block : location;
+  r.location = block;
+  if (block.modifier !== "if" || block.handler) r.handler = block.handler;
+  r.log.block = plan.locationLog(block);
 }

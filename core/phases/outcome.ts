@@ -1,4 +1,4 @@
-import type { ProxyResponse } from "../exchange.ts";
+import type { HeaderPairs, ProxyResponse } from "../exchange.ts";
 
 /** Where a restarted request picks up the phases again. */
 export type RestartAt = "server-rewrite" | "find-config" | "rewrite";
@@ -13,7 +13,7 @@ export type RestartAt = "server-rewrite" | "find-config" | "rewrite";
  */
 export type Outcome =
   | { readonly kind: "next" }
-  | { readonly kind: "status"; readonly status: number; readonly location?: string }
+  | { readonly kind: "status"; readonly status: number; readonly location?: string; readonly headers?: HeaderPairs }
   | { readonly kind: "response"; readonly response: ProxyResponse }
   | { readonly kind: "restart"; readonly at: RestartAt };
 

@@ -1,12 +1,17 @@
 import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, Location, RewriteScript, Server, Upstream } from "../config/model.ts";
+import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server, Upstream } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
+import type { HeaderPairs } from "../exchange.ts";
+import { type Compression, webCompression } from "../gzip/compression.ts";
+import { MemoryLimitZones } from "../limit/limit-zones.ts";
+import { ZoneTable } from "../limit/zone-table.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
 import { planRedirect } from "../shape/redirect.ts";
+import type { RequestContext } from "../shape/request-context.ts";
 import { type HeaderPlan, planHeaders } from "../shape/request-headers.ts";
 import { planResponseHeaders, type ResponseHeaderPlan } from "../shape/response-headers.ts";
 import { MemoryCounters, type StatusCounters } from "../status/counters.ts";
@@ -50,7 +55,23 @@ export interface ProxyPlan {
   serverLog(server: Server): Logger;
   /** A location's error log. */
   locationLog(location: Location): Logger;
+  /** A limit zone's states. */
+  zoneTable(zone: LimitZone): ZoneTable;
+  /** How `gzip` compresses. */
+  readonly compression: Compression;
+  /** Runs a subrequest to a URI through the phases (`auth_request`); set by createProxy. */
+  subrequest: Subrequest;
 }
+
+/** What a subrequest came to: its status and headers, and the request it ran as (for its variables). */
+export interface SubrequestResult {
+  readonly status: number;
+  readonly headers: HeaderPairs;
+  readonly request: RequestContext;
+}
+
+/** Runs a subrequest of `parent` to `uri` (`ngx_http_subrequest()`). */
+export type Subrequest = (parent: RequestContext, uri: string) => Promise<SubrequestResult>;
 
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
 export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
@@ -62,6 +83,8 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     }),
   );
   const logFor = errorLogs(caps);
+  const zoneMemory = caps.limitZones ?? new MemoryLimitZones();
+  const zoneTables = new Map(config.limitZones.map((z) => [z, new ZoneTable(zoneMemory.memory(z))]));
   const plans = new Map<Location, LocationPlan>();
   const visit = (loc: Location) => {
     const redirect = planRedirect(loc.settings.proxyRedirect, loc);
@@ -74,6 +97,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     });
     loc.children.forEach(visit);
     ifBlocks(loc.script).forEach(visit);
+    if (loc.limitExcept) visit(loc.limitExcept.block);
   };
   for (const s of config.servers) s.locations.forEach(visit);
   const serverLogs = new Map(config.servers.map((s) => [s, logFor(s.settings.errorLog)]));
@@ -96,6 +120,9 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     },
     serverLog: (server) => serverLogs.get(server) ?? caps.log,
     locationLog: (location) => plans.get(location)?.log ?? caps.log,
+    zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
+    compression: caps.compression ?? webCompression,
+    subrequest: () => Promise.reject(new Error("subrequests run once createProxy has set them up")),
   };
   return plan;
 }

@@ -56,6 +56,7 @@ export async function proxyContent(
     return { kind: "response", response: forwarded.response };
   }
   const { response, finish } = forwarded;
+  r.exchange.upstreamHeaders = response.headers;
   const tunnel = response.tunnel ? tunnelOf(response.tunnel, settings, r) : null;
   return {
     kind: "response",

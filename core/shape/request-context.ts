@@ -1,6 +1,6 @@
 import type { Clock } from "../capabilities.ts";
 import type { ContentHandler, Location, ProxyPass, Server } from "../config/model.ts";
-import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import type { ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import type { StatusCounters } from "../status/counters.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
@@ -21,6 +21,10 @@ export interface Exchange {
   readonly clock: Clock;
   status: number;
   bodyBytes: number;
+  /** The last upstream response's headers as received, for `$upstream_http_*`. */
+  upstreamHeaders?: HeaderPairs;
+  /** `$gzip_ratio`: body bytes before gzip over after; 0 when not compressed. */
+  gzipRatio?: number;
   readonly upstreams: UpstreamAttempt[];
 }
 
@@ -32,7 +36,10 @@ export interface RequestContext {
   /** Filled in while the request runs; read by log-time variables. */
   readonly exchange: Exchange;
   readonly head: RequestHead;
-  readonly connection: ConnectionInfo;
+  /** The client connection; the realip module replaces its address with the one a trusted proxy names. */
+  connection: ConnectionInfo;
+  /** The connection as it was before the realip module changed the address (`$realip_remote_addr`). */
+  realipFrom?: ConnectionInfo;
   /** The process's status counters, which `$connections_*` read. */
   readonly counters: StatusCounters;
   readonly server: Server;
@@ -78,6 +85,16 @@ export interface RequestContext {
    * replaces that name; after `rewrite ... break` the whole `$uri` goes as it is.
    */
   validLocation: boolean;
+  /** A subrequest (`auth_request`): it skips the access phase, as nginx's do. */
+  isSubrequest?: boolean;
+  /** A subrequest's main request: the limits count a request once, in the main one's name. */
+  main?: RequestContext;
+  /** `$limit_req_status`: what `limit_req` decided (`PASSED`, `DELAYED`, `REJECTED` and the dry-run ones). */
+  limitReqStatus?: string;
+  /** `$limit_conn_status`. */
+  limitConnStatus?: string;
+  /** What to undo when the request ends (nginx's pool cleanups): `limit_conn` counts. */
+  cleanups?: (() => void)[];
   /** The user variables' slots (`map`), made when the request first reads one. */
   variables?: RequestVariables;
   /** The last successful regex match of the request, read by `$1`..`$9` (nginx's `r->captures`). */

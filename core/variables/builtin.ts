@@ -1,3 +1,5 @@
+import { parseAddress } from "../access/address.ts";
+import { basicCredentials } from "../access/basic-credentials.ts";
 import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 import { ACTIVE, READING, WAITING, WRITING } from "../status/layout.ts";
@@ -10,14 +12,28 @@ import { SSL_VARIABLES } from "./ssl.ts";
 const FIXED: Record<string, VariableGetter> = {
   host: keepsEmpty((c) => c.host),
   remote_addr: (c) => c.connection.remoteAddress,
-  remote_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.remotePort)),
+  // ngx_http_variable_remote_port(): no port (a unix socket, or a realip address without one) is empty.
+  remote_port: (c) => (c.connection.listenKey.startsWith("unix:") || c.connection.remotePort <= 0 ? "" : String(c.connection.remotePort)),
+  binary_remote_addr: (c) => binaryAddress(c.connection.remoteAddress),
+  // ngx_http_gzip_filter_module: "" (not found) unless the body was compressed.
+  gzip_ratio: (c) => (c.exchange.gzipRatio ? c.exchange.gzipRatio.toFixed(2) : ""),
+  // ngx_http_limit_req_module, ngx_http_limit_conn_module: not found until the limit decided.
+  limit_req_status: (c) => (c.main ?? c).limitReqStatus ?? "",
+  limit_conn_status: (c) => (c.main ?? c).limitConnStatus ?? "",
+  // ngx_http_realip_module: the peer's own address and port, before a trusted header replaced them.
+  realip_remote_addr: (c) => (c.realipFrom ?? c.connection).remoteAddress,
+  realip_remote_port: (c) => {
+    const conn = c.realipFrom ?? c.connection;
+    return conn.listenKey.startsWith("unix:") || conn.remotePort <= 0 ? "" : String(conn.remotePort);
+  },
   server_addr: (c) => c.connection.localAddress,
   server_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.localPort)),
   server_name: keepsEmpty((c) => c.server.names[0] ?? ""),
   server_protocol: (c) => `HTTP/${c.head.httpVersion}`,
   scheme: (c) => (c.connection.isTls ? "https" : "http"),
   https: (c) => (c.connection.isTls ? "on" : ""),
-  request_method: (c) => c.head.method,
+  // The main request's method, in a subrequest too (a subrequest is a GET).
+  request_method: (c) => (c.main ?? c).head.method,
   request: (c) => c.head.requestLine ?? `${c.head.method} ${c.head.target} HTTP/${c.head.httpVersion}`,
   request_uri: (c) => c.requestUri,
   uri: (c) => c.uri,
@@ -35,7 +51,8 @@ const FIXED: Record<string, VariableGetter> = {
   msec: (c) => (endOrNow(c) / 1000).toFixed(3),
   time_local: (c) => timeLocal(new Date(endOrNow(c))),
   time_iso8601: (c) => timeIso8601(new Date(endOrNow(c))),
-  remote_user: () => "",
+  // ngx_http_variable_remote_user(): the user of Basic credentials, whoever checks them.
+  remote_user: (c) => basicCredentials(c.head)?.user ?? "",
   upstream_addr: (c) => c.exchange.upstreams.map((u) => u.addr).join(", "),
   upstream_status: (c) => c.exchange.upstreams.map((u) => String(u.status)).join(", "),
   upstream_response_time: (c) => c.exchange.upstreams.map((u) => (u.timeMs / 1000).toFixed(3)).join(", "),
@@ -54,6 +71,18 @@ const FIXED: Record<string, VariableGetter> = {
   },
   ...SSL_VARIABLES,
 };
+
+/**
+ * `$binary_remote_addr`: an IPv4 client's four bytes, an IPv6 one's sixteen, as one byte per
+ * character; a unix-socket client's is its text (`ngx_http_variable_binary_remote_addr()`).
+ */
+function binaryAddress(text: string): string {
+  const address = parseAddress(text);
+  if (!address || address.family === "unix") return text;
+  if (address.family === 6) return String.fromCharCode(...address.bytes);
+  const v = address.value;
+  return String.fromCharCode(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+}
 
 /** The time variables' moment: the end of the response in its log line, the time now before. */
 function endOrNow(c: RequestContext): number {
@@ -84,6 +113,7 @@ export function lookupBuiltin(name: string): VariableGetter | null {
   if (name.startsWith("http_")) return headerVariable(name.slice(5));
   if (name.startsWith("arg_")) return argVariable(name.slice(4));
   if (name.startsWith("cookie_")) return cookieVariable(name.slice(7));
+  if (name.startsWith("upstream_http_")) return upstreamHeaderVariable(name.slice(14));
   return null;
 }
 
@@ -98,6 +128,12 @@ function headerVariable(suffix: string): VariableGetter {
   if (lower === "cookie") return (c) => findHeaders(c.head, lower).join("; ");
   if (lower === "x-forwarded-for") return (c) => findHeaders(c.head, lower).join(", ");
   return (c) => findHeader(c.head, lower) ?? "";
+}
+
+/** `$upstream_http_NAME`: the first line of that header in the last upstream response. */
+function upstreamHeaderVariable(suffix: string): VariableGetter {
+  const lower = suffix.toLowerCase().replaceAll("_", "-");
+  return (c) => c.exchange.upstreamHeaders?.find(([n]) => n.toLowerCase() === lower)?.[1] ?? "";
 }
 
 function argVariable(name: string): VariableGetter {

@@ -160,4 +160,41 @@ describe("worker_processes on Node", () => {
       await proxy.stop();
     }
   });
+
+  test("limit zones are shared by the threads, as nginx's shared memory, and a reload keeps them", async () => {
+    const backend = await startBackend("limited");
+    const http = (extra: string) => (port: number) =>
+      `
+        limit_req_zone $http_x_key zone=req:1m rate=1r/m;
+        limit_conn_zone $http_x_key zone=conn:1m;
+        ${extra}
+        server {
+            listen 127.0.0.1:${port};
+            location /req { limit_req zone=req burst=4 nodelay; proxy_pass http://127.0.0.1:${backend.port}; }
+            location /conn { limit_conn conn 1; proxy_pass http://127.0.0.1:${backend.port}; }
+        }`;
+    const proxy = await startEdgeproxyMain("worker_processes 2;", http(""));
+    try {
+      const statuses = async (path: string, n: number) =>
+        (await Promise.all(Array.from({ length: n }, () => get(proxy.port, path, ["Host: t", "X-Key: one"])))).map((r) => r.status);
+      // One connection each: the kernel spreads them over both threads, and one bucket counts them all.
+      const first = await statuses("/req", 40);
+      expect(first.filter((s) => s === 200)).toHaveLength(5);
+      expect(proxy.log()).toMatch(/#1: .*limiting requests/);
+      expect(proxy.log()).toMatch(/#2: .*limiting requests/);
+      writeFileSync(
+        proxy.file,
+        `worker_processes 2;\n${wrapConfig(proxy.dir, http("limit_req_zone $uri zone=added:1m rate=5r/s;")(proxy.port))}`,
+      );
+      process.kill(proxy.pid, "SIGHUP");
+      await waitFor(async () => proxy.log().includes("reloaded its configuration"));
+      expect((await statuses("/req", 10)).filter((s) => s === 200)).toHaveLength(0);
+      backend.reply = () => ({ body: "slow\n", delayMs: 500 });
+      expect((await statuses("/conn", 12)).filter((s) => s === 200)).toHaveLength(1);
+      expect((await statuses("/conn", 1)).filter((s) => s === 200)).toHaveLength(1);
+    } finally {
+      await proxy.stop();
+      await backend.close();
+    }
+  });
 });

@@ -10,6 +10,7 @@ interface Results {
   uploads: { contender: string; status: string; tempFilesLeft: number | null; tempFilesLeftAfterAbort: number | null }[];
   websocket: { scenario: string; contender: string; messagesPerSecond: number; cpuUsPerMessage: number }[];
   tls: { scenario: string; contender: string; rps: number; cpuUsPerRequest: number; errors: number }[];
+  guarded: { scenario: string; contender: string; rps: number; cpuUsPerRequest: number; errors: number }[];
 }
 
 /** `npm run bench -- --smoke`: every contender starts, answers right, and is measured, so the bench cannot rot. */
@@ -49,6 +50,12 @@ test("the benchmark runs end to end: every proxy measured, edgeproxy without err
   for (const t of results.tls) {
     expect(t.rps, `${t.contender}, ${t.scenario}`).toBeGreaterThan(0);
     if (t.contender.startsWith("edgeproxy")) expect(t.errors, `${t.contender}, ${t.scenario}`).toBe(0);
+  }
+  expect(new Set(results.guarded.map((g) => g.contender))).toEqual(new Set(["nginx, 1 worker", "edgeproxy node", "edgeproxy bun"]));
+  expect(results.guarded).toHaveLength(9);
+  for (const g of results.guarded) {
+    expect(g.rps, `${g.contender}, ${g.scenario}`).toBeGreaterThan(0);
+    if (g.contender.startsWith("edgeproxy")) expect(g.errors, `${g.contender}, ${g.scenario}`).toBe(0);
   }
   expect(output).toContain("| edgeproxy node |");
 }, 180_000);

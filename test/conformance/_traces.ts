@@ -17,6 +17,8 @@ export interface Step {
   readonly before?: () => void;
   /** Send without waiting for the answer (in-flight requests for least_conn). */
   readonly background?: boolean;
+  /** More header lines (`X-Forwarded-For: ...`). */
+  readonly headers?: readonly string[];
 }
 
 /** Named backends a..z that tag their replies and record every request. */
@@ -66,7 +68,13 @@ export async function trace(
     step.before?.();
     const id = `${run}-${i}`;
     const body = step.body ?? "";
-    const head = [`${step.method ?? "GET"} ${step.path ?? "/"} HTTP/1.1`, "Host: t", `X-Req: ${id}`, "Connection: close"];
+    const head = [
+      `${step.method ?? "GET"} ${step.path ?? "/"} HTTP/1.1`,
+      "Host: t",
+      `X-Req: ${id}`,
+      ...(step.headers ?? []),
+      "Connection: close",
+    ];
     if (step.body !== undefined) head.push(`Content-Length: ${Buffer.byteLength(body)}`);
     const sent = rawRequest(
       proxy.port,

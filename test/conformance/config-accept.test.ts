@@ -521,3 +521,154 @@ describe("stub_status: accept/reject and messages agree with nginx -t", () => {
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// realip, access, auth, limits and gzip: where their directives stand and nginx's words.
+describe("realip, access, auth, limits, gzip: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "realip everywhere",
+      withHttp(
+        `set_real_ip_from 10.0.0.0/8; real_ip_header X-Forwarded-For; ${server("set_real_ip_from ::1; set_real_ip_from 2001:db8::/32; location / { set_real_ip_from unix:; real_ip_recursive on; real_ip_header X-Client; }")}`,
+      ),
+    ],
+    ["set_real_ip_from with a bad mask", loc("set_real_ip_from 10.0.0.0/33;")],
+    ["set_real_ip_from with low bits", loc("set_real_ip_from 10.0.0.1/8;")],
+    ["set_real_ip_from with garbage", loc("set_real_ip_from 10.0.0.0/x;")],
+    ["real_ip_header twice", loc("real_ip_header X-Real-IP; real_ip_header X-Forwarded-For;")],
+    ["real_ip_recursive with a bad value", loc("real_ip_recursive yes;")],
+    ["set_real_ip_from in an if", loc("if ($a) { set_real_ip_from 10.0.0.1; }")],
+    [
+      "allow and deny everywhere",
+      withHttp(`allow 10.0.0.0/8; deny all; ${server("allow ::1; location / { allow unix:; deny 192.0.2.1; }")}`),
+    ],
+    ["allow with a bad address", loc("allow 10.0.0.256;")],
+    ["allow with three octets", loc("allow 10.0.0;")],
+    ["deny with low bits", loc("deny 10.1.2.3/16;")],
+    ["deny with an IPv6 mask too long", loc("deny ::1/129;")],
+    ["deny in an if", loc("if ($a) { deny all; }")],
+    ["allow with two arguments", loc("allow 10.0.0.1 10.0.0.2;")],
+    ["satisfy any", loc("satisfy any;")],
+    ["satisfy in upper case", loc("satisfy ANY;")],
+    ["satisfy with a bad value", loc("satisfy some;")],
+    ["satisfy twice", loc("satisfy any; satisfy all;")],
+    ["limit_except", loc("limit_except GET POST { allow 10.0.0.1; deny all; }")],
+    ["limit_except with a bad method", loc("limit_except GET FETCH { deny all; }")],
+    ["limit_except in lower case", loc("limit_except get { deny all; }")],
+    ["limit_except twice", loc("limit_except GET { deny all; } limit_except POST { deny all; }")],
+    ["limit_except at server level", withHttp(server("limit_except GET { deny all; }"))],
+    ["limit_except with proxy_pass", loc("limit_except GET { proxy_pass http://127.0.0.1:9; }")],
+    ["limit_except with a proxy_pass URI", loc("limit_except GET { proxy_pass http://127.0.0.1:9/x; }")],
+    ["limit_except with a rewrite directive", loc("limit_except GET { return 403; }")],
+    ["limit_except with a location inside", loc("limit_except GET { location /a { } }")],
+    ["limit_except without a block", loc("limit_except GET;")],
+    [
+      "limit_req everywhere",
+      withHttp(
+        `limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s; limit_req zone=one; ${server("limit_req zone=one burst=5; location / { limit_req zone=one burst=5 nodelay; } location /d { limit_req zone=one burst=5 delay=2; }")}`,
+      ),
+    ],
+    [
+      "limit_req before its zone",
+      withHttp(`${server("location / { limit_req zone=later; }")} limit_req_zone $uri zone=later:1m rate=10r/m;`),
+    ],
+    ["limit_req with no zone line", loc("limit_req zone=none;")],
+    ["limit_req burst=0", withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one burst=0; }")}`)],
+    ["limit_req delay=0", withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one delay=0; }")}`)],
+    [
+      "limit_req twice on one zone",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one; limit_req zone=one burst=2; }")}`),
+    ],
+    ["limit_req without zone=", loc("limit_req burst=2;")],
+    [
+      "limit_req with a bad parameter",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_req zone=one fast; }")}`),
+    ],
+    [
+      "limit_req in an if",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { if ($a) { limit_req zone=one; } }")}`),
+    ],
+    ["limit_req_zone too small", withHttp("limit_req_zone $uri zone=one:31k rate=1r/s;")],
+    ["limit_req_zone at 32k", withHttp("limit_req_zone $uri zone=one:32k rate=1r/s;")],
+    ["limit_req_zone with a bad size", withHttp("limit_req_zone $uri zone=one:1x rate=1r/s;")],
+    ["limit_req_zone without a size", withHttp("limit_req_zone $uri zone=one rate=1r/s;")],
+    ["limit_req_zone with r/h", withHttp("limit_req_zone $uri zone=one:1m rate=1r/h;")],
+    ["limit_req_zone with a bare rate", withHttp("limit_req_zone $uri zone=one:1m rate=5;")],
+    ["limit_req_zone with a fractional rate", withHttp("limit_req_zone $uri zone=one:1m rate=0.5r/s;")],
+    ["limit_req_zone twice", withHttp("limit_req_zone $uri zone=one:1m rate=1r/s; limit_req_zone $uri zone=one:1m rate=2r/s;")],
+    ["limit_req_zone sizes in conflict", withHttp("limit_req_zone $uri zone=one:1m rate=1r/s; limit_req_zone $uri zone=one:2m rate=2r/s;")],
+    ["limit_req_zone without a rate", withHttp("limit_req_zone $uri zone=one:1m;")],
+    ["limit_req_zone with an empty name", withHttp("limit_req_zone $uri zone=:1m rate=1r/s;")],
+    ["limit_req_zone in a server", withHttp(server("limit_req_zone $uri zone=one:1m rate=1r/s;"))],
+    ["limit_req_zone with an unknown variable", withHttp("limit_req_zone $nope zone=one:1m rate=1r/s;")],
+    [
+      "a limit_req zone used by limit_conn",
+      withHttp(`limit_req_zone $uri zone=one:1m rate=1r/s; ${server("location / { limit_conn one 1; }")}`),
+    ],
+    ["limit_req_status, log level and dry run", loc("limit_req_status 429; limit_req_log_level notice; limit_req_dry_run on;")],
+    ["limit_req_status out of range", loc("limit_req_status 399;")],
+    ["limit_req_status not a number", loc("limit_req_status abc;")],
+    ["limit_req_log_level debug", loc("limit_req_log_level debug;")],
+    [
+      "limit_conn everywhere",
+      withHttp(
+        `limit_conn_zone $binary_remote_addr zone=addr:10m; limit_conn addr 10; ${server("location / { limit_conn addr 1; limit_conn_status 429; limit_conn_log_level info; limit_conn_dry_run off; }")}`,
+      ),
+    ],
+    ["limit_conn 0", withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 0; }")}`)],
+    ["limit_conn 65536", withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 65536; }")}`)],
+    [
+      "limit_conn twice on one zone",
+      withHttp(`limit_conn_zone $uri zone=addr:1m; ${server("location / { limit_conn addr 1; limit_conn addr 2; }")}`),
+    ],
+    ["limit_conn with no zone line", loc("limit_conn none 1;")],
+    ["limit_conn_zone with a bad parameter", withHttp("limit_conn_zone $uri size=1m;")],
+    ["limit_conn_zone too small", withHttp("limit_conn_zone $uri zone=addr:8k;")],
+    [
+      "auth_basic everywhere",
+      withHttp(
+        `auth_basic "a"; auth_basic_user_file /etc/htpasswd; ${server('auth_basic off; location / { auth_basic "b $host"; auth_basic_user_file conf/$host; limit_except GET { auth_basic "c"; auth_basic_user_file x; } }')}`,
+      ),
+    ],
+    ["auth_basic twice", loc('auth_basic "a"; auth_basic "b";')],
+    ["auth_basic_user_file twice", loc("auth_basic_user_file a; auth_basic_user_file b;")],
+    ["auth_basic in an if", loc('if ($a) { auth_basic "a"; }')],
+    ["auth_basic with an unknown variable", loc('auth_basic "$nope";')],
+    ["auth_basic without an argument", loc("auth_basic;")],
+    [
+      "gzip everywhere",
+      withHttp(
+        `gzip on; gzip_types text/plain application/json; gzip_min_length 1k; gzip_comp_level 6; gzip_proxied expired no-cache auth; gzip_vary on; gzip_disable msie6 "curl"; gzip_http_version 1.0; gzip_buffers 16 8k; gzip_window 8k; gzip_hash 4k; ${server("gzip off; location / { gzip on; if ($a) { gzip off; } }")}`,
+      ),
+    ],
+    ["gzip_types twice", loc("gzip_types text/plain; gzip_types text/css;")],
+    ["gzip_types * then more", loc("gzip_types *; gzip_types text/css;")],
+    ["gzip_comp_level 0", loc("gzip_comp_level 0;")],
+    ["gzip_comp_level 10", loc("gzip_comp_level 10;")],
+    ["gzip_proxied with a bad value", loc("gzip_proxied sometimes;")],
+    ["gzip_proxied with a repeated value", loc("gzip_proxied any any;")],
+    ["gzip_proxied twice", loc("gzip_proxied any; gzip_proxied off;")],
+    ["gzip_http_version 2.0", loc("gzip_http_version 2.0;")],
+    ["gzip_disable with a bad regex", loc('gzip_disable "a(";')],
+    ["gzip_window 3k", loc("gzip_window 3k;")],
+    ["gzip_hash 256k", loc("gzip_hash 256k;")],
+    ["gzip_buffers with one argument", loc("gzip_buffers 16;")],
+    ["gzip_buffers 0 8k", loc("gzip_buffers 0 8k;")],
+    ["gzip_min_length with a bad size", loc("gzip_min_length 1x;")],
+    ["gzip_vary in an if", loc("if ($a) { gzip_vary on; }")],
+    [
+      "auth_request everywhere",
+      withHttp(
+        `auth_request /a; auth_request_set $x $upstream_status; ${server("auth_request off; location / { auth_request /b; auth_request_set $user $upstream_http_x_user; proxy_set_header X-User $user; }")}`,
+      ),
+    ],
+    ["auth_request twice", loc("auth_request /a; auth_request /b;")],
+    ["auth_request in an if", loc("if ($a) { auth_request /a; }")],
+    ["auth_request in limit_except", loc("limit_except GET { auth_request /a; }")],
+    ["auth_request_set without a $", loc("auth_request_set x $uri;")],
+    ["auth_request_set on a built-in variable", loc("auth_request_set $uri x;")],
+    ["auth_request_set with an unknown variable", loc("auth_request_set $x $nope;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

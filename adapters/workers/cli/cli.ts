@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, unwatchFile, watchFile, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Config, ConfigError, type Logger } from "../../../core/index.ts";
 import { fileSource } from "../../node/config-source.ts";
-import { loadEdgeConfig } from "../config.ts";
+import { describeSystemError } from "../../node/system-error.ts";
+import { loadEdgeConfig, userFilePaths } from "../config.ts";
 import { DEFAULT_KV_BINDING } from "../edge-proxy.ts";
 import { findWrangler, hasWranglerConfig } from "./wrangler.ts";
 
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = checkConfig(request.file);
   if (!config) return 1;
   const entry = entryPath(cwd, request.file);
-  writeEntry(entry, request.file, config.text, request.kvBinding);
+  writeEntry(entry, request.file, config.text, config.files, request.kvBinding);
   const hasConfig = optionValue(request.wranglerArgs, "--config") !== undefined || hasWranglerConfig(cwd);
   const args = wranglerArguments(request, entry, config.config, hasConfig);
   const stopWatching = request.mode === "dev" ? watchConfig(request.file, entry, request.kvBinding) : () => {};
@@ -88,11 +89,22 @@ function optionValue(args: readonly string[], ...names: string[]): string | unde
 }
 
 /** Reads and compiles FILE with the edge's limits; prints nginx's `[emerg]` line and returns null when it does not load. */
-function checkConfig(file: string): { text: string; config: Config } | null {
+function checkConfig(file: string): { text: string; config: Config; files: Record<string, string> } | null {
   const log: Logger = { alert: warn, crit: warn, error: warn, warn, notice: () => {}, info: () => {} };
   try {
     const text = fileSource.read(file);
-    return { text, config: loadEdgeConfig(text, file, log) };
+    const config = loadEdgeConfig(text, file, log);
+    // The user files it names ship in the bundle, read now from where the config names them,
+    // as text, as a Worker's Text module would give them.
+    const files: Record<string, string> = {};
+    for (const { path, at } of userFilePaths(config)) {
+      try {
+        files[path] = readFileSync(path, "utf8");
+      } catch (error) {
+        throw new ConfigError("include-failed", `open() "${path}" failed (${describeSystemError(error)})`, at, { cause: error });
+      }
+    }
+    return { text, config, files };
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `open() "${file}" failed (${(error as Error).message})`;
     process.stderr.write(`edgeproxy: [emerg] ${message}\n`);
@@ -107,9 +119,9 @@ function entryPath(cwd: string, file: string): string {
 }
 
 /** The generated Worker: FILE's text inside the bundle, compiled when an isolate loads it. */
-function writeEntry(entry: string, file: string, text: string, kvBinding: string | null): void {
+function writeEntry(entry: string, file: string, text: string, files: Record<string, string>, kvBinding: string | null): void {
   const refreshMs = Number(process.env.EDGEPROXY_KV_REFRESH_MS) || 10_000;
-  const options = kvBinding === null ? { kvRefreshMs: refreshMs } : { kvBinding, kvRefreshMs: refreshMs };
+  const options = kvBinding === null ? { kvRefreshMs: refreshMs, files } : { kvBinding, kvRefreshMs: refreshMs, files };
   mkdirSync(dirname(entry), { recursive: true });
   writeFileSync(
     entry,
@@ -142,7 +154,7 @@ function wranglerArguments(request: Request, entry: string, config: Config, hasW
 function watchConfig(file: string, entry: string, kvBinding: string | null): () => void {
   watchFile(file, { interval: 300 }, () => {
     const checked = checkConfig(file);
-    if (checked) writeEntry(entry, file, checked.text, kvBinding);
+    if (checked) writeEntry(entry, file, checked.text, checked.files, kvBinding);
   });
   return () => unwatchFile(file);
 }

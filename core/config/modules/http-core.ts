@@ -13,6 +13,7 @@ export const HTTP_CORE_DIRECTIVES = {
   server_name: list(["server"], 1, ANY),
   location: block(["server", "location"], 1, 2),
   internal: single(["location"], 0, 0),
+  limit_except: block(["location"], 1, ANY, true),
   types: { contexts: HSL, args: [0, 0], isBlock: true, isIgnored: true },
   default_type: single(HSL, 1, 1, stringSetting("defaultType")),
 

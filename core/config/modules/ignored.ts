@@ -1,4 +1,4 @@
-import { ANY, type DirectiveSpec, HSL, ignored } from "../directive-spec.ts";
+import { type DirectiveSpec, HSL, ignored } from "../directive-spec.ts";
 
 /**
  * Knobs of modules edgeproxy does not implement that a stock nginx.conf carries: accepted with
@@ -6,15 +6,6 @@ import { ANY, type DirectiveSpec, HSL, ignored } from "../directive-spec.ts";
  */
 export const IGNORED_DIRECTIVES = {
   charset: ignored(HSL, 1, 1),
-  gzip: ignored(HSL, 1, 1),
-  gzip_vary: ignored(HSL, 1, 1),
-  gzip_proxied: ignored(HSL, 1, ANY),
-  gzip_comp_level: ignored(HSL, 1, 1),
-  gzip_buffers: ignored(HSL, 2, 2),
-  gzip_http_version: ignored(HSL, 1, 1),
-  gzip_min_length: ignored(HSL, 1, 1),
-  gzip_types: ignored(HSL, 1, ANY, false),
-  gzip_disable: ignored(HSL, 1, ANY, false),
   fastcgi_temp_path: ignored(HSL, 1, 4),
   uwsgi_temp_path: ignored(HSL, 1, 4),
   scgi_temp_path: ignored(HSL, 1, 4),

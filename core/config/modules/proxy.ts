@@ -22,7 +22,7 @@ const NEXT_UPSTREAM_TOKENS = new Set<string>([
 
 /** ngx_http_proxy_module's directives (`proxy_pass` itself is compiled with its location). */
 export const PROXY_DIRECTIVES = {
-  proxy_pass: single(["location", "lif"]),
+  proxy_pass: single(["location", "lif", "limit_except"]),
   proxy_buffer_size: single(HSL, 1, 1, sizeSetting("proxyBufferSize")),
   proxy_connect_timeout: single(HSL, 1, 1, timeSetting("proxyConnectTimeoutMs")),
   proxy_send_timeout: single(HSL, 1, 1, timeSetting("proxySendTimeoutMs")),

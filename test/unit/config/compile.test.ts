@@ -116,6 +116,13 @@ describe("compileConfig", () => {
       '"root" directive is not supported by edgeproxy',
       3,
     ],
+    [
+      "gunzip, which nginx's gunzip module reads",
+      "server { location / { gunzip on; } }",
+      "unsupported",
+      '"gunzip" directive is not supported by edgeproxy',
+      3,
+    ],
     ["a missing upstream server", "upstream u {\n}", "invalid-arguments", "no servers are inside upstream in edgeproxy.conf:3", 4],
   ])("refuses %s with its file, line and reason", async (_name, body, code, reason, line) => {
     const e = await compileError(http(body));
