@@ -71,12 +71,15 @@ const BEHAVIOURS: Record<string, (s: net.Socket) => void> = {
 
 /**
  * An error-log line made comparable: no time, process or connection number (nginx counts its
- * upstream connections too), and each proxy's own port as PORT.
+ * upstream connections too), and each proxy's own port as PORT. Without buffering, nginx names
+ * the action of whichever event last ran its relay loop (`ngx_http_upstream_process_non_buffered_request()`):
+ * the upstream's read or the client's write, a race; edgeproxy says "reading upstream".
  */
 function comparable(line: string, port: number): string {
   return line
     .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, "")
     .replace(/ \d+#\d+: \*\d+ /, " *N ")
+    .replace("prematurely closed connection while sending to client", "prematurely closed connection while reading upstream")
     .replaceAll(String(port), "PORT");
 }
 
