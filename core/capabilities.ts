@@ -192,8 +192,16 @@ export interface BodySpool {
 }
 
 /**
- * One peer's passive-health record, as nginx keeps it (docs/nginx-semantics.md 2.3, 2.5).
- * Times are whole seconds since the epoch, as nginx's `ngx_time()`.
+ * What active health checks (nginx Plus's `health_check`) say of a peer: `up` (also when no
+ * check is configured), `unhealthy` after `fails` failed checks until `passes` pass, or
+ * `checking` until the first check of a `mandatory` one completes. Requests go only to `up`.
+ */
+export type ActiveHealth = "up" | "unhealthy" | "checking";
+
+/**
+ * One peer's health record: passive health as nginx keeps it (docs/nginx-semantics.md 2.3,
+ * 2.5), and the active checks' verdict beside it, as nginx Plus keeps both in its zone. Times
+ * are whole seconds since the epoch, as nginx's `ngx_time()`.
  */
 export interface PeerHealth {
   /** Failures counted since the last reset. */
@@ -202,7 +210,16 @@ export interface PeerHealth {
   accessed: number;
   /** When the peer last failed or was last chosen after its `fail_timeout` had passed. */
   checked: number;
+  /** The active health checks' verdict; `up` where there are none. */
+  active: ActiveHealth;
 }
+
+/**
+ * A change of a peer's health that other processes should learn: passive (`unavailable` when
+ * `fails` reached `max_fails`, `recovered` when it went back to 0) or active (`unhealthy`,
+ * `healthy`, as the checks decide).
+ */
+export type PeerEvent = "unavailable" | "recovered" | "unhealthy" | "healthy";
 
 /**
  * Where peer health lives. The balancers read and update records synchronously on the request
@@ -217,16 +234,21 @@ export interface FailureState {
   /** The record for a peer, created (all zero) on first use. Called at load, not per request. */
   peer(key: string): PeerHealth;
   /**
-   * The core changed a record in a way other processes should learn: the peer became
-   * unavailable (`fails` reached `max_fails`), or it recovered (`fails` went back to 0).
+   * The core changed a record in a way other processes should learn (see PeerEvent).
    * Per-request counting in between is not reported. Must not throw or block.
    */
-  changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void;
+  changed(key: string, health: Readonly<PeerHealth>, event: PeerEvent): void;
   /**
    * Takes in now what other processes wrote, for a status page about to show the records (a
    * store that shares state elsewhere; the others' records are the state already). Never rejects.
    */
   refresh?(): Promise<void>;
+  /**
+   * A store that reads through a shared backend before balancing (a Durable Object, for
+   * isolates that must agree at once) brings these peers' records up to date; null when it
+   * has nothing to do. Stores that learn off the request path leave it out.
+   */
+  readThrough?(keys: readonly string[]): Promise<void> | null;
 }
 
 /** Wall-clock time, so tests can control it. */

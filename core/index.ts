@@ -1,6 +1,14 @@
 export { MemoryFailureState } from "./balance/memory-failure-state.ts";
+export {
+  applyTransition,
+  type PeerTransition,
+  readTransition,
+  TransitionLedger,
+  transitionOf,
+} from "./balance/peer-transition.ts";
 export { SharedFailureState } from "./balance/shared-failure-state.ts";
 export type {
+  ActiveHealth,
   BodySpool,
   Capabilities,
   Clock,
@@ -9,6 +17,7 @@ export type {
   FileTests,
   KeepalivePolicy,
   Logger,
+  PeerEvent,
   PeerHealth,
   SpoolFile,
   Transport,

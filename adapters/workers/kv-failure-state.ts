@@ -1,4 +1,14 @@
-import { type FailureState, type Logger, MemoryFailureState, type PeerHealth } from "../../core/index.ts";
+import {
+  type FailureState,
+  type Logger,
+  MemoryFailureState,
+  type PeerEvent,
+  type PeerHealth,
+  type PeerTransition,
+  readTransition,
+  TransitionLedger,
+  transitionOf,
+} from "../../core/index.ts";
 import type { KvChoice } from "./kv-binding.ts";
 
 /** The two KV calls this store makes; a binding that lacks them is treated as absent. */
@@ -14,19 +24,6 @@ export interface KvLike {
 /** Key prefix of every record; the version names the value format below. */
 export const KV_PREFIX = "edgeproxy:v1:peer:";
 
-/**
- * One peer's shared state, stored as the key's metadata (so one `list` reads them all) and as
- * its JSON value (for `wrangler kv key get`). `at` is when it was written, in ms.
- */
-export interface StoredHealth {
-  readonly v: 1;
-  readonly fails: number;
-  readonly accessed: number;
-  readonly checked: number;
-  readonly event: "unavailable" | "recovered";
-  readonly at: number;
-}
-
 /** KV takes one write per second per key. */
 const WRITE_SPACING_MS = 1000;
 /** Records of peers nobody touched for a day expire. */
@@ -39,15 +36,16 @@ const RECORD_TTL_SECONDS = 86400;
  * key, so writes are coalesced per key and run after the response (`ctx.waitUntil`), and each
  * isolate reads the others' transitions at most every `refreshMs`, also after a response.
  * Nothing touches KV on the request path; a missing or failing binding is logged and the
- * proxy carries on with its isolate's own view.
+ * proxy carries on with its isolate's own view. A record is a PeerTransition, stored as the
+ * key's metadata (so one `list` reads them all) and as its JSON value (for `wrangler kv key get`).
  */
 export class KvFailureState implements FailureState {
   /** The isolate's own records: KV only carries what changes between them. */
   readonly #local = new MemoryFailureState();
-  readonly #pending = new Map<string, StoredHealth>();
+  readonly #pending = new Map<string, PeerTransition>();
   readonly #lastWriteMs = new Map<string, number>();
-  /** When this isolate last changed a record, or took one from KV: older remote news loses. */
-  readonly #knownAtMs = new Map<string, number>();
+  /** What this isolate knows of each key's latest transition: older remote news loses. */
+  readonly #ledger = new TransitionLedger((key) => this.#local.find(key));
   readonly #refreshMs: number;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -79,10 +77,10 @@ export class KvFailureState implements FailureState {
     return this.#local.peer(key);
   }
 
-  changed(key: string, health: Readonly<PeerHealth>, event: "unavailable" | "recovered"): void {
+  changed(key: string, health: Readonly<PeerHealth>, event: PeerEvent): void {
     const at = this.#now();
-    this.#knownAtMs.set(key, at);
-    if (this.#kv) this.#pending.set(key, { v: 1, fails: health.fails, accessed: health.accessed, checked: health.checked, event, at });
+    this.#ledger.own(key, at);
+    if (this.#kv) this.#pending.set(key, transitionOf(health, event, at));
   }
 
   /**
@@ -118,7 +116,7 @@ export class KvFailureState implements FailureState {
 
   async #sync(kv: KvLike, due: string[], refresh: boolean): Promise<void> {
     for (const key of due) {
-      const stored = this.#pending.get(key) as StoredHealth;
+      const stored = this.#pending.get(key) as PeerTransition;
       this.#pending.delete(key);
       this.#lastWriteMs.set(key, this.#now());
       try {
@@ -143,20 +141,7 @@ export class KvFailureState implements FailureState {
 
   /** Takes another isolate's transition if it is newer than what this isolate knows (by time). */
   #merge(key: string, metadata: unknown): void {
-    const stored = metadata as Partial<StoredHealth> | undefined;
-    if (stored?.v !== 1 || typeof stored.at !== "number") return;
-    if (stored.at <= (this.#knownAtMs.get(key) ?? 0)) return;
-    const record = this.#local.find(key);
-    if (!record) return;
-    if (stored.event === "unavailable") {
-      record.fails = Math.max(record.fails, stored.fails ?? 0);
-      record.accessed = Math.max(record.accessed, stored.accessed ?? 0);
-      record.checked = Math.max(record.checked, stored.checked ?? 0);
-    } else if ((stored.accessed ?? 0) >= record.accessed) {
-      // Recovered elsewhere after the last failure seen here.
-      record.fails = 0;
-      record.checked = Math.max(record.checked, stored.checked ?? 0);
-    }
-    this.#knownAtMs.set(key, stored.at);
+    const stored = readTransition(metadata);
+    if (stored) this.#ledger.take(key, stored);
   }
 }

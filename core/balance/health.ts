@@ -4,12 +4,15 @@ import type { Peer, PeerGroup } from "./peer-group.ts";
 
 /**
  * Whether a balancer may choose this peer now (docs/nginx-semantics.md 2.3): not `down`, not
- * failed within its `fail_timeout` (whole seconds, inclusive), not at `max_conns`.
+ * failed within its `fail_timeout` (whole seconds, inclusive), not at `max_conns`; and, as
+ * nginx Plus adds, not `unhealthy` nor `checking` under active health checks. The passive and
+ * the active state are kept apart and each must allow the peer.
  */
 export function isUsable(peer: Peer, nowSec: number): boolean {
   const s = peer.server;
   if (s.isDown) return false;
   const h = peer.health;
+  if (h.active !== "up") return false;
   if (s.maxFails > 0 && h.fails >= s.maxFails && nowSec - h.checked <= s.failTimeoutSec) return false;
   return s.maxConns === 0 || peer.conns < s.maxConns;
 }

@@ -10,7 +10,7 @@ export class MemoryFailureState implements FailureState {
   peer(key: string): PeerHealth {
     let record = this.#records.get(key);
     if (!record) {
-      record = { fails: 0, accessed: 0, checked: 0 };
+      record = { fails: 0, accessed: 0, checked: 0, active: "up" };
       this.#records.set(key, record);
     }
     return record;

@@ -34,10 +34,13 @@ export function pickRoundRobin(group: PeerGroup, state: PickState, nowSec: numbe
   return pickSmooth(group.backup, state.tried, nowSec);
 }
 
-/** A single-server upstream ignores failures: only `down` and `max_conns` stop it (2.6). */
+/**
+ * A single-server upstream ignores passive failures: only `down` and `max_conns` stop it (2.6),
+ * and, as in nginx Plus, failed active health checks, which mark the peer down.
+ */
 function pickSingle(peer: Peer): Peer | null {
   const s = peer.server;
-  if (s.isDown || (s.maxConns > 0 && peer.conns >= s.maxConns)) return null;
+  if (s.isDown || peer.health.active !== "up" || (s.maxConns > 0 && peer.conns >= s.maxConns)) return null;
   peer.conns++;
   return peer;
 }

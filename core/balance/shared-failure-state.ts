@@ -1,11 +1,15 @@
-import type { FailureState, PeerHealth } from "../capabilities.ts";
+import type { ActiveHealth, FailureState, PeerHealth } from "../capabilities.ts";
 import { claimSlot } from "./shared-slots.ts";
 
-/** Words per slot: two key hashes, then fails, accessed, checked. */
-const SLOT_WORDS = 5;
+/** Words per slot: two key hashes, then fails, accessed, checked, and the active checks' verdict. */
+const SLOT_WORDS = 6;
 const FAILS = 2;
 const ACCESSED = 3;
 const CHECKED = 4;
+const ACTIVE = 5;
+
+/** The active verdicts as words: 0, the zero a fresh slot holds, is `up`. */
+const ACTIVE_WORDS: readonly ActiveHealth[] = ["up", "unhealthy", "checking"];
 
 /**
  * Peer health in a SharedArrayBuffer, shared by threads that serve the same config, as nginx's
@@ -40,6 +44,11 @@ export class SharedFailureState implements FailureState {
       this.#records.set(key, record);
     }
     return record;
+  }
+
+  /** The record for a peer if this thread made one; never creates one. */
+  find(key: string): PeerHealth | undefined {
+    return this.#records.get(key);
   }
 
   changed(): void {
@@ -81,5 +90,11 @@ class SharedPeerHealth implements PeerHealth {
   }
   set checked(value: number) {
     Atomics.store(this.#words, this.#base + CHECKED, value);
+  }
+  get active(): ActiveHealth {
+    return ACTIVE_WORDS[Atomics.load(this.#words, this.#base + ACTIVE)] ?? "up";
+  }
+  set active(value: ActiveHealth) {
+    Atomics.store(this.#words, this.#base + ACTIVE, ACTIVE_WORDS.indexOf(value));
   }
 }

@@ -15,12 +15,12 @@ describe("passive health (nginx-semantics 2.5)", () => {
       release(group, a, failed ? "failed" : "ok", now, failures, quiet);
     };
     attempt(100, true);
-    expect(a.health).toEqual({ fails: 1, accessed: 100, checked: 100 });
+    expect(a.health).toEqual({ fails: 1, accessed: 100, checked: 100, active: "up" });
     attempt(101, false);
     expect(a.health.fails).toBe(1);
     attempt(105, true);
     attempt(108, true);
-    expect(a.health).toEqual({ fails: 3, accessed: 108, checked: 108 });
+    expect(a.health).toEqual({ fails: 3, accessed: 108, checked: 108, active: "up" });
     expect(isUsable(a, 111)).toBe(false);
     expect(isUsable(a, 118)).toBe(false);
     expect(isUsable(a, 119)).toBe(true);
@@ -80,7 +80,7 @@ describe("passive health (nginx-semantics 2.5)", () => {
     const { group } = await upstream("server 127.0.0.1:1 max_fails=2 fail_timeout=1s; server 127.0.0.1:2;");
     const events: string[] = [];
     const store = {
-      peer: () => ({ fails: 0, accessed: 0, checked: 0 }),
+      peer: () => ({ fails: 0, accessed: 0, checked: 0, active: "up" as const }),
       changed: (key: string, _h: unknown, event: string) => events.push(`${key} ${event}`),
     };
     const a = group.primary[0] as Peer;
