@@ -4,11 +4,13 @@ import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-
 import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
 import { LimitZoneRegistry } from "./limit-zones.ts";
+import { compileHealthCheck, compileMatch } from "./health-check.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
 import type {
   AccessLog,
   Config,
   ContentHandler,
+  HealthMatch,
   IfOp,
   LimitExcept,
   LimitZone,
@@ -95,6 +97,8 @@ class Compiler {
   readonly #warn: (m: string) => void;
   readonly #upstreams = new Map<string, UpstreamDraft>();
   readonly #implicit = new Map<string, UpstreamDraft>();
+  /** `match` blocks by name, for `health_check match=` (read before the servers, as upstreams). */
+  readonly #matches = new Map<string, HealthMatch>();
   /** The variables of the `http` block: `map`s, captures, built-ins (ngx_http_variables.c). */
   readonly #scope = new VariableScope();
   /** `log_format` names, `combined` predefined (ngx_http_log_module). */
@@ -202,10 +206,18 @@ class Compiler {
       for (const _ of this.#walk(d.block ?? [], "upstream"));
       this.#upstreams.set(key, compileUpstream(d, this.#warn, this.#scope));
     }
+    for (const d of block) {
+      if (d.name !== "match") continue;
+      check(d, "http");
+      const name = d.args[0] as string;
+      if (this.#matches.has(name)) throw new ConfigError("duplicate", `duplicate match "${name}"`, d.at);
+      this.#matches.set(name, compileMatch(d, this.#scope));
+    }
     const own: OwnSettings = {};
     const serverBlocks: Directive[] = [];
     for (const d of this.#walk(block, "http")) {
       if (d.name === "server") serverBlocks.push(d);
+      else if (d.name === "match") continue;
       else if (d.name === "log_format") this.#logFormat(d);
       else if (d.name === "map") compileMap(d, this.#scope);
       else if (d.name === "map_hash_max_size" || d.name === "map_hash_bucket_size") checkMapHashSize(d);
@@ -315,8 +327,10 @@ class Compiler {
     let handler: ContentHandler | null = null;
     let limitExcept: Directive | null = null;
     let isInternal = false;
+    const checks: Directive[] = [];
     for (const child of this.#walk(d.block ?? [], "location")) {
       if (child.name === "location") nested.push(child);
+      else if (child.name === "health_check") checks.push(child);
       else if (CONTENT_HANDLERS.has(child.name)) {
         // The last content handler of the block wins (each sets `clcf->handler`).
         handler = CONTENT_HANDLERS.get(child.name) ?? null;
@@ -327,6 +341,10 @@ class Compiler {
       else this.#setting(own, child);
     }
     const proxy = passAt ? this.#proxyPass(passAt, regex !== null || modifier === "@") : null;
+    const healthChecks = checks.map((c) => {
+      if (!proxy) invalid(c, `"health_check" needs a "proxy_pass" in the same location`);
+      return compileHealthCheck(c, this.#matches);
+    });
     const settings = mergeSettings(parent, own);
     if (proxy?.scheme === "https") checkProxySsl(settings);
     const self: Location = {
@@ -341,6 +359,7 @@ class Compiler {
       isInternal,
       limitExcept: null,
       settings,
+      ...(healthChecks.length > 0 ? { healthChecks } : {}),
     };
     const withLimit = limitExcept ? { ...self, limitExcept: this.#limitExcept(limitExcept, self) } : self;
     const compiled = { ...withLimit, script: this.#script(script, withLimit) };

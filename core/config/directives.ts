@@ -4,6 +4,7 @@ import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
 import { AUTH_REQUEST_DIRECTIVES } from "./modules/auth-request.ts";
 import { GZIP_DIRECTIVES } from "./modules/gzip.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
+import { HEALTH_CHECK_DIRECTIVES } from "./modules/health-check.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
 import { HTTP2_DIRECTIVES } from "./modules/http2.ts";
 import { IGNORED_DIRECTIVES } from "./modules/ignored.ts";
@@ -31,6 +32,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...LOG_DIRECTIVES,
   ...MAP_DIRECTIVES,
   ...UPSTREAM_DIRECTIVES,
+  ...HEALTH_CHECK_DIRECTIVES,
   ...PROXY_DIRECTIVES,
   ...REWRITE_DIRECTIVES,
   ...HEADERS_DIRECTIVES,
@@ -90,7 +92,6 @@ export const UNSUPPORTED = new Set([
   "geo",
   "split_clients",
   "sticky",
-  "health_check",
   "ntlm",
   "least_time",
   "queue",

@@ -170,6 +170,11 @@ export interface Location {
    */
   readonly limitExcept: LimitExcept | null;
   readonly settings: Settings;
+  /**
+   * The location's own `health_check` lines (nginx Plus): active checks of its `proxy_pass`
+   * upstream, probed with this location's proxy settings. Not inherited.
+   */
+  readonly healthChecks?: readonly HealthCheck[];
 }
 
 /**
@@ -182,6 +187,48 @@ export interface LimitExcept {
   readonly methods: ReadonlySet<string>;
   readonly block: Location;
 }
+
+/** One `health_check [parameters]` line (nginx Plus's ngx_http_upstream_hc_module). */
+export interface HealthCheck {
+  readonly at: SourceLocation;
+  /** `interval=`: between two checks of a peer; default 5 s. */
+  readonly intervalMs: number;
+  /** `jitter=`: each check is delayed by a random time up to this; default 0. */
+  readonly jitterMs: number;
+  /** `fails=`: consecutive failed checks that make a peer unhealthy; default 1. */
+  readonly fails: number;
+  /** `passes=`: consecutive passed checks that make it healthy again; default 1. */
+  readonly passes: number;
+  /** `uri=`: the request-target of the checks; default `/`. */
+  readonly uri: string;
+  /** `port=`: the port to check instead of the server's; null for the server's own. */
+  readonly port: number | null;
+  /** `match=`: the tests a response must pass; null is nginx's default, a 2xx or 3xx status. */
+  readonly match: HealthMatch | null;
+  /** `mandatory`: peers start `checking` (no requests) until their first check completes. */
+  readonly isMandatory: boolean;
+  /** `persistent` (with `mandatory`): a peer that was up before a reload stays up after it. */
+  readonly isPersistent: boolean;
+}
+
+/** A `match NAME { ... }` block (http level): a response passes when it passes every test. */
+export interface HealthMatch {
+  readonly at: SourceLocation;
+  readonly name: string;
+  /** `status [!] CODE|FROM-TO ...`: null when the block tests no status. */
+  readonly status: { readonly isNegated: boolean; readonly ranges: readonly (readonly [number, number])[] } | null;
+  readonly headers: readonly HeaderTest[];
+  /** `body [!]~ REGEX`, over the first 256 KiB of the body. */
+  readonly body: { readonly regex: RegExp; readonly isNegated: boolean } | null;
+  /** `require $var ...`: each must be neither empty nor "0". */
+  readonly require: readonly Template[];
+}
+
+/** One `header` test of a `match` block, on the first header with the name (any case). */
+export type HeaderTest =
+  | { readonly kind: "present" | "absent"; readonly name: string }
+  | { readonly kind: "equal"; readonly name: string; readonly value: string; readonly isNegated: boolean }
+  | { readonly kind: "regex"; readonly name: string; readonly regex: RegExp; readonly isNegated: boolean };
 
 /** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
 export interface ProxyPass {
