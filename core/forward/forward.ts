@@ -198,7 +198,7 @@ function bodyFor(out: Outgoing): UpstreamRequest["body"] {
  * SNI only when `proxy_ssl_server_name on`, and never an IP literal; the name is verified
  * against `proxy_ssl_name`, else the proxied host, port stripped, with or without SNI (5.9).
  */
-function tlsOptions(settings: Settings, ctx: RequestContext): UpstreamRequest["tls"] {
+export function tlsOptions(settings: Settings, ctx: RequestContext): UpstreamRequest["tls"] {
   const pass = ctx.pass;
   const written = settings.proxySslName ? renderTemplate(settings.proxySslName, ctx) : (pass?.proxyHost ?? "");
   const name = written.startsWith("[") ? written : written.replace(/:\d+$/, "");

@@ -15,6 +15,11 @@ const ACTIONS: Readonly<Record<UpstreamStage | "reading-body", string>> = {
   "reading-body": "reading upstream",
 };
 
+/** "reading response header from upstream": what nginx's log says it was doing at this stage. */
+export function upstreamAction(stage: UpstreamStage | "reading-body"): string {
+  return ACTIONS[stage];
+}
+
 /** " while reading response header from upstream": the action nginx appends to a message. */
 export function whileDoing(stage: UpstreamStage | "reading-body"): string {
   return ` while ${ACTIONS[stage]}`;
