@@ -39,6 +39,7 @@ export type { PlatformWebSocket, WebSocketPairs } from "./fetch-tunnel.ts";
 export { createFetchTransport, type FetchTransportOptions } from "./forward/fetch-transport.ts";
 export { REASON_PHRASES, statusResponse } from "./forward/status-page.ts";
 export { type Compression, type GzipOptions, webCompression } from "./gzip/compression.ts";
+export { ActiveHealthChecks, type Timers } from "./health/active-checks.ts";
 export { Http1Transport } from "./http1/client.ts";
 export {
   type ClientConnection,

@@ -6,6 +6,7 @@
  * and DNS APIs as they are.
  */
 import { type Config, createProxy, type Logger } from "../../core/index.ts";
+import { startActiveChecks } from "../node/active-checks.ts";
 import { type Running, runCommandLine, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { openConfigFiles } from "../node/config-files.ts";
 import { reopenLogFiles } from "../node/log-files.ts";
@@ -23,7 +24,14 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new BunServer(() => proxy, log, config, caps.counters);
-  await server.listen(config.listens);
+  // Before the first request: `mandatory` peers are `checking` until their first check.
+  const checks = startActiveChecks(config, caps, true);
+  try {
+    await server.listen(config.listens);
+  } catch (error) {
+    checks.stop();
+    throw error;
+  }
   return {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
@@ -31,9 +39,11 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
+      checks.reload(next);
     },
     reopenLogs: () => reopenLogFiles((error) => log.error(error.message)),
     stop: async () => {
+      checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
     },

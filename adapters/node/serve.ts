@@ -9,6 +9,7 @@ import {
   MemoryLimitZones,
   type StatusCounters,
 } from "../../core/index.ts";
+import { startActiveChecks } from "./active-checks.ts";
 import { nodeCapabilities } from "./capabilities.ts";
 import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { openConfigFiles } from "./config-files.ts";
@@ -18,7 +19,8 @@ import { NodeServer, type Sharing } from "./server.ts";
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
  * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
- * health, limit zones, status counters and idle connections.
+ * health, limit zones, status counters and idle connections. `runsChecks`: this thread probes
+ * the `health_check` peers (one thread of `worker_processes` does).
  */
 export async function serve(
   config: Config,
@@ -27,13 +29,21 @@ export async function serve(
   sharing?: Sharing,
   limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
+  runsChecks = true,
 ): Promise<Running> {
   const caps = nodeCapabilities(log, failures, limitZones, counters);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
   const server = new NodeServer(() => proxy, log, config, sharing, counters);
-  await server.listen(config.listens);
+  // Before the first request: `mandatory` peers are `checking` until their first check.
+  const checks = startActiveChecks(config, caps, runsChecks);
+  try {
+    await server.listen(config.listens);
+  } catch (error) {
+    checks.stop();
+    throw error;
+  }
   return {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
@@ -41,9 +51,11 @@ export async function serve(
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
+      checks.reload(next);
     },
     reopenLogs: () => reopenLogFiles((error) => log.error(error.message)),
     stop: async () => {
+      checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
     },

@@ -30,6 +30,7 @@ const load = async () => (await loadConfig(source.path, { warn: () => {}, global
 try {
   const config = await load();
   const limitZones = new SwitchableZones(zones);
+  // The first thread binds unix sockets and probes the health_check peers for all of them.
   const running = await serve(
     config,
     configuredLogger(config, source.errorLog),
@@ -37,6 +38,7 @@ try {
     { reusePort: true, bindUnix: index === 0 },
     limitZones,
     new SharedCounters(counters, index),
+    index === 0,
   );
   port.on("message", async (message: ToWorker) => {
     if (message.type === "reload") {
