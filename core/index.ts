@@ -1,6 +1,7 @@
 export { MemoryFailureState } from "./balance/memory-failure-state.ts";
 export {
   applyTransition,
+  eventFamily,
   type PeerTransition,
   readTransition,
   TransitionLedger,

@@ -1,4 +1,6 @@
 import {
+  ActiveHealthChecks,
+  type Capabilities,
   type Config,
   type ConnectionInfo,
   createFetchTransport,
@@ -43,6 +45,11 @@ export interface EdgeProxyOnWorkers {
   readonly proxy: EdgeProxy;
   /** Serves one request: binds KV from `env` (first call), and writes KV after the response. */
   fetch(request: Request, env: object | undefined, ctx: WorkerContext, connection: ConnectionInfo): Promise<Response>;
+  /**
+   * A Cron Trigger: one round of the config's `health_check`s, from the verdicts KV holds, with
+   * the changes written back to KV, where the isolates serving requests read them.
+   */
+  scheduled(env: object | undefined): Promise<void>;
 }
 
 /** Error lines to the console, which Workers keeps as the Worker's logs. */
@@ -59,7 +66,7 @@ export const consoleLogger: Logger = {
 export function createEdgeProxy(config: Config, options: EdgeOptions = {}): EdgeProxyOnWorkers {
   const log = options.log ?? consoleLogger;
   const failures = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log });
-  const proxy = createProxy(config, {
+  const caps: Capabilities = {
     transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
     failures,
     spool: null,
@@ -72,7 +79,9 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
     // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
     compression: "platform",
     webSockets: { pair: pairWebSockets },
-  });
+  };
+  const proxy = createProxy(config, caps);
+  let checks: ActiveHealthChecks | null = null;
   return {
     proxy,
     async fetch(request, env, ctx, connection) {
@@ -81,6 +90,17 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
       const upkeep = failures.maintain();
       if (upkeep) ctx.waitUntil(upkeep);
       return response;
+    },
+    async scheduled(env) {
+      if (!failures.isAttached) failures.attach(chooseKvBinding(env, options.kvBinding));
+      await failures.load();
+      if (!checks) {
+        // Made once per isolate: its counts carry from one round to the next while it lives.
+        checks = new ActiveHealthChecks(caps);
+        checks.configure(config);
+      }
+      await checks.runOnce();
+      await failures.flush();
     },
   };
 }

@@ -1,4 +1,5 @@
 import {
+  eventFamily,
   type FailureState,
   type Logger,
   MemoryFailureState,
@@ -21,8 +22,11 @@ export interface KvLike {
   }>;
 }
 
-/** Key prefix of every record; the version names the value format below. */
-export const KV_PREFIX = "edgeproxy:v1:peer:";
+/** Key prefix of every record; the version names the value format (a PeerTransition). */
+export const KV_PREFIX = "edgeproxy:v1:";
+
+/** A peer's two records: passive health (`peer:`) and the active checks' verdict (`check:`), written apart. */
+const FAMILY_PREFIX = { passive: `${KV_PREFIX}peer:`, active: `${KV_PREFIX}check:` } as const;
 
 /** KV takes one write per second per key. */
 const WRITE_SPACING_MS = 1000;
@@ -37,7 +41,9 @@ const RECORD_TTL_SECONDS = 86400;
  * isolate reads the others' transitions at most every `refreshMs`, also after a response.
  * Nothing touches KV on the request path; a missing or failing binding is logged and the
  * proxy carries on with its isolate's own view. A record is a PeerTransition, stored as the
- * key's metadata (so one `list` reads them all) and as its JSON value (for `wrangler kv key get`).
+ * key's metadata (so one `list` reads them all) and as its JSON value (for `wrangler kv key get`);
+ * each peer has one for passive health, written by the isolates that count failures, and one
+ * for the active checks' verdict, written by the Cron Trigger that runs `health_check`.
  */
 export class KvFailureState implements FailureState {
   /** The isolate's own records: KV only carries what changes between them. */
@@ -79,8 +85,20 @@ export class KvFailureState implements FailureState {
 
   changed(key: string, health: Readonly<PeerHealth>, event: PeerEvent): void {
     const at = this.#now();
-    this.#ledger.own(key, at);
-    if (this.#kv) this.#pending.set(key, transitionOf(health, event, at));
+    this.#ledger.own(key, event, at);
+    if (this.#kv) this.#pending.set(FAMILY_PREFIX[eventFamily(event)] + key, transitionOf(health, event, at));
+  }
+
+  /** Reads every record from KV now (a Cron Trigger's isolate, before it checks). */
+  async load(): Promise<void> {
+    if (!this.#kv) return;
+    this.#lastRefreshMs = this.#now();
+    await this.#sync(this.#kv, [], true);
+  }
+
+  /** Writes every pending transition now, whatever their spacing (the end of a Cron Trigger). */
+  async flush(): Promise<void> {
+    if (this.#kv) await this.#sync(this.#kv, [...this.#pending.keys()], false);
   }
 
   /**
@@ -115,12 +133,13 @@ export class KvFailureState implements FailureState {
   }
 
   async #sync(kv: KvLike, due: string[], refresh: boolean): Promise<void> {
-    for (const key of due) {
-      const stored = this.#pending.get(key) as PeerTransition;
-      this.#pending.delete(key);
-      this.#lastWriteMs.set(key, this.#now());
+    for (const name of due) {
+      const stored = this.#pending.get(name) as PeerTransition;
+      this.#pending.delete(name);
+      this.#lastWriteMs.set(name, this.#now());
+      const key = peerKeyOf(name);
       try {
-        await kv.put(KV_PREFIX + key, JSON.stringify(stored), { metadata: stored, expirationTtl: RECORD_TTL_SECONDS });
+        await kv.put(name, JSON.stringify(stored), { metadata: stored, expirationTtl: RECORD_TTL_SECONDS });
         this.#log.info(`edgeproxy: KV put ${key} ${stored.event}`);
       } catch (error) {
         this.#log.error(`edgeproxy: KV put failed for ${key}, keeping local state: ${String(error)}`);
@@ -131,7 +150,7 @@ export class KvFailureState implements FailureState {
       let cursor: string | undefined;
       do {
         const page = await kv.list(cursor ? { prefix: KV_PREFIX, cursor } : { prefix: KV_PREFIX });
-        for (const entry of page.keys) this.#merge(entry.name.slice(KV_PREFIX.length), entry.metadata);
+        for (const entry of page.keys) this.#merge(peerKeyOf(entry.name), entry.metadata);
         cursor = page.list_complete ? undefined : page.cursor;
       } while (cursor);
     } catch (error) {
@@ -144,4 +163,10 @@ export class KvFailureState implements FailureState {
     const stored = readTransition(metadata);
     if (stored) this.#ledger.take(key, stored);
   }
+}
+
+/** The peer key of a KV key of either family. */
+function peerKeyOf(name: string): string {
+  for (const prefix of Object.values(FAMILY_PREFIX)) if (name.startsWith(prefix)) return name.slice(prefix.length);
+  return name.slice(KV_PREFIX.length);
 }

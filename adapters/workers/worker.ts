@@ -16,6 +16,8 @@ export interface WorkerOptions extends EdgeOptions {
 /** A module Worker: `export default` it. */
 export interface EdgeproxyWorker {
   fetch(request: Request, env: object, ctx: WorkerContext): Promise<Response>;
+  /** The Cron Trigger's handler: one round of the config's `health_check`s (see createEdgeProxy). */
+  scheduled(controller: unknown, env: object, ctx: WorkerContext): Promise<void>;
 }
 
 /**
@@ -29,5 +31,10 @@ export function createWorker(text: string, name: string, options: WorkerOptions 
   const edge = createEdgeProxy(loadEdgeConfig(text, name, log, files), { ...options, log, files });
   return {
     fetch: (request, env, ctx) => edge.fetch(request, env, ctx, edgeConnection(request)),
+    scheduled: async (_controller, env, ctx) => {
+      const round = edge.scheduled(env);
+      ctx.waitUntil(round);
+      await round;
+    },
   };
 }

@@ -70,9 +70,17 @@ export function applyTransition(record: PeerHealth, t: PeerTransition): void {
 }
 
 /**
- * What one process knows of each peer key's latest transition, its own or taken from others,
+ * Which half of a record an event changes: passive health (counted from requests) or the
+ * active checks' verdict. The two are shared and ordered apart: a store keeps one of each.
+ */
+export function eventFamily(event: PeerEvent): "passive" | "active" {
+  return event === "unavailable" || event === "recovered" ? "passive" : "active";
+}
+
+/**
+ * What one process knows of each peer key's latest transitions, its own or taken from others,
  * so that older news from a shared store never overrides newer: transitions apply in the order
- * they happened, by their time.
+ * they happened, by their time, the passive and the active ones each in their own order.
  */
 export class TransitionLedger {
   readonly #knownAtMs = new Map<string, number>();
@@ -84,17 +92,19 @@ export class TransitionLedger {
   }
 
   /** Notes a change this process made at `atMs`. */
-  own(key: string, atMs: number): void {
-    this.#knownAtMs.set(key, Math.max(atMs, this.#knownAtMs.get(key) ?? 0));
+  own(key: string, event: PeerEvent, atMs: number): void {
+    const at = `${eventFamily(event)} ${key}`;
+    this.#knownAtMs.set(at, Math.max(atMs, this.#knownAtMs.get(at) ?? 0));
   }
 
   /** Applies another's transition when it is newer than what this process knows; whether it did. */
   take(key: string, t: PeerTransition): boolean {
-    if (t.at <= (this.#knownAtMs.get(key) ?? 0)) return false;
+    const at = `${eventFamily(t.event)} ${key}`;
+    if (t.at <= (this.#knownAtMs.get(at) ?? 0)) return false;
     const record = this.#find(key);
     if (!record) return false;
     applyTransition(record, t);
-    this.#knownAtMs.set(key, t.at);
+    this.#knownAtMs.set(at, t.at);
     return true;
   }
 }

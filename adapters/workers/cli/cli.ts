@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Config, ConfigError, type Logger } from "../../../core/index.ts";
+import { type Config, ConfigError, type Location, type Logger } from "../../../core/index.ts";
 import { fileSource } from "../../node/config-source.ts";
 import { describeSystemError } from "../../node/system-error.ts";
 import { loadEdgeConfig, userFilePaths } from "../config.ts";
@@ -142,12 +142,23 @@ function wranglerArguments(request: Request, entry: string, config: Config, hasW
     // request.signal tells the Worker when a client leaves: nginx's 499, the upstream request dropped.
     if (!given("--compatibility-flags") && !given("--compatibility-flag")) args.push("--compatibility-flags", "enable_request_signal");
   }
+  const hasChecks = config.servers.some((s) => s.locations.some(hasHealthCheck));
   if (request.mode === "dev") {
     args.push("--show-interactive-dev-session=false");
+    // health_check runs from the Cron Trigger: in dev, GET /__scheduled runs a round.
+    if (hasChecks && !given("--test-scheduled")) args.push("--test-scheduled");
     const tcp = config.listens.find((l) => l.kind === "tcp");
     if (tcp?.kind === "tcp" && !given("--port")) args.push("--ip", tcp.host ?? "0.0.0.0", "--port", String(tcp.port));
   }
+  if (request.mode === "deploy" && hasChecks) {
+    warn(`health_check runs from a Cron Trigger at the edge: give your wrangler config [triggers] crons = ["* * * * *"]`);
+  }
   return [...args, ...request.wranglerArgs];
+}
+
+/** Whether a location or one nested in it has a `health_check`. */
+function hasHealthCheck(location: Location): boolean {
+  return (location.healthChecks?.length ?? 0) > 0 || location.children.some(hasHealthCheck);
 }
 
 /** In dev: a changed FILE that loads is written into the entry again, and wrangler rebuilds; one that does not is reported. */

@@ -13,7 +13,7 @@ describe("peer transitions between processes", () => {
     expect(record).toEqual({ fails: 3, accessed: 105, checked: 105, active: "up" });
     // A recovery from before a failure this process saw later does not clear it.
     record.accessed = 200;
-    ledger.own("u|a:80|1", 2000);
+    ledger.own("u|a:80|1", "unavailable", 2000);
     expect(ledger.take("u|a:80|1", transitionOf({ ...theirs, fails: 0 }, "recovered", 1500))).toBe(false);
     expect(ledger.take("u|a:80|1", transitionOf({ ...theirs, fails: 0, accessed: 150 }, "recovered", 2500))).toBe(true);
     expect(record.fails).toBe(3);
@@ -31,6 +31,16 @@ describe("peer transitions between processes", () => {
     expect(record.active).toBe("up");
     expect(ledger.take("u|b:80|1", transitionOf(record, "unhealthy", 12))).toBe(false);
     expect(mine.find("u|b:80|1")).toBeUndefined();
+  });
+
+  test("passive and active news are ordered apart: a later failure here does not hide an earlier verdict there", () => {
+    const mine = new MemoryFailureState();
+    const ledger = new TransitionLedger((key) => mine.find(key));
+    const record = mine.peer("u|a:80|1");
+    ledger.own("u|a:80|1", "unavailable", 2000);
+    expect(ledger.take("u|a:80|1", transitionOf({ ...record, active: "unhealthy" }, "unhealthy", 1000))).toBe(true);
+    expect(record.active).toBe("unhealthy");
+    expect(ledger.take("u|a:80|1", transitionOf({ ...record, fails: 0 }, "recovered", 1500))).toBe(false);
   });
 
   test("reads what older versions stored and refuses what is not a transition", () => {
