@@ -5,12 +5,13 @@
  * line, config loading, log files and the spool are the Node adapter's: Bun runs Node's file
  * and DNS APIs as they are.
  */
-import { type Config, createProxy, type Logger } from "../../core/index.ts";
+import { type Config, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
 import { startActiveChecks } from "../node/active-checks.ts";
 import { type Running, runCommandLine, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { openConfigFiles } from "../node/config-files.ts";
 import { reopenLogFiles } from "../node/log-files.ts";
 import { runUntilSignalled } from "../node/process-signals.ts";
+import { peerHealthStore, warnSharedStateChange } from "../node/shared-state.ts";
 import { bunCapabilities } from "./capabilities.ts";
 import { BunServer } from "./server.ts";
 
@@ -19,7 +20,8 @@ export type { Running, Started } from "../node/command-line.ts";
 /** Serves a config with the core's HTTP/1 server on Bun.listen, upstreams through its client on Bun.connect. */
 async function startBun(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health, counters and cached connections.
-  const caps = bunCapabilities(log);
+  const store = await peerHealthStore(config, new MemoryFailureState(), log);
+  const caps = bunCapabilities(log, store.failures);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
@@ -30,11 +32,13 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     await server.listen(config.listens);
   } catch (error) {
     checks.stop();
+    await store.close();
     throw error;
   }
   return {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
+      warnSharedStateChange(current, next, log);
       const replacement = createProxy(next, caps);
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
@@ -46,6 +50,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
+      await store.close();
     },
   };
 }

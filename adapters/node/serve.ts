@@ -7,6 +7,7 @@ import {
   MemoryCounters,
   MemoryFailureState,
   MemoryLimitZones,
+  type PeerHealth,
   type StatusCounters,
 } from "../../core/index.ts";
 import { startActiveChecks } from "./active-checks.ts";
@@ -15,6 +16,7 @@ import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { openConfigFiles } from "./config-files.ts";
 import { reopenLogFiles } from "./log-files.ts";
 import { NodeServer, type Sharing } from "./server.ts";
+import { peerHealthStore, warnSharedStateChange } from "./shared-state.ts";
 
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
@@ -25,13 +27,14 @@ import { NodeServer, type Sharing } from "./server.ts";
 export async function serve(
   config: Config,
   log: Logger,
-  failures: FailureState = new MemoryFailureState(),
+  local: FailureState & { find(key: string): PeerHealth | undefined } = new MemoryFailureState(),
   sharing?: Sharing,
   limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
   runsChecks = true,
 ): Promise<Running> {
-  const caps = nodeCapabilities(log, failures, limitZones, counters);
+  const store = await peerHealthStore(config, local, log);
+  const caps = nodeCapabilities(log, store.failures, limitZones, counters);
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
@@ -42,11 +45,13 @@ export async function serve(
     await server.listen(config.listens);
   } catch (error) {
     checks.stop();
+    await store.close();
     throw error;
   }
   return {
     reload: async (next) => {
       openConfigFiles(next, caps.accessLog);
+      warnSharedStateChange(current, next, log);
       const replacement = createProxy(next, caps);
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
@@ -58,6 +63,7 @@ export async function serve(
       checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
+      await store.close();
     },
   };
 }

@@ -27,6 +27,12 @@ export function loadEdgeConfig(text: string, name: string, log: Logger, files: R
     },
   };
   const config = compileConfigSync(parseConfig(name, source), (m) => log.warn(m));
+  if (config.sharedState) {
+    const at = config.sharedState.at;
+    log.warn(
+      `${at.file}:${at.line}: "edgeproxy_state" is ignored on Workers: isolates share peer health through Workers KV or a Durable Object`,
+    );
+  }
   for (const server of config.servers) {
     refuseFileTests(server.script);
     server.locations.forEach(refuseInLocation);

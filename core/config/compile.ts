@@ -21,6 +21,7 @@ import type {
   RewriteScript,
   Server,
   Settings,
+  SharedState,
   UpstreamServer,
 } from "./model.ts";
 import { compileErrorLog } from "./modules/log.ts";
@@ -34,6 +35,7 @@ import { compileRegex } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
+import { compileSharedState } from "./shared-state.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
 import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
 
@@ -117,6 +119,7 @@ class Compiler {
   #underscores = false;
   #ignoreInvalid = true;
   #limitZones: readonly LimitZone[] = [];
+  #sharedState: SharedState | null = null;
 
   constructor(warn: (m: string) => void, confPrefix: string) {
     this.#warn = warn;
@@ -177,6 +180,7 @@ class Compiler {
       ignoreInvalidHeaders: this.#ignoreInvalid,
       variableSlots: this.#scope.slotCount,
       limitZones: this.#limitZones,
+      ...(this.#sharedState ? { sharedState: this.#sharedState } : {}),
     };
   }
 
@@ -218,6 +222,7 @@ class Compiler {
     for (const d of this.#walk(block, "http")) {
       if (d.name === "server") serverBlocks.push(d);
       else if (d.name === "match") continue;
+      else if (d.name === "edgeproxy_state") this.#sharedState = compileSharedState(d);
       else if (d.name === "log_format") this.#logFormat(d);
       else if (d.name === "map") compileMap(d, this.#scope);
       else if (d.name === "map_hash_max_size" || d.name === "map_hash_bucket_size") checkMapHashSize(d);

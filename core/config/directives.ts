@@ -3,6 +3,7 @@ import { ACCESS_DIRECTIVES } from "./modules/access.ts";
 import { AUTH_BASIC_DIRECTIVES } from "./modules/auth-basic.ts";
 import { AUTH_REQUEST_DIRECTIVES } from "./modules/auth-request.ts";
 import { GZIP_DIRECTIVES } from "./modules/gzip.ts";
+import { EDGEPROXY_DIRECTIVES } from "./modules/edgeproxy.ts";
 import { HEADERS_DIRECTIVES } from "./modules/headers.ts";
 import { HEALTH_CHECK_DIRECTIVES } from "./modules/health-check.ts";
 import { HTTP_CORE_DIRECTIVES } from "./modules/http-core.ts";
@@ -48,6 +49,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   ...LIMIT_CONN_DIRECTIVES,
   ...GZIP_DIRECTIVES,
   ...IGNORED_DIRECTIVES,
+  ...EDGEPROXY_DIRECTIVES,
 };
 
 /** nginx directives edgeproxy knows but does not implement: a clearer error than "unknown". */

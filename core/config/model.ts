@@ -54,6 +54,17 @@ export interface Config {
   readonly confPrefix: string;
   /** `limit_req_zone` and `limit_conn_zone`: the zones the limits count in. */
   readonly limitZones: readonly LimitZone[];
+  /** `edgeproxy_state`: where peer health is shared with other servers; absent for none. */
+  readonly sharedState?: SharedState;
+}
+
+/** `edgeproxy_state URL [prefix=P]`: a Redis (or Valkey) that the servers of a cluster share peer health through. */
+export interface SharedState {
+  readonly at: SourceLocation;
+  /** `redis://host:port` or `rediss://` (TLS), with credentials and database as Redis URLs take them. */
+  readonly url: string;
+  /** What every key and channel starts with; default `edgeproxy:`. */
+  readonly prefix: string;
 }
 
 /** `auth_request_set $var VALUE`: the variable's slot, and its value as the subrequest sees it. */
