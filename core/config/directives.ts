@@ -93,7 +93,6 @@ export const UNSUPPORTED = new Set([
   "proxy_store",
   "geo",
   "split_clients",
-  "sticky",
   "ntlm",
   "least_time",
   "queue",

@@ -275,7 +275,40 @@ export interface UpstreamServer {
   readonly maxConns: number;
   readonly isDown: boolean;
   readonly isBackup: boolean;
+  /** `route=` (nginx Plus): the name `sticky route` finds the server by, and the `sticky cookie` value. */
+  readonly route?: string;
 }
+
+/** `sticky` (nginx Plus): session affinity on top of the upstream's balancing method. */
+export type Sticky =
+  /** `sticky cookie NAME ...`: edgeproxy sets a cookie naming the peer that answered; the client sends it back. */
+  | {
+      readonly kind: "cookie";
+      readonly name: string;
+      /** `expires=`: seconds, `max` (31 Dec 2037 23:55:55 GMT), or null for a session cookie. */
+      readonly expires: number | "max" | null;
+      readonly domain: string | null;
+      readonly path: string | null;
+      readonly isHttpOnly: boolean;
+      readonly isSecure: boolean;
+      /** `samesite=`: Strict, Lax, None, or a variable evaluated per response; null for none. */
+      readonly sameSite: "Strict" | "Lax" | "None" | Template | null;
+    }
+  /** `sticky route $var ...`: the first non-empty variable names the server by its `route=`. */
+  | { readonly kind: "route"; readonly routes: readonly Template[] }
+  /** `sticky learn create=$v lookup=$v zone=NAME:SIZE [timeout=T]`: sessions the upstream created, learned. */
+  | {
+      readonly kind: "learn";
+      /**
+       * Where new sessions come from, the first non-empty: a variable after the response, or the
+       * upstream response's cookie or header (`$upstream_cookie_NAME`, `$upstream_http_NAME`).
+       */
+      readonly create: readonly (Template | { readonly from: "cookie" | "header"; readonly name: string })[];
+      readonly lookup: readonly Template[];
+      /** How many sessions the zone holds (about 8000 per megabyte, as nginx Plus says). */
+      readonly capacity: number;
+      readonly timeoutMs: number;
+    };
 
 /** The balancing method of an upstream (docs/nginx-semantics.md 2-4). */
 export type Balancer =
@@ -297,6 +330,8 @@ export interface Upstream {
   readonly keepaliveRequests: number;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveTimeMs: number;
+  /** `sticky` (nginx Plus); absent without one. */
+  readonly sticky?: Sticky;
 }
 
 /** One `proxy_set_header NAME VALUE` (or a built-in default). */

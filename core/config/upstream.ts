@@ -1,8 +1,9 @@
 import { compileTemplate } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
 import { ConfigError } from "./errors.ts";
-import type { Balancer, PeerAddress, Upstream, UpstreamServer } from "./model.ts";
+import type { Balancer, PeerAddress, Sticky, Upstream, UpstreamServer } from "./model.ts";
 import type { Directive } from "./parse.ts";
+import { compileSticky, parseRoute } from "./sticky.ts";
 import { parseNumber, parseTimeMs, parseTimeSec } from "./values.ts";
 
 /** An upstream being built: its servers may still hold host names to resolve. */
@@ -63,6 +64,7 @@ export function compileUpstream(d: Directive, log: (msg: string) => void, scope:
   let keepaliveRequests = 1000;
   let keepaliveTimeoutMs = 60_000;
   let keepaliveTimeMs = 3600_000;
+  let sticky: Sticky | null = null;
   const setBalancer = (b: Balancer, at: Directive) => {
     if (hasBalancer) log(`${at.at.file}:${at.at.line}: load balancing method redefined`);
     hasBalancer = true;
@@ -108,6 +110,9 @@ export function compileUpstream(d: Directive, log: (msg: string) => void, scope:
       case "keepalive_time":
         keepaliveTimeMs = parseTimeMs(child.args[0] as string) ?? bad(child, `"keepalive_time" directive invalid value`);
         break;
+      case "sticky":
+        sticky = compileSticky(child, scope);
+        break;
     }
   }
   const endAt = d.endAt ?? d.at;
@@ -115,7 +120,18 @@ export function compileUpstream(d: Directive, log: (msg: string) => void, scope:
     throw new ConfigError("invalid-arguments", `no servers are inside upstream in ${d.at.file}:${d.at.line}`, endAt);
   if (servers.every((s) => s.isBackup))
     throw new ConfigError("invalid-arguments", `no servers in upstream "${name}" in ${d.at.file}:${d.at.line}`, endAt);
-  return { at: d.at, name, isImplicit: false, servers, balancer, keepalive, keepaliveRequests, keepaliveTimeoutMs, keepaliveTimeMs };
+  return {
+    at: d.at,
+    name,
+    isImplicit: false,
+    servers,
+    balancer,
+    keepalive,
+    keepaliveRequests,
+    keepaliveTimeoutMs,
+    keepaliveTimeMs,
+    ...(sticky ? { sticky } : {}),
+  };
 }
 
 /** `server ADDRESS [weight=N] [max_fails=N] [fail_timeout=T] [max_conns=N] [down] [backup]`. */
@@ -124,7 +140,7 @@ function compileServerLine(d: Directive, balancer: Balancer): UpstreamServer {
   const [text, ...params] = d.args as [string, ...string[]];
   const parsed = parseAddress(text);
   if (!parsed) bad(d, `invalid address "${text}" in "server" directive`);
-  const server = {
+  const server: { -readonly [K in keyof UpstreamServer]: UpstreamServer[K] } = {
     at: d.at,
     text,
     address: (parsed as { address: PeerAddress }).address,
@@ -157,6 +173,9 @@ function compileServerLine(d: Directive, balancer: Balancer): UpstreamServer {
         break;
       case "down":
         server.isDown = true;
+        break;
+      case "route=":
+        server.route = parseRoute(value) ?? invalid();
         break;
       case "backup":
         // Checked against the balancer declared so far, as nginx does (2.2).

@@ -35,6 +35,8 @@ export interface Outgoing {
 export interface Relay {
   readonly kind: "relay";
   readonly response: Extract<UpstreamResult, { kind: "response" }>;
+  /** The peer that answered. */
+  readonly peer: Peer;
   /** Ends the attempt as a success for the failure state (2.5) and frees its `max_conns` slot. */
   readonly finish: () => void;
 }
@@ -137,7 +139,7 @@ export async function forward(
       finished = true;
       endAttempt(caps, group, peer, "ok", caps.clock.now() - attemptStart, warnWhile("reading-header"));
     };
-    return { kind: "relay", response: result, finish };
+    return { kind: "relay", response: result, peer, finish };
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
+import { SessionTable, StickyPlan } from "../balance/sticky.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
 import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server, Upstream } from "../config/model.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
@@ -19,7 +20,10 @@ import { MemoryCounters, type StatusCounters } from "../status/counters.ts";
 /** An upstream group with its balancer, shared by every location that proxies to it. */
 export interface UpstreamPlan {
   readonly group: PeerGroup;
+  /** The upstream's method, with `sticky`'s affinity in front when it has one. */
   readonly balancer: Balancer;
+  /** `sticky`: what a response does to bind its client; null without. */
+  readonly sticky: StickyPlan | null;
 }
 
 /** Everything a location needs per request, computed once at load. */
@@ -76,12 +80,7 @@ export type Subrequest = (parent: RequestContext, uri: string) => Promise<Subreq
 /** Builds the plan of a configuration: matching tables, header plans, peer groups, loggers. */
 export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
   const counters = caps.counters ?? new MemoryCounters();
-  const upstreams = new Map(
-    config.upstreams.map((u) => {
-      const group = createPeerGroup(u, caps.failures, counters);
-      return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
-    }),
-  );
+  const upstreams = new Map(config.upstreams.map((u) => [u, planUpstream(u, caps, counters)] as const));
   const logFor = errorLogs(caps);
   const zoneMemory = caps.limitZones ?? new MemoryLimitZones();
   const zoneTables = new Map(config.limitZones.map((z) => [z, new ZoneTable(zoneMemory.memory(z))]));
@@ -125,6 +124,17 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     subrequest: () => Promise.reject(new Error("subrequests run once createProxy has set them up")),
   };
   return plan;
+}
+
+/** An upstream's peers and balancer, with `sticky` (its learned sessions per process) when configured. */
+export function planUpstream(upstream: Upstream, caps: Capabilities, counters: StatusCounters): UpstreamPlan {
+  const group = createPeerGroup(upstream, caps.failures, counters);
+  const balancer = createBalancer(group, upstream.balancer);
+  const sticky = upstream.sticky;
+  if (!sticky) return { group, balancer, sticky: null };
+  const sessions = sticky.kind === "learn" ? new SessionTable(sticky.capacity, sticky.timeoutMs) : null;
+  const plan = new StickyPlan(group, sticky, sessions);
+  return { group, balancer: plan.wrap(balancer, () => caps.clock.now()), sticky: plan };
 }
 
 /** The `if` blocks of a script, in order. */

@@ -58,13 +58,17 @@ export async function proxyContent(
   const { response, finish } = forwarded;
   r.exchange.upstreamHeaders = response.headers;
   const tunnel = response.tunnel ? tunnelOf(response.tunnel, settings, r) : null;
+  const headers = buildResponseHeaders(locationPlan.response, response.headers, r, r.hadHost);
+  // `sticky`: the cookie naming the peer that answered, or the session it created, learned.
+  const binding = upstream.sticky?.answered(forwarded.peer, r, response.headers, plan.caps.clock.now());
+  if (binding) headers.push(binding);
   return {
     kind: "response",
     response: {
       kind: "response",
       status: response.status,
       reason: response.reason,
-      headers: buildResponseHeaders(locationPlan.response, response.headers, r, r.hadHost),
+      headers,
       body: response.buffering && !(response.body instanceof Uint8Array) ? bufferedResponse(response, locationPlan, plan) : response.body,
       contentLength: response.contentLength,
       ...(tunnel ? { tunnel } : {}),

@@ -30,21 +30,14 @@ export function letter(peer: Peer | null): string {
   return a.kind === "tcp" ? String.fromCharCode(96 + a.port) : "u";
 }
 
-/** A request context with just what balancers read: the client address and `$request_uri`. */
-export function request(remoteAddress = "127.0.0.1", requestUri = "/"): RequestContext {
-  const head = { method: "GET", target: requestUri, httpVersion: "1.1", headers: [], framing: { kind: "none" } } as const;
+/** A request context with just what balancers read: the client address, `$request_uri` and headers. */
+export function request(remoteAddress = "127.0.0.1", requestUri = "/", headers: [string, string][] = []): RequestContext {
+  const head = { method: "GET", target: requestUri, httpVersion: "1.1", headers, framing: { kind: "none" } } as const;
   const connection = { remoteAddress, remotePort: 1, listenKey: "*:80", localAddress: "127.0.0.1", localPort: 80, isTls: false };
-  const target = { uri: requestUri, args: "", requestUri, isQuoted: false, hasPlus: false, host: null };
+  const [uri = "/", args = ""] = requestUri.split("?");
+  const target = { uri, args, requestUri, isQuoted: false, hasPlus: false, host: null };
   const quiet = { alert() {}, crit() {}, error() {}, warn() {}, notice() {}, info() {} };
-  return newRequest(
-    { ...head, headers: [] },
-    connection,
-    SERVER,
-    target,
-    null,
-    { caps: { clock: { now: () => 0 } }, counters: new MemoryCounters() },
-    quiet,
-  );
+  return newRequest(head, connection, SERVER, target, null, { caps: { clock: { now: () => 0 } }, counters: new MemoryCounters() }, quiet);
 }
 
 const SERVER = {

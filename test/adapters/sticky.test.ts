@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { get, header } from "../support/client.ts";
+import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+
+// nginx Plus's sticky has no oracle here (nginx 1.22 is open source): the semantics are its
+// documentation's (ngx_http_upstream_module, "sticky"), checked against real backends. The same
+// config runs on Node, Bun and Workers at once, and a cookie one runtime set binds the client on
+// the others: the cookie carries the peer, so they share nothing else.
+const RUNTIMES = ["node", "bun", "workers"] as const;
+const TAGS = ["a", "b", "c"];
+
+let backends: Backend[];
+const proxies = new Map<string, RunningProxy>();
+
+const config = (port: number) => {
+  const [a, b, c] = backends.map((x) => `127.0.0.1:${x.port}`);
+  return `
+    upstream cookie { server ${a}; server ${b}; server ${c};
+        sticky cookie srv_id expires=1h domain=.example.com path=/ httponly secure samesite=lax; }
+    upstream route { server ${a} route=a; server ${b} route=b; server ${c} route=c;
+        sticky route $cookie_route $arg_route; }
+    upstream learn { server ${a}; server ${b}; server ${c};
+        sticky learn create=$upstream_cookie_sid lookup=$cookie_sid zone=sessions:1m; }
+    server {
+        listen 127.0.0.1:${port};
+        location /cookie/ { proxy_pass http://cookie; }
+        location /route/ { proxy_pass http://route; }
+        location /learn/ { proxy_pass http://learn; }
+    }`;
+};
+
+beforeAll(async () => {
+  backends = await Promise.all(TAGS.map((t) => startBackend(t)));
+  const started = await Promise.all(RUNTIMES.map((r) => startEdgeproxy(config, ADAPTER_COMMANDS[r])));
+  for (const [i, r] of RUNTIMES.entries()) proxies.set(r, started[i] as RunningProxy);
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([...proxies.values()].map((p) => p.stop()));
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+const port = (runtime: string) => (proxies.get(runtime) as RunningProxy).port;
+const body = (res: { body: Buffer }) => res.body.toString().trim();
+const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+
+describe("sticky cookie on node, bun and workers", () => {
+  test.each(RUNTIMES)("%s sets the cookie naming the peer that answered, with its attributes", async (runtime) => {
+    const res = await get(port(runtime), "/cookie/first");
+    expect(res.status).toBe(200);
+    const backend = backends[TAGS.indexOf(body(res))] as Backend;
+    expect(header(res, "set-cookie")).toMatch(
+      new RegExp(
+        `^srv_id=${md5(`127.0.0.1:${backend.port}`)}; expires=\\w{3}, \\d\\d-\\w{3}-\\d\\d \\d\\d:\\d\\d:\\d\\d GMT; max-age=3600; domain=.example.com; path=/; secure; httponly; samesite=Lax$`,
+      ),
+    );
+  });
+
+  test("a cookie one runtime set holds the client to its peer on every runtime, and no new cookie is set", async () => {
+    const first = await get(port("node"), "/cookie/bind");
+    const peer = body(first);
+    const cookie = (header(first, "set-cookie") as string).split(";")[0] as string;
+    for (const runtime of RUNTIMES) {
+      for (let i = 0; i < 4; i++) {
+        const res = await get(port(runtime), `/cookie/again${i}`, ["Host: example.com", `Cookie: ${cookie}`]);
+        expect(`${runtime}: ${body(res)}`).toBe(`${runtime}: ${peer}`);
+        expect(header(res, "set-cookie")).toBeUndefined();
+      }
+    }
+  });
+
+  test("a client whose peer is gone is balanced to another and given that peer's cookie", async () => {
+    const c = backends[2] as Backend;
+    const cookie = `srv_id=${md5(`127.0.0.1:${c.port}`)}`;
+    c.reply = () => ({ reset: true });
+    try {
+      for (const runtime of RUNTIMES) {
+        const res = await get(port(runtime), "/cookie/moved", ["Host: example.com", `Cookie: ${cookie}`]);
+        expect(`${runtime}: ${res.status} ${body(res) === "c"}`).toBe(`${runtime}: 200 false`);
+        expect(header(res, "set-cookie")).toMatch(/^srv_id=[0-9a-f]{32};/);
+        expect(header(res, "set-cookie")).not.toContain(cookie);
+      }
+    } finally {
+      c.reply = () => ({ body: "c\n" });
+    }
+  });
+});
+
+describe("sticky route on node, bun and workers", () => {
+  test.each(RUNTIMES)("%s sends a request to the server its route names, the cookie before the argument", async (runtime) => {
+    for (let i = 0; i < 3; i++) expect(body(await get(port(runtime), `/route/x?route=b`))).toBe("b");
+    expect(body(await get(port(runtime), "/route/x?route=b", ["Host: example.com", "Cookie: route=c"]))).toBe("c");
+  });
+});
+
+describe("sticky learn on node, bun and workers", () => {
+  test.each(RUNTIMES)("%s learns the session the upstream created and sends the session's requests to it", async (runtime) => {
+    const session = `s-${runtime}`;
+    // Every peer creates sessions; the first request's peer is whichever the balancer picks.
+    for (const [i, x] of backends.entries()) {
+      x.reply = () => ({ headers: [["Set-Cookie", `sid=${session}-${i}; Path=/`]], body: `${TAGS[i]}\n` });
+    }
+    let first: string;
+    try {
+      first = body(await get(port(runtime), "/learn/login"));
+    } finally {
+      for (const [i, x] of backends.entries()) x.reply = () => ({ body: `${TAGS[i]}\n` });
+    }
+    const sid = `${session}-${TAGS.indexOf(first)}`;
+    for (let i = 0; i < 4; i++) {
+      expect(body(await get(port(runtime), `/learn/page${i}`, ["Host: example.com", `Cookie: sid=${sid}`]))).toBe(first);
+    }
+  });
+});
