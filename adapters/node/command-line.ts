@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Config, Logger } from "../../core/index.ts";
 import { FileAccessLog } from "./access-log.ts";
 import { blockErrorLogs, openConfigFiles } from "./config-files.ts";
+import { runExplain } from "./explain-command.ts";
 import { configErrorMessage, type LoadedConfig, loadConfig } from "./load-config.ts";
 import { checkAppendable } from "./log-files.ts";
 import { configuredLogger, errorLogger } from "./logger.ts";
@@ -54,6 +55,7 @@ export interface Started {
  * code. `command` names the program in the usage text.
  */
 export async function runCommandLine(command: string, argv: string[], start: Start): Promise<Started | number> {
+  if (argv[0] === "explain") return runExplain(argv.slice(1));
   const parsed = parseOptions(argv);
   if ("error" in parsed) {
     process.stderr.write(`edgeproxy: ${parsed.error}\n`);

@@ -23,6 +23,8 @@ export interface LoadedConfig {
   readonly pidPath: string | null;
   /** Every file read, in the order nginx -T prints them, each once. */
   readonly files: readonly { readonly path: string; readonly text: string }[];
+  /** The parsed directives, includes expanded (what `edgeproxy explain` lists). */
+  readonly tree: readonly Directive[];
 }
 
 /** How a config is loaded: nginx's `[warn]` lines, and the `-g` directives. */
@@ -56,7 +58,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   serverTlsOf(config);
   loadUpstreamTls(config);
   const pid = tree.find((d) => d.name === "pid");
-  return { config, pidPath: pid?.args[0] ?? null, files: [...files].map(([path, text]) => ({ path, text })) };
+  return { config, pidPath: pid?.args[0] ?? null, files: [...files].map(([path, text]) => ({ path, text })), tree };
 }
 
 /** `-g` text: simple directives only, each ended by `;` (ngx_conf_param()). */

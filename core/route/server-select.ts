@@ -66,6 +66,29 @@ export class ServerSelector {
   }
 
   /**
+   * The same choice as `select`, with the rule that made it, in nginx's words (for `edgeproxy
+   * explain`; never on the request path).
+   */
+  explain(listenKey: string, localAddress: string, localPort: number, host: string | null): { server: Server; rule: string } | null {
+    const group = this.#group(listenKey, localAddress, localPort);
+    if (!group) return null;
+    const name = host ?? "";
+    const exact = group.exact.get(name);
+    if (exact) return { server: exact, rule: host ? `exact server_name "${name}"` : `server_name "" (a request without Host)` };
+    if (host) {
+      const leading = group.leading.find((w) => name.endsWith(w.suffix) || (w.alsoBare && name === w.suffix.slice(1)));
+      if (leading)
+        return { server: leading.server, rule: `longest leading wildcard server_name "${leading.alsoBare ? "" : "*"}${leading.suffix}"` };
+      const trailing = group.trailing.find((w) => name.startsWith(w.prefix));
+      if (trailing) return { server: trailing.server, rule: `longest trailing wildcard server_name "${trailing.prefix}*"` };
+      const regex = group.regexes.find((r) => r.regex.test(name));
+      if (regex) return { server: regex.server, rule: `first regex server_name "~${regex.regex.source}" in order` };
+    }
+    const what = host ? `no server_name matches "${name}"` : 'no Host and no server_name ""';
+    return { server: group.defaultServer, rule: `${what}: the default server of ${listenKey}` };
+  }
+
+  /**
    * The listen address a connection arrived on, as the config names it: its local address and
    * port when a server listens there, else the wildcard of its port (nginx's `addr_conf`).
    */

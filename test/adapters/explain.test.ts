@@ -1,0 +1,288 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { get } from "../support/client.ts";
+import { ROOT, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+
+const run = promisify(execFile);
+
+// `edgeproxy explain` against the real thing: the conformance files' configs (routing,
+// proxy_pass request-targets, rewrite, hash balancers) are served by a running edgeproxy, and
+// for each of their requests explain's verdict (the upstream request line and headers, the peer,
+// or edgeproxy's own answer) is compared with what the client and the backends really saw.
+// Absolute-form request lines and refused Hosts are the read phase's and not in explain's input.
+
+interface Scenario {
+  readonly name: string;
+  readonly config: (backends: Backend[], port: number) => string;
+  /** Requests: the target and the header lines the client sends (Host first). */
+  readonly requests: readonly (readonly [string, readonly string[]])[];
+}
+
+const loc = (name: string) => `proxy_pass http://r; proxy_set_header X-Loc "${name}";`;
+
+const ROUTING: Scenario = {
+  name: "routing (test/conformance/routing.test.ts)",
+  config: ([b], port) => `
+    upstream r { server 127.0.0.1:${b?.port}; }
+    server {
+        listen 127.0.0.1:${port};
+        server_name first;
+        location = /x { ${loc("= /x")} }
+        location /x { ${loc("/x")} }
+        location ^~ /x/static { ${loc("^~ /x/static")} }
+        location ~ \\.php$ { ${loc("~ php")} }
+        location ~* \\.PNG$ { ${loc("~* png")} }
+        location /x/deep { ${loc("/x/deep")} location ~ \\.php$ { ${loc("deep php")} } }
+        location /ab { ${loc("/ab")} }
+        location /a { ${loc("/a")} }
+        location /second {
+            location ^~ /second/y { ${loc("^~ /second/y")} }
+            location ~ \\.html$ { ${loc("/second html")} }
+            ${loc("/second")}
+        }
+        location ~ \\.html$ { ${loc("~ html")} }
+        location ^~ /z { ${loc("^~ /z")} location ~ \\.php$ { ${loc("/z php")} } }
+        location /health { return 200 "healthy\\n"; }
+        location /gone { return 410; }
+        location /moved { return 301 /elsewhere; }
+        location /away { return https://example.org/; }
+        location /dir/ { ${loc("/dir/")} }
+    }
+    server {
+        listen 127.0.0.1:${port} default_server;
+        server_name dflt;
+        location / { ${loc("default server")} }
+    }
+    server {
+        listen 127.0.0.1:${port};
+        server_name *.example.com .example.org www.example.* ~^(?<sub>[a-z]+)\\.regex\\.test$;
+        location / { ${loc("wildcards")} }
+    }
+    server {
+        listen 127.0.0.1:${port};
+        server_name "" nohost;
+        location / { ${loc("empty name")} }
+    }`,
+  requests: [
+    ..."/x /x/ /x/a.php /x/static/a.php /x/deep/a.php /x/deep/c.PHP /y.PNG /y.png /abc /ab/../a /x/%2e%2e/a.php /X /second/y/a.php /second/y/a.html /second/a.html /z/a.php /z /health /gone /moved?q=1 /away /nothing-here /dir"
+      .split(" ")
+      .map((t) => [t, ["Host: first"]] as const),
+    ..."FIRST. first:8080 dflt unknown.host a.b.example.com example.com example.org www.example.org www.example.net abc.regex.test 1.regex.test nohost"
+      .split(" ")
+      .map((h) => ["/x", [`Host: ${h}`]] as const),
+  ],
+};
+
+const PROXY_PASS_URI: Scenario = {
+  name: "proxy_pass request-targets (test/conformance/proxy-pass-uri.test.ts)",
+  config: ([b], port) => `
+    upstream b { server 127.0.0.1:${b?.port}; }
+    server {
+        listen 127.0.0.1:${port};
+        location / { proxy_pass http://b; }
+        location /with/ { proxy_pass http://b/x/; }
+        location /noslash { proxy_pass http://b/y; }
+        location = /exact { proxy_pass http://b/e; }
+        location ~ ^/re/ { proxy_pass http://b; }
+        location /implicit/ { proxy_pass http://127.0.0.1:${b?.port}/imp/; }
+        location /bare/ { proxy_pass http://127.0.0.1:${b?.port}; }
+    }`,
+  requests: [
+    "/a%20b/../c?q=1%202",
+    "//x//y",
+    "/plain/path?x=1&y=2",
+    "/with/a%20b/./c?x=%41",
+    "/with/a%2Fb",
+    "/with/%7E/~",
+    "/with/a%3Fb",
+    "/with/%C3%A9",
+    "/with/sp%20ace/",
+    "/with/q?",
+    "/with",
+    "/with?a=1",
+    "/noslash",
+    "/noslashes",
+    "/noslash/deeper?k=v",
+    "/exact",
+    "/exact?z=9",
+    "/re/a%2Fb?x=1",
+    "/implicit/a/b?c=d",
+    "/bare/a%2F..%2Fb",
+    "/x/%2e%2e/y",
+  ].map((t) => [t, ["Host: example.com"]] as const),
+};
+
+const REWRITE: Scenario = {
+  name: "rewrite (test/conformance/rewrite.test.ts)",
+  config: ([b], port) => String.raw`
+    upstream backend { server 127.0.0.1:${b?.port}; }
+    server {
+        listen 127.0.0.1:${port};
+        rewrite ^/srv-break(/.*)$ /proxied$1 break;
+        rewrite ^/srv-last(/.*)$ /proxied$1 last;
+        rewrite ^/srv-redirect/(.*)$ /proxied/$1 redirect;
+        if ($http_x_deny) { return 403; }
+        set $from_server "server";
+        location /proxied/ { proxy_pass http://backend/up/; }
+        location /show { return 200 "uri=$uri args=$args is_args=$is_args 1=[$1] server=$from_server\n"; }
+        location /flags/ {
+            rewrite ^/flags/last/(.*)$ /proxied/$1 last;
+            rewrite ^/flags/break/(.*)$ /proxied/$1 break;
+            rewrite ^/flags/redirect/(.*)$ /proxied/$1 redirect;
+            rewrite ^/flags/none/(.*)$ /show/$1;
+            proxy_pass http://backend/kept/;
+        }
+        location /chain/ { rewrite ^/chain/(.*)$ /chain2/$1; rewrite ^/chain2/(.*)$ /show/$1; }
+        location /args/ {
+            rewrite ^/args/add/(.*)$ /show/$1?new=$1 last;
+            rewrite ^/args/drop/(.*)$ /show/$1? last;
+        }
+        location /setargs { set $args "a=1&$args"; proxy_pass http://backend; }
+        location /if/ {
+            if ($arg_v) { return 200 "variable holds: [$arg_v]\n"; }
+            if ($arg_eq = yes) { return 200 "equal\n"; }
+            return 200 "no condition held\n";
+        }
+        location /evil/two {
+            set $true 1;
+            if ($true) { proxy_pass http://backend; }
+            if ($arg_second) { proxy_pass http://127.0.0.1:${b?.port}; }
+        }
+        location /evil/inherit { proxy_pass http://backend/replacement/; set $true 1; if ($true) { } }
+        location /evil/last { if ($arg_go) { rewrite ^ /show/from-if last; } proxy_pass http://backend; }
+        location = /step/0 { rewrite ^ /step/1 last; }
+        location = /step/1 { rewrite ^ /step/0 last; }
+    }`,
+  requests: [
+    ..."/srv-break/a /srv-last/b?x=1 /srv-redirect/c /show/x?y=1 /flags/last/a /flags/break/b /flags/redirect/c /flags/none/d /flags/other /chain/q /args/add/z?old=1 /args/drop/z?old=1 /setargs?b=2 /if/?v=1 /if/?eq=yes /if/ /evil/two /evil/two?second=1 /evil/inherit/x /evil/last?go=1 /evil/last /step/0"
+      .split(" ")
+      .map((t) => [t, ["Host: example.com"]] as const),
+    ["/show/denied", ["Host: example.com", "X-Deny: 1"]],
+  ],
+};
+
+const HASH: Scenario = {
+  name: "hash balancers (test/conformance/hash-balancers.test.ts)",
+  config: (bs, port) => {
+    const s = (i: number, extra = "") => `server 127.0.0.1:${bs[i]?.port} ${extra};`;
+    return `
+    upstream urihash { hash $request_uri; ${s(0)} ${s(1, "weight=2")} ${s(2)} }
+    upstream ring { hash $request_uri consistent; ${s(0)} ${s(1)} ${s(2)} ${s(3)} }
+    upstream argring { hash $arg_user consistent; ${s(0)} ${s(1)} ${s(2)} }
+    upstream iphash { ip_hash; ${s(0)} ${s(1)} ${s(2)} }
+    server {
+        listen 127.0.0.1:${port};
+        location /uri/ { proxy_pass http://urihash; }
+        location /ring/ { proxy_pass http://ring; }
+        location /arg { proxy_pass http://argring; }
+        location /iphash { proxy_pass http://iphash; }
+    }`;
+  },
+  requests: [
+    ...Array.from({ length: 8 }, (_, i) => [`/uri/${i}`, ["Host: example.com"]] as const),
+    ...Array.from({ length: 8 }, (_, i) => [`/ring/k${i}`, ["Host: example.com"]] as const),
+    ...["ann", "bob", "cy", "dee"].map((u) => [`/arg?user=${u}`, ["Host: example.com"]] as const),
+    ["/iphash", ["Host: example.com"]],
+  ],
+};
+
+interface Explained {
+  answer:
+    | { kind: "proxy"; pick: string | null; request: { method: string; target: string; httpVersion: string; headers: [string, string][] } }
+    | { kind: "status"; status: number; location?: string; body?: string };
+}
+
+async function explain(proxy: RunningProxy, target: string, headers: readonly string[]): Promise<Explained> {
+  const args = ["adapters/node", "explain", "-c", join(proxy.dir, "edgeproxy.conf"), `GET http://127.0.0.1:${proxy.port}${target}`];
+  for (const h of [...headers, "Connection: close"]) args.push("-H", h);
+  const { stdout } = await run(process.execPath, [...args, "--json"], { cwd: ROOT });
+  return JSON.parse(stdout) as Explained;
+}
+
+for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH]) {
+  describe(`explain agrees with the proxy: ${scenario.name}`, () => {
+    let backends: Backend[];
+    let proxy: RunningProxy;
+    beforeAll(async () => {
+      backends = await Promise.all(["a", "b", "c", "d"].map((t) => startBackend(t)));
+      proxy = await startEdgeproxy((port) => scenario.config(backends, port));
+    });
+    afterAll(async () => {
+      await proxy.stop();
+      await Promise.all(backends.map((b) => b.close()));
+    });
+
+    test(`for each of its ${scenario.requests.length} requests`, async () => {
+      for (const [target, headers] of scenario.requests) {
+        const predicted = (await explain(proxy, target, headers)).answer;
+        const before = backends.map((b) => b.seen.length);
+        const res = await get(proxy.port, target, [...headers]);
+        const reached = backends.findIndex((b, i) => b.seen.length > (before[i] as number));
+        const label = `${target} ${headers.join(", ")}`;
+        if (predicted.kind === "status") {
+          expect({ label, reached: reached >= 0, status: res.status }).toEqual({ label, reached: false, status: predicted.status });
+          if (predicted.body !== undefined) expect(res.body.toString("latin1"), label).toBe(predicted.body);
+          if (predicted.location?.startsWith("http"))
+            expect(res.headers.find(([n]) => n === "Location")?.[1], label).toBe(predicted.location);
+          continue;
+        }
+        const seen = (backends[reached] as Backend).seen.at(-1);
+        const p = predicted.request;
+        expect({ label, peer: `127.0.0.1:${backends[reached]?.port}`, requestLine: seen?.requestLine, headers: seen?.headers }).toEqual({
+          label,
+          peer: predicted.pick,
+          requestLine: `${p.method} ${p.target} HTTP/${p.httpVersion}`,
+          headers: p.headers,
+        });
+      }
+    }, 120_000);
+  });
+}
+
+describe("edgeproxy explain", () => {
+  test("prints the server, location, directives with their blocks, the upstream request and peers as text", async () => {
+    const backend = await startBackend("a");
+    const proxy = await startEdgeproxy(
+      (port) => `
+      proxy_set_header X-Outer outer;
+      upstream u { server 127.0.0.1:${backend.port}; server 127.0.0.1:1 down; }
+      server {
+          listen 127.0.0.1:${port};
+          server_name api.test;
+          location /api/ { proxy_pass http://u/v1/; }
+      }`,
+    );
+    try {
+      const file = join(proxy.dir, "edgeproxy.conf");
+      const { stdout } = await run(
+        process.execPath,
+        ["adapters/node", "explain", "-c", file, `GET http://api.test:${proxy.port}/api/users?id=7`],
+        {
+          cwd: ROOT,
+        },
+      );
+      expect(stdout).toContain(`server_name api.test\n           exact server_name "api.test"`);
+      expect(stdout).toContain("location /api/, the longest matching prefix, no regex location matched");
+      expect(stdout).toMatch(/proxy_pass http:\/\/u\/v1\/\s+\S+edgeproxy\.conf:\d+ {2}location \/api\/\n/);
+      expect(stdout).toMatch(/proxy_set_header X-Outer outer\s+\S+edgeproxy\.conf:\d+ {2}http \(inherited\)/);
+      expect(stdout).toContain(
+        `pick       127.0.0.1:${backend.port}\n    127.0.0.1:${backend.port} up weight=1\n    127.0.0.1:1 down weight=1\n`,
+      );
+      expect(stdout).toContain(
+        "upstream request\n    GET /v1/users?id=7 HTTP/1.0\n    X-Outer: outer\n    Host: u\n    Connection: close\n",
+      );
+      expect(backend.seen).toHaveLength(0);
+      const bad = await run(process.execPath, ["adapters/node", "explain", "-c", file, "GET http://api.test:1/"], { cwd: ROOT }).catch(
+        (e) => e,
+      );
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain("no server listens on port 1");
+    } finally {
+      await proxy.stop();
+      await backend.close();
+    }
+  });
+});
