@@ -35,7 +35,7 @@ export type { CertificatePath, ConfigPath, ServerTlsSettings, SessionCache, TlsP
 export { type ConfigSource, type Directive, parseConfig, parseConfigText } from "./config/parse.ts";
 export type { BodyStream, ClientBody, ConnectionInfo, HeaderPairs, ProxyResponse, RequestHead } from "./exchange.ts";
 export { MalformedBodyError } from "./exchange.ts";
-export { type Explanation, explainRequest } from "./explain/explain.ts";
+export { createExplainer, type Explanation } from "./explain/explain.ts";
 export { type ExplainInput, explainInput } from "./explain/explain-request.ts";
 export { renderExplanation } from "./explain/render-text.ts";
 export { type ConnectionEnds, fetchConnection } from "./fetch-connection.ts";

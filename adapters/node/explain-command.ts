@@ -1,14 +1,15 @@
 import { resolve } from "node:path";
 import {
   type Capabilities,
+  createExplainer,
   explainInput,
-  explainRequest,
   MemoryFailureState,
   renderExplanation,
   type Transport,
 } from "../../core/index.ts";
 import { nodeFileTests } from "./file-tests.ts";
 import { configErrorMessage, loadConfig } from "./load-config.ts";
+import { peerHealthStore } from "./shared-state.ts";
 import { DEFAULT_CONFIG_PATH } from "./version.ts";
 
 const USAGE = `usage: edgeproxy explain [-c FILE] '[METHOD] http://host[:port]/path?args' [-H 'Name: value']... [--from ADDR] [--json]\n`;
@@ -55,8 +56,8 @@ const NO_TRANSPORT: Transport = {
 
 /**
  * `edgeproxy explain`: where a request would go under a config, and why, without sending
- * anything (core/explain/). Peer states are those of a process starting on the config. Returns
- * the exit status.
+ * anything (core/explain/). Peer states are a starting process's, or with `edgeproxy_state`
+ * what the servers share through Redis. Returns the exit status.
  */
 export async function runExplain(argv: readonly string[]): Promise<number> {
   let args: ExplainArgs | string;
@@ -73,16 +74,24 @@ export async function runExplain(argv: readonly string[]): Promise<number> {
   try {
     const loaded = await loadConfig(args.file, { warn: (m) => process.stderr.write(`edgeproxy: [warn] ${m}\n`) });
     const input = explainInput(loaded.config, args.request, args.headers, args.from);
-    const caps: Capabilities = {
-      transport: NO_TRANSPORT,
-      failures: new MemoryFailureState(),
-      spool: null,
-      clock: { now: () => Date.now() },
-      log: quiet,
-      files: nodeFileTests,
-    };
-    const explanation = explainRequest(loaded.config, caps, loaded.tree, input);
-    process.stdout.write(args.isJson ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
+    // With edgeproxy_state, the peer states are the ones the servers share through Redis.
+    const store = await peerHealthStore(loaded.config, new MemoryFailureState(), quiet);
+    try {
+      const caps: Capabilities = {
+        transport: NO_TRANSPORT,
+        failures: store.failures,
+        spool: null,
+        clock: { now: () => Date.now() },
+        log: quiet,
+        files: nodeFileTests,
+      };
+      const explainer = createExplainer(loaded.config, caps);
+      await store.synced;
+      const explanation = explainer(input, loaded.tree);
+      process.stdout.write(args.isJson ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
+    } finally {
+      await store.close();
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`edgeproxy: ${configErrorMessage(error)}\n`);

@@ -62,6 +62,11 @@ export class RedisFailureState implements FailureState {
   readonly #sub: RedisClientLike;
   #isDown = false;
   #isClosed = false;
+  #markSynced: () => void = () => {};
+  /** Settles once the first read of what the others wrote is done (or failed): `edgeproxy explain` waits for it. */
+  readonly synced: Promise<void> = new Promise((resolve) => {
+    this.#markSynced = resolve;
+  });
 
   constructor(
     local: FailureState & { find(key: string): PeerHealth | undefined },
@@ -162,9 +167,11 @@ export class RedisFailureState implements FailureState {
     } catch (error) {
       this.#lost(error as Error);
     }
+    this.#markSynced();
   }
 
   #lost(error: Error | undefined): void {
+    this.#markSynced();
     if (this.#isDown || this.#isClosed) return;
     this.#isDown = true;
     this.#log.warn(

@@ -4,6 +4,8 @@ import { type RedisClientLike, RedisFailureState } from "./redis-failure-state.t
 /** A failure store, and how to let go of what it holds open. */
 export interface PeerHealthStore {
   readonly failures: FailureState;
+  /** Settles once the store holds what other servers wrote (at once for a local one). */
+  readonly synced: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export async function peerHealthStore(
   log: Logger,
 ): Promise<PeerHealthStore> {
   const state = config.sharedState;
-  if (!state) return { failures: local, close: async () => {} };
+  if (!state) return { failures: local, synced: Promise.resolve(), close: async () => {} };
   let redis: typeof import("redis");
   try {
     redis = await import("redis");
@@ -38,7 +40,7 @@ export async function peerHealthStore(
   }) as unknown as RedisClientLike;
   const store = new RedisFailureState(local, client, state, log);
   store.start();
-  return { failures: store, close: () => store.close() };
+  return { failures: store, synced: store.synced, close: () => store.close() };
 }
 
 /** A reload keeps the store it started with: a changed `edgeproxy_state` waits for a restart, and says so. */

@@ -62,10 +62,14 @@ export interface PeerState {
 
 /**
  * `edgeproxy explain`: builds the proxy's tables from `config` as a server starting on it would
- * (peer states as `caps.failures` holds them) and explains one request.
+ * (peer states as `caps.failures` holds them, read at each explanation) and explains requests.
  */
-export function explainRequest(config: Config, caps: Capabilities, tree: readonly Directive[] | null, input: ExplainInput): Explanation {
-  return explain(planProxy(config, caps), input, tree, caps.clock.now());
+export function createExplainer(
+  config: Config,
+  caps: Capabilities,
+): (input: ExplainInput, tree: readonly Directive[] | null) => Explanation {
+  const plan = planProxy(config, caps);
+  return (input, tree) => explain(plan, input, tree, caps.clock.now());
 }
 
 const RESTART_AT = { "server-rewrite": 0, "find-config": 1, rewrite: 2 } as const;

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get } from "../support/client.ts";
 import { ROOT, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { startRedis } from "../support/redis.ts";
+import { serveLoopback } from "../support/tcp-server.ts";
+import { waitFor } from "../support/wait.ts";
 
 const run = promisify(execFile);
 
@@ -283,6 +286,44 @@ describe("edgeproxy explain", () => {
     } finally {
       await proxy.stop();
       await backend.close();
+    }
+  });
+});
+
+describe("edgeproxy explain with edgeproxy_state", () => {
+  test("shows the peer states the servers share through Redis, and picks as they would", async () => {
+    const redis = await startRedis();
+    const healthy = await startBackend("ok");
+    const dead = await serveLoopback((socket) => socket.resetAndDestroy());
+    const proxy = await startEdgeproxy(
+      (port) => `
+      edgeproxy_state ${redis.url} prefix=explain:;
+      upstream u { server 127.0.0.1:${dead.port} max_fails=1 fail_timeout=60s; server 127.0.0.1:${healthy.port}; }
+      server { listen 127.0.0.1:${port}; location / { proxy_pass http://u; } }`,
+    );
+    try {
+      const file = join(proxy.dir, "edgeproxy.conf");
+      const explainJson = async () =>
+        JSON.parse(
+          (
+            await run(process.execPath, ["adapters/node", "explain", "-c", file, `http://127.0.0.1:${proxy.port}/`, "--json"], {
+              cwd: ROOT,
+            })
+          ).stdout,
+        );
+      // Before any failure round robin starts with the first peer.
+      expect((await explainJson()).answer.pick).toBe(`127.0.0.1:${dead.port}`);
+      // The server meets the dead peer once and writes the failure to Redis.
+      expect((await get(proxy.port, "/")).status).toBe(200);
+      await waitFor(async () => (await explainJson()).answer.peers[0].state === "failed", 5000);
+      const { answer } = await explainJson();
+      expect(answer.pick).toBe(`127.0.0.1:${healthy.port}`);
+      expect(answer.peers.map((p: { state: string }) => p.state)).toEqual(["failed", "up"]);
+    } finally {
+      await proxy.stop();
+      await healthy.close();
+      dead.close();
+      await redis.stop();
     }
   });
 });
