@@ -9,12 +9,14 @@ import {
   type RewriteScript,
   type Settings,
   type SourceLocation,
+  type Sticky,
 } from "../../core/index.ts";
 
 /**
  * The bundled nginx config for the edge, compiled once per isolate. What Workers cannot do is
  * refused here with the line that asks for it: unix-socket upstreams, `include` (only one
- * file ships in the bundle), and `if (-f ...)` and its kin (no file system).
+ * file ships in the bundle), `if (-f ...)` and its kin (no file system), and `sticky learn`
+ * (isolates share no memory).
  */
 export function loadEdgeConfig(text: string, name: string, log: Logger, files: Readonly<Record<string, string>> | null = null): Config {
   const source: ConfigSource = {
@@ -50,6 +52,7 @@ export function loadEdgeConfig(text: string, name: string, log: Logger, files: R
     }
   }
   for (const upstream of config.upstreams) {
+    refuseLearnedSessions(upstream.sticky);
     for (const server of upstream.servers) {
       const a = server.address;
       if (a.kind === "unix") {
@@ -64,6 +67,16 @@ export function loadEdgeConfig(text: string, name: string, log: Logger, files: R
   }
   noteEdgeTls(config, log);
   return config;
+}
+
+/** `sticky learn` keeps sessions in one isolate's memory: a client's next request may reach another isolate. */
+function refuseLearnedSessions(sticky: Sticky | undefined): void {
+  if (sticky?.kind !== "learn") return;
+  throw new ConfigError(
+    "unsupported",
+    `"sticky learn" keeps its sessions in memory, which Cloudflare Workers isolates do not share: use "sticky cookie" or "sticky route", which carry the peer in the request`,
+    sticky.at,
+  );
 }
 
 function refuseInLocation(location: Location): void {

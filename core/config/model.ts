@@ -296,9 +296,14 @@ export type Sticky =
     }
   /** `sticky route $var ...`: the first non-empty variable names the server by its `route=`. */
   | { readonly kind: "route"; readonly routes: readonly Template[] }
-  /** `sticky learn create=$v lookup=$v zone=NAME:SIZE [timeout=T]`: sessions the upstream created, learned. */
+  /**
+   * `sticky learn create=$v lookup=$v zone=NAME:SIZE [timeout=T] [header]`: sessions the upstream
+   * created, learned, in the memory of one process.
+   */
   | {
       readonly kind: "learn";
+      /** The `sticky` line: a runtime whose processes cannot share the sessions refuses it there. */
+      readonly at: SourceLocation;
       /**
        * Where new sessions come from, the first non-empty: a variable after the response, or the
        * upstream response's cookie or header (`$upstream_cookie_NAME`, `$upstream_http_NAME`).

@@ -99,9 +99,14 @@ function compileLearn(d: Directive, params: string[], scope: VariableScope): Sti
         timeoutMs = parseTimeMs(value) ?? invalid();
         break;
       case "header":
-      case "sync":
-        // `header` learns from the response head (edgeproxy learns there anyway); `sync` needs zone_sync.
+        // Learn from the response head: edgeproxy learns there anyway.
         break;
+      case "sync":
+        throw new ConfigError(
+          "unsupported",
+          `"sync" of "sticky learn" needs nginx Plus's zone_sync, which edgeproxy does not have: use "sticky cookie" or "sticky route", which need no shared state`,
+          d.at,
+        );
       default:
         invalid();
     }
@@ -109,7 +114,7 @@ function compileLearn(d: Directive, params: string[], scope: VariableScope): Sti
   if (create.length === 0 || lookup.length === 0 || capacity === 0) {
     bad(d, `"sticky learn" needs "create=", "lookup=" and "zone=" parameters`);
   }
-  return { kind: "learn", create, lookup, capacity, timeoutMs };
+  return { kind: "learn", at: d.at, create, lookup, capacity, timeoutMs };
 }
 
 /** `$upstream_cookie_NAME` and `$upstream_http_NAME`: read from the upstream's response. */

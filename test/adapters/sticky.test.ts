@@ -1,39 +1,46 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get, header } from "../support/client.ts";
-import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { ADAPTER_COMMANDS, ROOT, type RunningProxy, startEdgeproxy, tempDir, wrapConfig } from "../support/proxies.ts";
 
 // nginx Plus's sticky has no oracle here (nginx 1.22 is open source): the semantics are its
 // documentation's (ngx_http_upstream_module, "sticky"), checked against real backends. The same
 // config runs on Node, Bun and Workers at once, and a cookie one runtime set binds the client on
-// the others: the cookie carries the peer, so they share nothing else.
+// the others: the cookie carries the peer, so they share nothing else. `sticky learn` keeps its
+// sessions in one process's memory: Workers (isolates share none) and Node with several threads
+// refuse it at load.
 const RUNTIMES = ["node", "bun", "workers"] as const;
+const LEARNING = ["node", "bun"] as const;
 const TAGS = ["a", "b", "c"];
 
 let backends: Backend[];
 const proxies = new Map<string, RunningProxy>();
 
-const config = (port: number) => {
+const config = (runtime: string) => (port: number) => {
   const [a, b, c] = backends.map((x) => `127.0.0.1:${x.port}`);
   return `
     upstream cookie { server ${a}; server ${b}; server ${c};
         sticky cookie srv_id expires=1h domain=.example.com path=/ httponly secure samesite=lax; }
     upstream route { server ${a} route=a; server ${b} route=b; server ${c} route=c;
         sticky route $cookie_route $arg_route; }
-    upstream learn { server ${a}; server ${b}; server ${c};
-        sticky learn create=$upstream_cookie_sid lookup=$cookie_sid zone=sessions:1m; }
     server {
         listen 127.0.0.1:${port};
         location /cookie/ { proxy_pass http://cookie; }
         location /route/ { proxy_pass http://route; }
-        location /learn/ { proxy_pass http://learn; }
-    }`;
+        ${runtime === "workers" ? "" : "location /learn/ { proxy_pass http://learn; }"}
+    }
+    ${runtime === "workers" ? "" : `upstream learn { server ${a}; server ${b}; server ${c}; ${LEARN_LINE} }`}`;
 };
+
+const LEARN_LINE = "sticky learn create=$upstream_cookie_sid lookup=$cookie_sid zone=sessions:1m;";
 
 beforeAll(async () => {
   backends = await Promise.all(TAGS.map((t) => startBackend(t)));
-  const started = await Promise.all(RUNTIMES.map((r) => startEdgeproxy(config, ADAPTER_COMMANDS[r])));
+  const started = await Promise.all(RUNTIMES.map((r) => startEdgeproxy(config(r), ADAPTER_COMMANDS[r])));
   for (const [i, r] of RUNTIMES.entries()) proxies.set(r, started[i] as RunningProxy);
 }, 120_000);
 afterAll(async () => {
@@ -94,8 +101,8 @@ describe("sticky route on node, bun and workers", () => {
   });
 });
 
-describe("sticky learn on node, bun and workers", () => {
-  test.each(RUNTIMES)("%s learns the session the upstream created and sends the session's requests to it", async (runtime) => {
+describe("sticky learn on node and bun", () => {
+  test.each(LEARNING)("%s learns the session the upstream created and sends the session's requests to it", async (runtime) => {
     const session = `s-${runtime}`;
     // Every peer creates sessions; the first request's peer is whichever the balancer picks.
     for (const [i, x] of backends.entries()) {
@@ -111,5 +118,31 @@ describe("sticky learn on node, bun and workers", () => {
     for (let i = 0; i < 4; i++) {
       expect(body(await get(port(runtime), `/learn/page${i}`, ["Host: example.com", `Cookie: sid=${sid}`]))).toBe(first);
     }
+  });
+});
+
+describe("sticky learn where processes share no memory", () => {
+  const refusal = (command: string[], main = "") => {
+    const dir = tempDir("sticky");
+    const file = join(dir, "edge.conf");
+    const http = `upstream learn { server 127.0.0.1:1; ${LEARN_LINE} }\nserver { listen 127.0.0.1:1; location / { proxy_pass http://learn; } }`;
+    const text = `${main}\n${wrapConfig(dir, http)}`;
+    writeFileSync(file, text);
+    const r = spawnSync(command[0] as string, [...command.slice(1), "-c", file], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+    const line = text.split("\n").findIndex((l) => l.includes("sticky learn")) + 1;
+    return { status: r.status, output: r.stderr + r.stdout, line: `${file}:${line}` };
+  };
+
+  test("is refused on Workers with its line: isolates share no sessions", () => {
+    const r = refusal(ADAPTER_COMMANDS.workers);
+    expect(r.status).toBe(1);
+    expect(r.output).toContain(`${r.line}: "sticky learn" keeps its sessions in memory, which Cloudflare Workers isolates do not share`);
+  });
+
+  test("is refused on Node with worker_processes 2: threads share no sessions", () => {
+    const r = refusal(ADAPTER_COMMANDS.node, "worker_processes 2;");
+    expect(r.status).toBe(1);
+    expect(r.output).toContain(`${r.line}: "sticky learn" keeps its sessions in each thread, and "worker_processes 2" runs 2`);
   });
 });

@@ -74,6 +74,7 @@ describe("sticky (nginx Plus)", () => {
       ["sticky route;", `invalid number of arguments in "sticky" directive`],
       ["sticky route arg;", `invalid variable name "arg"`],
       ["sticky learn lookup=$cookie_a zone=z:1m;", `"sticky learn" needs "create=", "lookup=" and "zone=" parameters`],
+      ["sticky learn create=$upstream_cookie_a lookup=$cookie_a zone=z:1m sync;", `"sync" of "sticky learn" needs nginx Plus's zone_sync`],
     ];
     for (const [line, message] of cases) {
       const e = await refusal(upstream(line));
