@@ -6,16 +6,21 @@ import {
   createFetchTransport,
   createProxy,
   type EdgeProxy,
+  type FailureState,
   fetchConnection,
   type Logger,
   MemoryLimitZones,
   type PlatformWebSocket,
   type UserFiles,
 } from "../../core/index.ts";
+import { DurableFailureState, type DurableNamespaceLike } from "./durable-failure-state.ts";
 import { chooseKvBinding } from "./kv-binding.ts";
 import { KvFailureState } from "./kv-failure-state.ts";
 
 export { DEFAULT_KV_BINDING } from "./kv-binding.ts";
+
+/** The Durable Object binding that makes peer health strongly consistent, when the Worker has it. */
+export const DEFAULT_DURABLE_BINDING = "EDGEPROXY_PEERS";
 
 /** Free-plan Workers may make 50 subrequests per request; retries stop there. */
 const SUBREQUEST_LIMIT = 50;
@@ -29,6 +34,12 @@ export interface EdgeOptions {
   readonly kvBinding?: string;
   /** How often an isolate reads the other isolates' peer transitions from KV, in ms. Default 10 s. */
   readonly kvRefreshMs?: number;
+  /**
+   * The Durable Object binding (wrangler.toml `[[durable_objects.bindings]]`, class
+   * `EdgeproxyPeerState`) that makes peer health strongly consistent instead of KV's eventual
+   * sharing. Default: `EDGEPROXY_PEERS` when the Worker has it; without it, KV.
+   */
+  readonly durableBinding?: string;
   /** Where error lines go; the console by default (Workers logs). */
   readonly log?: Logger;
   /** Files the config reads (`auth_basic_user_file`), bundled: by path, their text. */
@@ -40,14 +51,13 @@ export interface WorkerContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** The proxy as a Worker runs it: `fetch` upstream, peer health in the isolate and in KV. */
+/** The proxy as a Worker runs it: `fetch` upstream, peer health in the isolate and in KV or a Durable Object. */
 export interface EdgeProxyOnWorkers {
-  readonly proxy: EdgeProxy;
-  /** Serves one request: binds KV from `env` (first call), and writes KV after the response. */
+  /** Serves one request: chooses the peer-health store from `env` (first call), and writes it after the response. */
   fetch(request: Request, env: object | undefined, ctx: WorkerContext, connection: ConnectionInfo): Promise<Response>;
   /**
-   * A Cron Trigger: one round of the config's `health_check`s, from the verdicts KV holds, with
-   * the changes written back to KV, where the isolates serving requests read them.
+   * A Cron Trigger: one round of the config's `health_check`s, from the verdicts the store
+   * holds, with the changes written back, where the isolates serving requests read them.
    */
   scheduled(env: object | undefined): Promise<void>;
 }
@@ -62,45 +72,63 @@ export const consoleLogger: Logger = {
   info: (m) => console.log(m),
 };
 
-/** Builds the proxy for the edge: `fetch` is the transport, KV carries peer health between isolates. */
+/** A peer-health store of the edge: a FailureState with its upkeep after responses and around Cron Triggers. */
+interface EdgeStore extends FailureState {
+  /** Work for after a response (`ctx.waitUntil`); null when there is none. */
+  maintain(): Promise<void> | null;
+  /** Reads what the others wrote, for these upstreams, now. */
+  load(upstreams: readonly string[]): Promise<void>;
+  /** Writes what this isolate has not written yet, now. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Builds the proxy for the edge: `fetch` is the transport, and peer health is shared through a
+ * Durable Object when the Worker binds one, else through KV. Bindings come with the first
+ * request (or Cron Trigger), so the proxy is built then, once per isolate.
+ */
 export function createEdgeProxy(config: Config, options: EdgeOptions = {}): EdgeProxyOnWorkers {
   const log = options.log ?? consoleLogger;
-  const failures = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log });
-  const caps: Capabilities = {
-    transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
-    failures,
-    spool: null,
-    clock: { now: () => Date.now() },
-    log,
-    maxAttemptsPerRequest: SUBREQUEST_LIMIT,
-    // Limit zones count per isolate: nothing shares memory between isolates.
-    limitZones: new MemoryLimitZones(),
-    userFiles: bundledFiles(options.files ?? {}),
-    // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
-    compression: "platform",
-    webSockets: { pair: pairWebSockets },
+  let built: { proxy: EdgeProxy; store: EdgeStore; caps: Capabilities } | null = null;
+  const build = (env: object | undefined) => {
+    if (built) return built;
+    const store = chooseStore(env, options, log);
+    const caps: Capabilities = {
+      transport: createFetchTransport({ fetch: (input, init) => fetch(input, init) }),
+      failures: store,
+      spool: null,
+      clock: { now: () => Date.now() },
+      log,
+      maxAttemptsPerRequest: SUBREQUEST_LIMIT,
+      // Limit zones count per isolate: nothing shares memory between isolates.
+      limitZones: new MemoryLimitZones(),
+      userFiles: bundledFiles(options.files ?? {}),
+      // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
+      compression: "platform",
+      webSockets: { pair: pairWebSockets },
+    };
+    built = { proxy: createProxy(config, caps), store, caps };
+    return built;
   };
-  const proxy = createProxy(config, caps);
   let checks: ActiveHealthChecks | null = null;
   return {
-    proxy,
     async fetch(request, env, ctx, connection) {
-      if (!failures.isAttached) failures.attach(chooseKvBinding(env, options.kvBinding));
+      const { proxy, store } = build(env);
       const response = await proxy.fetch(request, connection);
-      const upkeep = failures.maintain();
+      const upkeep = store.maintain();
       if (upkeep) ctx.waitUntil(upkeep);
       return response;
     },
     async scheduled(env) {
-      if (!failures.isAttached) failures.attach(chooseKvBinding(env, options.kvBinding));
-      await failures.load();
+      const { store, caps } = build(env);
+      await store.load(config.upstreams.map((u) => u.name));
       if (!checks) {
         // Made once per isolate: its counts carry from one round to the next while it lives.
         checks = new ActiveHealthChecks(caps);
         checks.configure(config);
       }
       await checks.runOnce();
-      await failures.flush();
+      await store.flush();
     },
   };
 }
@@ -120,6 +148,26 @@ function latin1Of(text: string): string {
   let out = "";
   for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
   return out;
+}
+
+/** The Durable Object store when the Worker binds the namespace, else KV (kv-binding.ts). */
+function chooseStore(env: object | undefined, options: EdgeOptions, log: Logger): EdgeStore {
+  const bindings = (env ?? {}) as Record<string, unknown>;
+  const name = options.durableBinding ?? DEFAULT_DURABLE_BINDING;
+  const namespace = bindings[name];
+  if (isDurableNamespace(namespace)) return new DurableFailureState(namespace, { log });
+  if (options.durableBinding !== undefined) {
+    log.warn(`edgeproxy: no Durable Object binding "${name}" ([[durable_objects.bindings]] in wrangler.toml): peer health goes through KV`);
+  }
+  const kv = new KvFailureState({ refreshMs: options.kvRefreshMs ?? 10_000, log });
+  kv.attach(chooseKvBinding(env, options.kvBinding));
+  return kv;
+}
+
+/** A Durable Object namespace binding: what DurableFailureState calls, and idFromString, which only it has. */
+function isDurableNamespace(value: unknown): value is DurableNamespaceLike {
+  const ns = value as Partial<DurableNamespaceLike & { idFromString: unknown }> | null | undefined;
+  return typeof ns?.idFromName === "function" && typeof ns.get === "function" && typeof ns.idFromString === "function";
 }
 
 /** Workers' `WebSocketPair`: the client's end for the 101, the proxy's end to relay. */

@@ -5,6 +5,8 @@
 import configText from "../../examples/edgeproxy.conf";
 import { createWorker } from "./worker.ts";
 
+export { EdgeproxyPeerState } from "./worker.ts";
+
 /** The bindings wrangler.toml declares. */
 interface Env {
   readonly EDGEPROXY_STATE: KVNamespace;

@@ -2,7 +2,9 @@ import type { Logger } from "../../core/index.ts";
 import { loadEdgeConfig } from "./config.ts";
 import { consoleLogger, createEdgeProxy, type EdgeOptions, edgeConnection, type WorkerContext } from "./edge-proxy.ts";
 
-export { DEFAULT_KV_BINDING, type EdgeOptions, type WorkerContext } from "./edge-proxy.ts";
+export { DEFAULT_DURABLE_BINDING, DEFAULT_KV_BINDING, type EdgeOptions, type WorkerContext } from "./edge-proxy.ts";
+// The Durable Object class for strongly consistent peer health: a Worker binding it exports it.
+export { EdgeproxyPeerState } from "./peer-state-object.ts";
 
 /** How a Worker is made from a bundled config: the KV binding and refresh (see EdgeOptions), and the files it reads. */
 export interface WorkerOptions extends EdgeOptions {

@@ -31,6 +31,8 @@ export interface PeerGroup {
   readonly maxTries: number;
   /** The connection cache policy; nginx 1.22 caches only with `keepalive N` (4.4). */
   readonly keepalive: KeepalivePolicy | null;
+  /** Every peer's key, both tiers: what a read-through store refreshes before a pick. */
+  readonly keys: readonly string[];
 }
 
 /** Builds the runtime peers of an upstream, with their health records from `failures` and their counts from `counters`. */
@@ -66,5 +68,6 @@ export function createPeerGroup(upstream: Upstream, failures: FailureState, coun
     isSingle: primary.length === 1 && backup.length === 0,
     maxTries: [...primary, ...backup].filter((p) => !p.server.isDown).length,
     keepalive,
+    keys: [...primary, ...backup].map((p) => p.key),
   };
 }

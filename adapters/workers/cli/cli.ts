@@ -16,7 +16,9 @@ const USAGE = `usage: edgeproxy-workers dev|deploy -c FILE [--kv-binding NAME] [
                      when bound, else the one [[kv_namespaces]] entry of your wrangler config)
 Other options go to \`wrangler dev\` or \`wrangler deploy\` as they are (--config, --name, --env,
 --port, --dry-run, ...). Your wrangler config (wrangler.toml, wrangler.json or wrangler.jsonc)
-gives the name, the KV namespaces and the rest; its \`main\` is replaced by the generated entry.
+gives the name, the KV namespaces (or the EDGEPROXY_PEERS Durable Object binding, class
+EdgeproxyPeerState, for strongly consistent peer health) and the rest; its \`main\` is replaced
+by the generated entry, which exports that class.
 `;
 
 /** The Worker module this command bundles: the TypeScript source beside it, or the compiled file in dist/. */
@@ -127,6 +129,7 @@ function writeEntry(entry: string, file: string, text: string, files: Record<str
     entry,
     `// Written by edgeproxy-workers from ${file}: the nginx config, bundled as text.
 import { createWorker } from ${JSON.stringify(WORKER_MODULE)};
+export { EdgeproxyPeerState } from ${JSON.stringify(WORKER_MODULE)};
 export default createWorker(${JSON.stringify(text)}, ${JSON.stringify(file)}, ${JSON.stringify(options)});
 `,
   );
