@@ -117,13 +117,15 @@ match late { require $upstream_status; }`),
     ["status 399-200;", `invalid status "399-200" in match block`],
     ["header X ?? y;", `invalid operator "??" in match block`],
     ["body = ok;", `invalid operator "=" in match block`],
-    ['body ~ "(";', `pcre_compile() failed: Invalid regular expression: /(/: Unterminated group in "("`],
+    // The engine's own words sit in the middle: V8's and JavaScriptCore's differ.
+    ['body ~ "(";', /^pcre_compile\(\) failed: Invalid regular expression: .+ in "\("$/],
     ["require nothing;", `invalid variable name "nothing"`],
     ["require $nobody_defines_this;", `unknown "nobody_defines_this" variable`],
     ["timeout 5s;", `unknown directive "timeout" in match block "m"`],
-  ])("refuses a match block with %s", async (tests, reason) => {
+  ] as [string, string | RegExp][])("refuses a match block with %s", async (tests, reason) => {
     const e = await refusal(located("health_check match=m;", `match m {\n${tests}\n}`));
-    expect(e.reason).toBe(reason);
+    if (reason instanceof RegExp) expect(e.reason).toMatch(reason);
+    else expect(e.reason).toBe(reason);
   });
 
   test("refuses two match blocks with one name", async () => {
