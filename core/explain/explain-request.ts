@@ -1,11 +1,18 @@
 import type { Config } from "../config/model.ts";
 import type { ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
+import type { HeadRefusal } from "../http1/headers-in.ts";
+import { RequestHeadParser } from "../http1/request-parser.ts";
 
-/** What `edgeproxy explain` is asked about: a request as a client would send it. */
+/** What `edgeproxy explain` is asked about: a request as a client would send it, read as the server reads it. */
 export interface ExplainInput {
   readonly head: RequestHead;
   readonly connection: ConnectionInfo;
+  /** The server's HTTP/1 reader refused the head (a second Host, a bad name...): its status and log line. */
+  readonly refused?: HeadRefusal;
 }
+
+/** nginx's `max_headers`, as the HTTP/1 server applies it. */
+const MAX_HEADERS = 1000;
 
 /**
  * Builds the request `explain` follows from its command-line form: `[METHOD] http://host[:port]/path?args`
@@ -25,10 +32,27 @@ export function explainInput(config: Config, requestText: string, headerLines: r
   const target = url[3] || "/";
   const headers: HeaderPairs = headerLines.map(headerPair);
   if (!headers.some(([name]) => name.toLowerCase() === "host")) headers.unshift(["Host", url[2] ? `${host}:${port}` : host]);
-  const lengthHeader = headers.find(([name]) => name.toLowerCase() === "content-length");
-  const framing = lengthHeader ? { kind: "length" as const, length: Number(lengthHeader[1]) } : { kind: "none" as const };
-  const head: RequestHead = { method, target: target.startsWith("/") ? target : `/${target}`, httpVersion: "1.1", headers, framing };
-  return { head, connection: connectionFor(config, host.replace(/^\[|\]$/g, ""), port, from) };
+  const connection = connectionFor(config, host.replace(/^\[|\]$/g, ""), port, from);
+  return { ...readHead(config, method, target.startsWith("/") ? target : `/${target}`, headers), connection };
+}
+
+/**
+ * The head as the HTTP/1 server reads it off the wire, with the config's limits and header-name
+ * rules: invalid names dropped, duplicates refused, framing and upgrade decided.
+ */
+function readHead(config: Config, method: string, target: string, headers: HeaderPairs): { head: RequestHead; refused?: HeadRefusal } {
+  const large = config.largeClientHeaderBuffers;
+  const parser = new RequestHeadParser({
+    buffers: { client: config.clientHeaderBufferSize, large: large.size, count: large.count },
+    maxHeaders: MAX_HEADERS,
+    ignoreInvalidHeaders: config.ignoreInvalidHeaders,
+    underscoresInHeaders: config.underscoresInHeaders,
+  });
+  const text = `${method} ${target} HTTP/1.1\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join("")}\r\n`;
+  const read = parser.push(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff));
+  if (read === null) throw new Error(`the request head does not end: "${text}"`);
+  if (read.kind === "refused") return { head: read.head, refused: { status: read.status, reason: read.reason } };
+  return { head: read.head };
 }
 
 function headerPair(line: string): [string, string] {

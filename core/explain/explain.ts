@@ -83,6 +83,14 @@ const RESTART_AT = { "server-rewrite": 0, "find-config": 1, rewrite: 2 } as cons
 export function explain(plan: ProxyPlan, input: ExplainInput, tree: readonly Directive[] | null, nowMs: number): Explanation {
   const { head, connection } = input;
   const request = { method: head.method, target: head.target, headers: head.headers, from: connection.remoteAddress };
+  if (input.refused) {
+    const answer: Answer = {
+      kind: "status",
+      status: input.refused.status,
+      why: `the HTTP/1 reader refuses the head: ${input.refused.reason}`,
+    };
+    return { request, server: null, location: null, steps: [], directives: [], answer };
+  }
   const read = readRequest(plan, head, connection);
   if (read.kind === "refused") {
     const why = read.request ? "the request line or Host is refused by the read phase" : `no server listens on ${connection.listenKey}`;

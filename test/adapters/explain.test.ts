@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
-import { get } from "../support/client.ts";
+import { get, rawRequest } from "../support/client.ts";
 import { ROOT, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
 import { startRedis } from "../support/redis.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
@@ -192,20 +192,80 @@ const HASH: Scenario = {
   ],
 };
 
+const HEADERS: Scenario = {
+  name: "request headers (test/conformance/headers.test.ts)",
+  config: ([b], port) => `
+    upstream backend { server 127.0.0.1:${b?.port}; }
+    proxy_set_header X-From-Http http-level;
+    server {
+        listen 127.0.0.1:${port};
+        location / { proxy_pass http://backend; }
+        location /set/ {
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header Host $host;
+            proxy_set_header X-Vars "$scheme|$request_uri|$uri|$args|$proxy_host|$proxy_port|$server_port|$server_name|$http_user_agent|$arg_a";
+            proxy_set_header X-Empty "";
+            proxy_pass http://backend/;
+        }
+        location /httphost/ { proxy_set_header Host $http_host; proxy_pass http://backend; }
+        location /nohost/ { proxy_set_header Host ""; proxy_pass http://backend; }
+        location /method/ {
+            proxy_method POST;
+            location /method/inner/ { proxy_pass http://backend; }
+            proxy_pass http://backend;
+        }
+        location /nohdrs/ { proxy_pass_request_headers off; proxy_pass http://backend; }
+        location /v11/ { proxy_http_version 1.1; proxy_pass http://backend; }
+        location /port/ { proxy_pass http://127.0.0.1:${b?.port}; }
+    }`,
+  requests: "/plain?a=1 /set/path?a=b&c=d /httphost/x /nohost/x /method/x /method/inner/x /nohdrs/x /v11/x /port/x"
+    .split(" ")
+    .map(
+      (t) =>
+        [
+          t,
+          [
+            "Host: Example.COM:8080",
+            "User-Agent: conformance/1",
+            "Accept: */*",
+            "X-Forwarded-For: 1.1.1.1",
+            "x-forwarded-for: 2.2.2.2, 3.3.3.3",
+            "Connection: close, X-Hop",
+            "X-Hop: named-in-connection",
+            "Keep-Alive: timeout=5",
+            "TE: trailers",
+            "Upgrade: websocket",
+            "Proxy-Connection: keep-alive",
+            "X_Under: dropped",
+            "X.Dot: dropped",
+            "X-Empty: client",
+            "X-Dup: one",
+            "X-Dup: two",
+            "Via: 1.1 somewhere",
+          ],
+        ] as const,
+    ),
+};
+
 interface Explained {
   answer:
     | { kind: "proxy"; pick: string | null; request: { method: string; target: string; httpVersion: string; headers: [string, string][] } }
     | { kind: "status"; status: number; location?: string; body?: string };
 }
 
+/** The client's header lines: the scenario's, with `Connection: close` unless it sends its own. */
+const withClose = (headers: readonly string[]) =>
+  headers.some((h) => h.toLowerCase().startsWith("connection:")) ? [...headers] : [...headers, "Connection: close"];
+
 async function explain(proxy: RunningProxy, target: string, headers: readonly string[]): Promise<Explained> {
   const args = ["adapters/node", "explain", "-c", join(proxy.dir, "edgeproxy.conf"), `GET http://127.0.0.1:${proxy.port}${target}`];
-  for (const h of [...headers, "Connection: close"]) args.push("-H", h);
+  for (const h of withClose(headers)) args.push("-H", h);
   const { stdout } = await run(process.execPath, [...args, "--json"], { cwd: ROOT });
   return JSON.parse(stdout) as Explained;
 }
 
-for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH]) {
+for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH, HEADERS]) {
   describe(`explain agrees with the proxy: ${scenario.name}`, () => {
     let backends: Backend[];
     let proxy: RunningProxy;
@@ -222,7 +282,7 @@ for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH]) {
       for (const [target, headers] of scenario.requests) {
         const predicted = (await explain(proxy, target, headers)).answer;
         const before = backends.map((b) => b.seen.length);
-        const res = await get(proxy.port, target, [...headers]);
+        const res = await rawRequest(proxy.port, `GET ${target} HTTP/1.1\r\n${withClose(headers).join("\r\n")}\r\n\r\n`);
         const reached = backends.findIndex((b, i) => b.seen.length > (before[i] as number));
         const label = `${target} ${headers.join(", ")}`;
         if (predicted.kind === "status") {
