@@ -48,6 +48,8 @@ export class DurableFailureState implements FailureState {
   /** Writes not yet known to be done: the Worker keeps them alive after the response. */
   readonly #writing = new Set<Promise<void>>();
   #isFailing = false;
+  /** The upstreams this isolate has peers of: their objects are the ones a status page reads. */
+  readonly #upstreams = new Set<string>();
   /** While the object is failing: no read before this time, so requests do not wait on it. */
   #retryAtMs = 0;
 
@@ -58,6 +60,7 @@ export class DurableFailureState implements FailureState {
   }
 
   peer(key: string): PeerHealth {
+    this.#upstreams.add(upstreamOf(key));
     return this.#local.peer(key);
   }
 
@@ -70,7 +73,7 @@ export class DurableFailureState implements FailureState {
     this.#writing.add(write);
   }
 
-  refresh(keys: readonly string[]): Promise<void> | null {
+  readThrough(keys: readonly string[]): Promise<void> | null {
     const first = keys[0];
     if (first === undefined) return null;
     const upstream = upstreamOf(first);
@@ -85,6 +88,11 @@ export class DurableFailureState implements FailureState {
   /** Reads the records of every upstream named (a Cron Trigger, before it checks). */
   async load(upstreams: readonly string[]): Promise<void> {
     await Promise.all(upstreams.map((u) => this.#read(u.toLowerCase())));
+  }
+
+  /** Reads the records of every upstream this isolate has peers of (a status page, before it shows them). */
+  async refresh(): Promise<void> {
+    await this.load([...this.#upstreams]);
   }
 
   /** Waits for the writes still on their way (the end of a Cron Trigger). */

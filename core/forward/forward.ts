@@ -67,8 +67,8 @@ export async function forward(
   const next = settings.proxyNextUpstream;
   const startedAt = caps.clock.now();
   // A read-through store (a Durable Object) brings the peers' records up to date first.
-  const refreshing = caps.failures.refresh?.(group.keys);
-  if (refreshing) await refreshing;
+  const reading = caps.failures.readThrough?.(group.keys);
+  if (reading) await reading;
   const state = balancer.begin(ctx);
   const isNonIdempotent = NON_IDEMPOTENT.has(ctx.head.method);
   const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;

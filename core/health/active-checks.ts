@@ -2,6 +2,7 @@ import { createPeerGroup, type Peer } from "../balance/peer-group.ts";
 import type { ActiveHealth, Capabilities } from "../capabilities.ts";
 import type { Config, HealthCheck, Location, Server } from "../config/model.ts";
 import { planHeaders } from "../shape/request-headers.ts";
+import { MemoryCounters } from "../status/counters.ts";
 import { type CheckSite, checkContext, type ProbeResult, probe, suffixed } from "./probe.ts";
 
 /** The platform's timers, for checks that run by themselves (Node, Bun): `after` returns a cancel. */
@@ -190,7 +191,9 @@ function identity(check: HealthCheck, upstream: string, peerKey: string): string
 
 /** Every check of a config, with the location it runs in and the peers it checks (`down` ones are never used: not checked). */
 function checkSites(config: Config, caps: Capabilities): { site: CheckSite; peers: Peer[]; upstream: string }[] {
-  const groups = new Map(config.upstreams.map((u) => [u, createPeerGroup(u, caps.failures)]));
+  // The peers' records are the proxy's own (the same keys); checks count in no status figure.
+  const counters = caps.counters ?? new MemoryCounters();
+  const groups = new Map(config.upstreams.map((u) => [u, createPeerGroup(u, caps.failures, counters)]));
   const out: { site: CheckSite; peers: Peer[]; upstream: string }[] = [];
   const visit = (server: Server, location: Location) => {
     const upstream = location.proxy?.upstream;

@@ -7,6 +7,7 @@ import { upstreamAction, whileDoing } from "../log/upstream-errors.ts";
 import { newRequest } from "../phases/read.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { buildRequestHeaders, type HeaderPlan } from "../shape/request-headers.ts";
+import { MemoryCounters } from "../status/counters.ts";
 import { MATCH_BODY_LIMIT, type MatchResult, matchResponse } from "./match.ts";
 
 /** Where one check runs: the location whose `proxy_*` settings shape it, and its server. */
@@ -97,6 +98,9 @@ export function checkContext(check: HealthCheck, peer: Peer, upstreamName: strin
   return `, health check "${check.match?.name ?? ""}" of peer ${address} in upstream "${upstreamName}"${port}`;
 }
 
+/** Where a check's own request counts: nowhere the status pages read, as it is no client's. */
+const UNCOUNTED = new MemoryCounters();
+
 /** A check's own request, for the header values and `require` (`$upstream_status` is its answer's). */
 function checkRequest(caps: Capabilities, site: CheckSite, log: Logger): RequestContext {
   const head: RequestHead = { method: "GET", target: site.check.uri, httpVersion: "1.1", headers: [], framing: { kind: "none" } };
@@ -104,7 +108,7 @@ function checkRequest(caps: Capabilities, site: CheckSite, log: Logger): Request
   const uri = query < 0 ? site.check.uri : site.check.uri.slice(0, query);
   const args = query < 0 ? "" : site.check.uri.slice(query + 1);
   const target = { uri, args, requestUri: site.check.uri, isQuoted: false, hasPlus: false, host: null };
-  const ctx = newRequest(head, NO_CLIENT, site.server, target, null, caps.clock, log);
+  const ctx = newRequest(head, NO_CLIENT, site.server, target, null, { caps, counters: UNCOUNTED }, log);
   ctx.location = site.location;
   ctx.pass = site.location.proxy;
   return ctx;

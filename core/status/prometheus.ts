@@ -89,7 +89,7 @@ export function prometheusText(upstreams: ReadonlyMap<Upstream, UpstreamPlan>, c
     family(
       "edgeproxy_upstream_peer_state",
       "gauge",
-      "Each upstream peer's state now: 1 for the one it is in (up, down, unavail after max_fails, checking once fail_timeout passed).",
+      "Each upstream peer's state now: 1 for the one it is in (up, down, unavail after max_fails, checking once fail_timeout passed or before a first mandatory health check, unhealthy by its health checks).",
       peers.flatMap((p) => PEER_STATES.map((s): Sample => ["", [...p.labels, ["state", s]], p.state === s ? 1 : 0])),
     ),
     family("edgeproxy_upstream_peer_active", "gauge", "Attempts in flight to each upstream peer now.", perPeer(PEER_ACTIVE)),

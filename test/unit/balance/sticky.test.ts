@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { type Balancer, createBalancer } from "../../../core/balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../../../core/balance/peer-group.ts";
 import { SessionTable, StickyPlan } from "../../../core/balance/sticky.ts";
-import { compileConfig, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
+import { compileConfig, MemoryCounters, MemoryFailureState, parseConfigText } from "../../../core/index.ts";
 import type { RequestContext } from "../../../core/shape/request-context.ts";
 import { letter, request } from "./_groups.ts";
 
@@ -17,7 +17,7 @@ async function sticky(body: string): Promise<Sticky> {
   const config = await compileConfig(parseConfigText(`events {} http { upstream u { ${body} } }`));
   const u = config.upstreams[0];
   if (!u?.sticky) throw new Error("no sticky upstream");
-  const group = createPeerGroup(u, new MemoryFailureState());
+  const group = createPeerGroup(u, new MemoryFailureState(), new MemoryCounters());
   const sessions = u.sticky.kind === "learn" ? new SessionTable(u.sticky.capacity, u.sticky.timeoutMs) : null;
   const plan = new StickyPlan(group, u.sticky, sessions);
   return { group, plan, balancer: plan.wrap(createBalancer(group, u.balancer), () => NOW_MS) };

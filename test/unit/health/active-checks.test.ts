@@ -3,7 +3,7 @@ import { createBalancer } from "../../../core/balance/balancer.ts";
 import { createPeerGroup } from "../../../core/balance/peer-group.ts";
 import type { Capabilities, Logger, UpstreamRequest, UpstreamResult } from "../../../core/capabilities.ts";
 import { ActiveHealthChecks, type Timers } from "../../../core/health/active-checks.ts";
-import { type Config, compileConfig, MemoryFailureState, type PeerEvent, parseConfigText } from "../../../core/index.ts";
+import { type Config, compileConfig, MemoryCounters, MemoryFailureState, type PeerEvent, parseConfigText } from "../../../core/index.ts";
 import { request } from "../balance/_groups.ts";
 
 /** How the scripted peers answer, by port: a status (and body), or a refused connection. */
@@ -102,10 +102,11 @@ describe("active health checks (nginx Plus's health_check)", () => {
     await s.advance(5000);
     expect(s.record(1).active).toBe("unhealthy");
     expect(s.record(2).active).toBe("up");
-    const group = createPeerGroup(s.config.upstreams[0] as Config["upstreams"][number], {
-      peer: (k) => s.failures.peer(k),
-      changed: () => {},
-    });
+    const group = createPeerGroup(
+      s.config.upstreams[0] as Config["upstreams"][number],
+      { peer: (k) => s.failures.peer(k), changed: () => {} },
+      new MemoryCounters(),
+    );
     for (const kind of ["round-robin", "least_conn", "ip_hash"] as const) {
       const balancer = createBalancer(group, { kind });
       for (let i = 0; i < 4; i++) {

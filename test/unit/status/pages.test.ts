@@ -16,7 +16,7 @@ function plans(http: string) {
   const upstreams = new Map(
     config.upstreams.map((u) => {
       const group = createPeerGroup(u, failures, counters);
-      return [u, { group, balancer: createBalancer(group, u.balancer) }] as const;
+      return [u, { group, balancer: createBalancer(group, u.balancer), sticky: null }] as const;
     }),
   );
   return { upstreams, counters };
@@ -75,6 +75,20 @@ describe("peer state", () => {
     if (!single) throw new Error("no peer");
     Object.assign(single.health, { fails: 5, checked: now });
     expect(peerState(one, single, now)).toBe("up");
+  });
+});
+
+describe("peer state with health checks", () => {
+  test("a peer failing its checks is unhealthy, one awaiting its first mandatory check is checking, a lone one too", () => {
+    const { upstreams } = plans("upstream u { server 127.0.0.1:1; server 127.0.0.1:2; } upstream one { server 127.0.0.1:3; }");
+    const [u, one] = [...upstreams.values()].map((p) => p.group);
+    const [a, b] = u?.primary ?? [];
+    const single = one?.primary[0];
+    if (!u || !one || !a || !b || !single) throw new Error("no peers");
+    a.health.active = "unhealthy";
+    b.health.active = "checking";
+    single.health.active = "unhealthy";
+    expect([peerState(u, a, 0), peerState(u, b, 0), peerState(one, single, 0)]).toEqual(["unhealthy", "checking", "unhealthy"]);
   });
 });
 
