@@ -3,8 +3,8 @@ import { VariableScope } from "../variables/scope.ts";
 import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
 import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
-import { LimitZoneRegistry } from "./limit-zones.ts";
 import { compileHealthCheck, compileMatch } from "./health-check.ts";
+import { LimitZoneRegistry } from "./limit-zones.ts";
 import { checkMapHashSize, compileMap } from "./map.ts";
 import type {
   AccessLog,
