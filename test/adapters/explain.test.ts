@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { get, rawRequest } from "../support/client.ts";
-import { ROOT, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
+import { ADAPTER_COMMANDS, ROOT, type RunningProxy, startEdgeproxy } from "../support/proxies.ts";
 import { startRedis } from "../support/redis.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
 import { waitFor } from "../support/wait.ts";
@@ -372,7 +372,7 @@ for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH, HEADERS, MAP]) {
 }
 
 describe("edgeproxy explain", () => {
-  test("prints the server, location, directives with their blocks, the upstream request and peers as text", async () => {
+  test("prints the server, location, directives with their blocks, the upstream request and peers as text, on Node and Bun", async () => {
     const backend = await startBackend("a");
     const proxy = await startEdgeproxy(
       (port) => `
@@ -404,6 +404,10 @@ describe("edgeproxy explain", () => {
         "upstream request\n    GET /v1/users?id=7 HTTP/1.0\n    X-Outer: outer\n    Host: u\n    Connection: close\n",
       );
       expect(backend.seen).toHaveLength(0);
+      // Bun runs the same command line: the same explanation.
+      const [bun, ...bunArgs] = ADAPTER_COMMANDS.bun as [string, ...string[]];
+      const onBun = await run(bun, [...bunArgs, "explain", "-c", file, `GET http://api.test:${proxy.port}/api/users?id=7`], { cwd: ROOT });
+      expect(onBun.stdout).toBe(stdout);
       const bad = await run(process.execPath, ["adapters/node", "explain", "-c", file, "GET http://api.test:1/"], { cwd: ROOT }).catch(
         (e) => e,
       );
