@@ -13,6 +13,8 @@ import {
 
 /** The few calls of a node-redis client this store makes (the `redis` package, on Node and on Bun). */
 export interface RedisClientLike {
+  /** Connected and able to take commands. */
+  readonly isReady: boolean;
   connect(): Promise<unknown>;
   on(event: "error" | "ready", listener: (error?: Error) => void): unknown;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
@@ -91,7 +93,11 @@ export class RedisFailureState implements FailureState {
     }
     this.#pub.on("ready", () => void this.#catchUp());
     // The subscriber is subscribed again after its own reconnection: read what went by meanwhile.
-    this.#sub.on("ready", () => void this.#readAll());
+    // Reads go through the publishing client: before it is ready its own "ready" reads instead
+    // (reading then would fail at once, without an offline queue, and look like an outage).
+    this.#sub.on("ready", () => {
+      if (this.#pub.isReady) void this.#readAll();
+    });
     this.#pub.connect().catch((error: Error) => this.#lost(error));
     this.#sub
       .connect()
