@@ -1,10 +1,12 @@
 import http2 from "node:http2";
 import type { Socket } from "node:net";
 import {
+  type AcceptedConnection,
   type ClientBody,
   type Config,
   type ConnectionInfo,
   type EdgeProxy,
+  Http2Counts,
   hasNoBody,
   http2RequestHead,
   http2ResponseHeaders,
@@ -12,6 +14,7 @@ import {
   type ProxyResponse,
   type RequestHead,
   type Server,
+  type StatusCounters,
   statusResponse,
 } from "../../core/index.ts";
 
@@ -32,13 +35,16 @@ export class Http2Sessions {
   readonly #log: Logger;
   #config: Config;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  /** This thread's words of the status counters. */
+  readonly #counts: Float64Array;
   #inFlight = 0;
   #closing = false;
 
-  constructor(proxy: () => EdgeProxy, config: Config, log: Logger) {
+  constructor(proxy: () => EdgeProxy, config: Config, log: Logger, counters: StatusCounters) {
     this.#proxy = proxy;
     this.#config = config;
     this.#log = log;
+    this.#counts = counters.server;
   }
 
   /** Streams being answered now. */
@@ -66,12 +72,15 @@ export class Http2Sessions {
    * Serves HTTP/2 on a socket: a TLS socket that chose h2, or a plain one for `listen ... http2`
    * without ssl (prior knowledge, as nginx 1.22). `server` is the server the connection
    * belongs to before any request (the SNI choice, else the default), whose `http2_*` apply.
+   * `accepted` is its record in the status counts since its accept, which the session takes over.
    */
-  serve(socket: Socket, info: ConnectionInfo, server: Server): void {
+  serve(socket: Socket, info: ConnectionInfo, server: Server, accepted: AcceptedConnection): void {
     if (this.#closing) {
       socket.destroy();
+      accepted.closed();
       return;
     }
+    const counts = new Http2Counts(this.#counts, accepted);
     const config = this.#config;
     const s = server.settings;
     const session = http2.performServerHandshake(socket, {
@@ -91,17 +100,31 @@ export class Http2Sessions {
       streams++;
       // keepalive_requests bounds the streams of a connection too (nginx 1.19.7): then GOAWAY.
       if (streams >= this.#config.keepaliveRequests) session.close();
-      void this.#answer(stream, rawHeaders, (flags & 1) !== 0, info);
+      void this.#answer(stream, rawHeaders, (flags & 1) !== 0, info, counts);
     });
     // keepalive_timeout: a connection with nothing to do is closed.
     session.setTimeout(config.keepaliveTimeoutMs, () => session.close());
     session.on("error", () => {});
-    session.on("close", () => this.#sessions.delete(session));
+    // The client's end of input ends the connection and its streams (ngx_http_v2_read_handler());
+    // the socket is half-open, and a session that never got a preface would not see it.
+    socket.once("end", () => session.destroy());
+    session.on("close", () => {
+      this.#sessions.delete(session);
+      counts.closed();
+    });
     socket.on("error", () => {});
   }
 
-  async #answer(stream: http2.ServerHttp2Stream, raw: readonly string[], endStream: boolean, info: ConnectionInfo): Promise<void> {
+  async #answer(
+    stream: http2.ServerHttp2Stream,
+    raw: readonly string[],
+    endStream: boolean,
+    info: ConnectionInfo,
+    counts: Http2Counts,
+  ): Promise<void> {
     const config = this.#config;
+    const startedMs = Date.now();
+    counts.streamBegan();
     const read = http2RequestHead(raw, {
       endStream,
       underscoresInHeaders: config.underscoresInHeaders,
@@ -120,6 +143,8 @@ export class Http2Sessions {
       else await this.#write(stream, result, read.head);
     } finally {
       this.#inFlight--;
+      const status = result === null ? null : result.kind === "response" ? result.status : result.logStatus;
+      counts.streamEnded(status, Date.now() - startedMs);
       if (result?.kind === "response") result.done?.();
     }
   }

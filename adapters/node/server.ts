@@ -3,6 +3,7 @@ import { unlinkSync } from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import {
+  AcceptedConnection,
   type ClientLimits,
   type Config,
   type ConnectionInfo,
@@ -10,6 +11,7 @@ import {
   Http1Server,
   type Listen,
   type Logger,
+  MemoryCounters,
   type StatusCounters,
   TlsPlan,
 } from "../../core/index.ts";
@@ -54,19 +56,28 @@ export class NodeServer {
   readonly #sharing: Sharing;
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #descriptors: DescriptorGuard;
+  /** This thread's words of the status counters, for the connections counted before HTTP/1 or HTTP/2 takes them. */
+  readonly #counts: Float64Array;
 
   /** `proxy` is read per request, so a reload can swap it; `counters` are its capabilities' (stub_status). */
-  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, sharing: Sharing = ALONE, counters?: StatusCounters) {
+  constructor(
+    proxy: () => EdgeProxy,
+    log: Logger,
+    config: Config,
+    sharing: Sharing = ALONE,
+    counters: StatusCounters = new MemoryCounters(),
+  ) {
     this.#limits = config;
     this.#config = config;
     this.#plan = new TlsPlan(config);
     this.#log = log;
     this.#sharing = sharing;
+    this.#counts = counters.server;
     this.#http = new Http1Server(proxy, () => this.#limits, log, counters);
-    this.#http2 = new Http2Sessions(proxy, config, log);
+    this.#http2 = new Http2Sessions(proxy, config, log, counters);
     this.#handoff = {
-      http1: (socket, info) => this.#http.serve(new ClientSocket(socket, this.#sockets), info),
-      http2: (socket, info) => this.#serveHttp2(socket, info),
+      http1: (socket, info, counted) => this.#http.serve(new ClientSocket(socket, this.#sockets), info, counted),
+      http2: (socket, info, counted) => this.#serveHttp2(socket, info, counted),
     };
     this.#descriptors = new DescriptorGuard(log);
     this.#sweeper = setInterval(() => {
@@ -160,8 +171,10 @@ export class NodeServer {
       return;
     }
     const address = this.#plan.address(l.key, info.localAddress, info.localPort);
-    if (address?.ssl) this.#tlsSide(address.key)?.accept(socket, info, this.#config.clientHeaderTimeoutMs);
-    else if (address?.http2) this.#http2.serve(socket, info, address.defaultServer);
+    // Counted from here, as nginx counts every connection at its accept; HTTP/1 or HTTP/2 takes the record over.
+    if (address?.ssl)
+      this.#tlsSide(address.key)?.accept(socket, info, this.#config.clientHeaderTimeoutMs, new AcceptedConnection(this.#counts));
+    else if (address?.http2) this.#http2.serve(socket, info, address.defaultServer, new AcceptedConnection(this.#counts));
     else this.#http.serve(new ClientSocket(socket, this.#sockets), info);
   }
 
@@ -186,10 +199,10 @@ export class NodeServer {
   }
 
   /** An h2 connection: its `http2_*` settings are those of the server its SNI name chose. */
-  #serveHttp2(socket: TLSSocket, info: ConnectionInfo): void {
+  #serveHttp2(socket: TLSSocket, info: ConnectionInfo, counted: AcceptedConnection): void {
     const address = this.#plan.address(info.listenKey, info.localAddress, info.localPort) ?? this.#addressOf(info.listenKey);
     if (!address) return void socket.destroy();
-    this.#http2.serve(socket, info, this.#plan.serverFor(address, info.tls?.serverName || null));
+    this.#http2.serve(socket, info, this.#plan.serverFor(address, info.tls?.serverName || null), counted);
   }
 }
 

@@ -1,16 +1,19 @@
 import type { Socket } from "node:net";
 import tls from "node:tls";
-import type { AddressTls, Config, ConnectionInfo, Logger, Server, TlsPlan } from "../../core/index.ts";
+import type { AcceptedConnection, AddressTls, Config, ConnectionInfo, Logger, Server, TlsPlan } from "../../core/index.ts";
 import { type ServerTls, serverTlsOf } from "./server-tls.ts";
 import { SessionCache } from "./session-cache.ts";
 import { SocketTlsFacts } from "./socket-tls-facts.ts";
 
 /** Where a connection goes once its protocol is known. */
 export interface TlsHandoff {
-  /** HTTP/1 on the socket: a TLS socket, or the raw one that spoke plain HTTP (`isPlainOnTlsPort`). */
-  http1(socket: Socket, info: ConnectionInfo): void;
+  /**
+   * HTTP/1 on the socket: a TLS socket, or the raw one that spoke plain HTTP (`isPlainOnTlsPort`).
+   * `counted` is the connection's record in the status counts since its accept.
+   */
+  http1(socket: Socket, info: ConnectionInfo, counted: AcceptedConnection): void;
   /** HTTP/2 on a TLS socket that chose h2 by ALPN. */
-  http2(socket: tls.TLSSocket, info: ConnectionInfo): void;
+  http2(socket: tls.TLSSocket, info: ConnectionInfo, counted: AcceptedConnection): void;
 }
 
 /** What the listener keeps of a handshake between SNI and its end. */
@@ -22,8 +25,12 @@ type Handshaking = tls.TLSSocket & {
   _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void };
 };
 
-/** The connection facts an accepted socket had, for its TLS socket once the handshake is done. */
-const accepted = new WeakMap<Socket, ConnectionInfo>();
+/** What an accepted socket brings to its TLS socket once the handshake is done. */
+interface Accepted {
+  readonly info: ConnectionInfo;
+  readonly counted: AcceptedConnection;
+}
+const accepted = new WeakMap<Socket, Accepted>();
 
 /**
  * The TLS side of one listen address (node:tls, Node's or Bun's): it looks at a connection's
@@ -80,9 +87,11 @@ export class TlsAddress {
 
   /**
    * A new connection to this address: its first bytes decide. `info` is the connection's
-   * addresses; `timeoutMs` bounds the wait for them (client_header_timeout).
+   * addresses; `timeoutMs` bounds the wait for them (client_header_timeout); `counted` is its
+   * record in the status counts, which counts its close until HTTP/1 or HTTP/2 takes it over.
    */
-  accept(socket: Socket, info: ConnectionInfo, timeoutMs: number): void {
+  accept(socket: Socket, info: ConnectionInfo, timeoutMs: number, counted: AcceptedConnection): void {
+    socket.once("close", () => counted.closed());
     socket.setTimeout(timeoutMs);
     const onTimeout = () => socket.destroy();
     const onFirst = (chunk: Buffer) => {
@@ -93,10 +102,14 @@ export class TlsAddress {
       // A TLS handshake record, or an SSLv2-style hello (ngx_http_ssl_handshake()).
       const first = chunk[0] as number;
       if (first === 0x16 || first & 0x80) {
-        accepted.set(socket, info);
+        accepted.set(socket, { info, counted });
+        counted.handshaking();
+        // A client that leaves mid-handshake is closed at once, as nginx closes it; half-open
+        // (the TLS socket takes this from its parent), node:tls would wait for the handshake timeout.
+        socket.allowHalfOpen = false;
         this.#server.emit("connection", socket);
       } else {
-        this.#handoff.http1(socket, { ...info, isPlainOnTlsPort: true });
+        this.#handoff.http1(socket, { ...info, isPlainOnTlsPort: true }, counted);
         socket.resume();
       }
     };
@@ -150,19 +163,17 @@ export class TlsAddress {
     const own: ServerTls | null = this.#servers.of(server) ?? this.#servers.of(this.#address.defaultServer);
     const raw = socket._parent;
     const first = raw ? accepted.get(raw) : undefined;
+    // Every socket comes through accept(), which recorded its facts under the TLS socket's parent.
+    if (!first) return void socket.destroy();
+    // Half-open again, as the listening socket is: a client may shut its side after its request.
+    socket.allowHalfOpen = true;
     const info: ConnectionInfo = {
-      ...(first ?? {
-        remoteAddress: unmapped(socket.remoteAddress ?? ""),
-        remotePort: socket.remotePort ?? 0,
-        listenKey: this.#address.key,
-        localAddress: unmapped(socket.localAddress ?? ""),
-        localPort: socket.localPort ?? 0,
-      }),
+      ...first.info,
       isTls: true,
       tls: new SocketTlsFacts(socket, own?.verifyDepth ?? 1, own?.trusted ?? []),
     };
-    if (socket.alpnProtocol === "h2") this.#handoff.http2(socket, info);
-    else this.#handoff.http1(socket, info);
+    if (socket.alpnProtocol === "h2") this.#handoff.http2(socket, info, first.counted);
+    else this.#handoff.http1(socket, info, first.counted);
   }
 
   #applySessionCache(): void {
@@ -173,9 +184,4 @@ export class TlsAddress {
     if (!own || cache.kind !== "cache") return;
     new SessionCache(cache.sessions, this.#address.defaultServer.settings.sslSessionTimeoutSec * 1000).attach(this.#server);
   }
-}
-
-/** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */
-function unmapped(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

@@ -6,6 +6,7 @@ import {
   type CountedConnection,
   countAccepted,
   countClosed,
+  countHandOver,
   countRequest,
   countResponse,
   countWaiting,
@@ -112,17 +113,22 @@ export class Http1Server {
   /**
    * Serves one connection's requests until it closes. Between requests the connection waits on
    * its read queue's callback, with only its `Session` kept: no promise, no suspended function,
-   * no parser (an idle connection costs little more than its socket, as in nginx).
+   * no parser (an idle connection costs little more than its socket, as in nginx). `accepted`
+   * is the record that counted the connection from its accept, when something came first (a
+   * TLS handshake); without it, the connection is counted as accepted here.
    */
-  serve(conn: ClientConnection, info: ConnectionInfo): void {
-    countAccepted(this.#counts, !this.#closing);
+  serve(conn: ClientConnection, info: ConnectionInfo, accepted?: CountedConnection): void {
+    const session = new Session(conn, info, this.#run);
+    if (accepted) countHandOver(accepted, session);
+    else countAccepted(this.#counts, !this.#closing);
     if (this.#closing) {
       conn.close();
+      if (accepted) countClosed(this.#counts, session);
       return;
     }
     // The first head is due client_header_timeout after the accept, as in nginx.
     conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
-    this.#park(new Session(conn, info, this.#run));
+    this.#park(session);
   }
 
   /**

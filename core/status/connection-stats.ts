@@ -23,7 +23,7 @@ export interface CountedConnection {
 
 /** Not in a state word. */
 export const NOWHERE = -1;
-/** Closed and no longer active. */
+/** Closed and no longer active, or counted by another record since (`countHandOver`). */
 export const CLOSED = -2;
 
 /**
@@ -51,6 +51,25 @@ export function countRequest(words: Float64Array, c: CountedConnection): void {
 /** The request's head is read: it is being answered (`ngx_http_process_request()`) until it ends. */
 export function countWriting(words: Float64Array, c: CountedConnection): void {
   move(words, c, WRITING);
+}
+
+/**
+ * The connection is busy with no request: a TLS handshake, an HTTP/2 connection whose streams
+ * are being processed. It is in no state (`ngx_reusable_connection(c, 0)`).
+ */
+export function countBusy(words: Float64Array, c: CountedConnection): void {
+  if (c.counted === CLOSED) return;
+  if (c.counted >= 0) add(words, c.counted, -1);
+  c.counted = NOWHERE;
+}
+
+/**
+ * `to` counts the connection from here, in the state `from` had (a protocol server taking over
+ * a connection counted from its accept); closing `from` then counts nothing.
+ */
+export function countHandOver(from: CountedConnection, to: CountedConnection): void {
+  to.counted = from.counted;
+  from.counted = CLOSED;
 }
 
 function move(words: Float64Array, c: CountedConnection, state: number): void {
