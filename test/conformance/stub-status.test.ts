@@ -1,10 +1,13 @@
+import http2 from "node:http2";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import tls from "node:tls";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { rawRequest } from "../support/client.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { ADAPTER, type RunningProxy, startBoth } from "../support/proxies.ts";
+import { makeCertificates, type TestCertificates } from "../support/tls.ts";
 
 const PLATFORM_REQUESTS =
   "the platform owns client connections: each request is counted as a connection of its own, opened when the Worker gets it, so idle and half-read connections never show";
@@ -203,5 +206,193 @@ describe("stub_status", () => {
         comparable(seen.nginx?.body ?? ""),
       ]);
     }
+  });
+});
+
+/** An h2 session on a unix socket (TLS with ALPN h2, or prior knowledge), once the server's SETTINGS are in. */
+function h2Session(path: string, overTls: boolean): Promise<http2.ClientHttp2Session> {
+  const connect = () =>
+    overTls ? tls.connect({ path, ALPNProtocols: ["h2"], servername: "t", rejectUnauthorized: false }) : net.connect({ path });
+  return new Promise((resolve, reject) => {
+    const session = http2.connect("http://t", { createConnection: connect });
+    session.once("remoteSettings", () => resolve(session));
+    session.once("error", reject);
+  });
+}
+
+/** One GET on a session; resolves with the status once the stream is done. */
+function h2Get(session: http2.ClientHttp2Session, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const stream = session.request({ ":path": path, ":authority": "t" });
+    let status = 0;
+    stream.on("response", (h) => {
+      status = Number(h[":status"]);
+    });
+    stream.on("data", () => {});
+    stream.on("error", () => {});
+    stream.on("close", () => resolve(status));
+  });
+}
+
+/** A connection to a unix socket that sent `bytes` (maybe none). */
+async function openPath(path: string, bytes: Buffer | null): Promise<net.Socket> {
+  const socket = net.connect({ path });
+  socket.on("error", () => {});
+  await new Promise((r) => socket.once("connect", r));
+  if (bytes) socket.write(bytes);
+  return socket;
+}
+
+/** The first bytes of a TLS ClientHello: a handshake record's header and one byte of the 255 it announces. */
+const PARTIAL_HELLO = Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01]);
+
+// The same counts for connections to `ssl` and `http2` addresses: nginx counts them from the
+// accept, and an HTTP/2 stream as a request on a connection that is not active of its own.
+// Workers: the platform terminates TLS and HTTP/2 before the Worker, which counts requests only.
+describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => {
+  let certs: TestCertificates;
+  let backend: Backend;
+  let proxies: RunningProxy[];
+
+  beforeAll(async () => {
+    certs = makeCertificates();
+    backend = await startBackend("s");
+    backend.reply = (req) => (req.requestLine.includes("/slow") ? { body: "slow\n", delayMs: 1500 } : { body: "s\n" });
+    proxies = await startBoth(
+      (port) => `
+    server {
+        listen 127.0.0.1:${port};
+        listen unix:{{dir}}/tls.sock ssl http2;
+        listen unix:{{dir}}/h2c.sock http2;
+        server_name t;
+        ssl_certificate ${certs.path("a.crt")};
+        ssl_certificate_key ${certs.path("a.key")};
+        location = /status { stub_status; }
+        location / { proxy_pass http://127.0.0.1:${backend.port}; }
+    }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await backend.close();
+    certs.remove();
+  });
+
+  test("HTTP/2 streams on one TLS connection: each a request, writing while answered; the connection waits when none is", async () => {
+    const seen: Record<string, string[]> = {};
+    for (const proxy of proxies) {
+      const before = await counts(proxy);
+      const session = await h2Session(`${proxy.dir}/tls.sock`, true);
+      for (let i = 0; i < 3; i++) expect(await h2Get(session, `/s${i}`)).toBe(200);
+      await pause(200);
+      const idle = await counts(proxy);
+      const slow = Promise.all([h2Get(session, "/slow"), h2Get(session, "/slow")]);
+      await pause(400);
+      const answering = await counts(proxy);
+      await slow;
+      await pause(200);
+      const answered = await counts(proxy);
+      session.destroy();
+      await pause(300);
+      const after = await counts(proxy);
+      seen[proxy.name] = [moved(before, idle), moved(idle, answering), moved(answering, answered), moved(answered, after)];
+    }
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+    // What nginx said: each status page is a request of its own connection, writing.
+    expect(seen.nginx).toEqual([
+      "active 2, accepts +2, handled +2, requests +4, reading 0, writing 1, waiting 1",
+      "active 2, accepts +1, handled +1, requests +3, reading 0, writing 3, waiting 0",
+      "active 2, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 1",
+      "active 1, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 0",
+    ]);
+  });
+
+  test("an idle HTTP/2 connection is active and waiting until the client closes it, with or without a preface sent", async () => {
+    const seen: Record<string, string[]> = {};
+    for (const proxy of proxies) {
+      const before = await counts(proxy);
+      const session = await h2Session(`${proxy.dir}/h2c.sock`, false);
+      await pause(200);
+      const idle = await counts(proxy);
+      session.destroy();
+      await pause(300);
+      const closed = await counts(proxy);
+      const tlsPath = `${proxy.dir}/tls.sock`;
+      const silent = tls.connect({ path: tlsPath, ALPNProtocols: ["h2"], servername: "t", rejectUnauthorized: false });
+      await new Promise((r) => silent.once("secureConnect", r));
+      expect(silent.alpnProtocol).toBe("h2");
+      await pause(200);
+      const noPreface = await counts(proxy);
+      silent.destroy();
+      await pause(300);
+      const after = await counts(proxy);
+      seen[proxy.name] = [moved(before, idle), moved(idle, closed), moved(closed, noPreface), moved(noPreface, after)];
+    }
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+    expect(seen.nginx).toEqual([
+      "active 2, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 1",
+      "active 1, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 0",
+      "active 2, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 1",
+      "active 1, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 0",
+    ]);
+  });
+
+  test("a TLS connection waits for its first byte, is in no state mid-handshake, and waits for a request after it", async () => {
+    const seen: Record<string, string[]> = {};
+    for (const proxy of proxies) {
+      const path = `${proxy.dir}/tls.sock`;
+      const before = await counts(proxy);
+      const silent = await openPath(path, null);
+      await pause(200);
+      const waiting = await counts(proxy);
+      silent.write(PARTIAL_HELLO);
+      await pause(200);
+      const handshaking = await counts(proxy);
+      silent.destroy();
+      const secured = tls.connect({ path, ALPNProtocols: ["http/1.1"], servername: "t", rejectUnauthorized: false });
+      await new Promise((r) => secured.once("secureConnect", r));
+      await pause(200);
+      const handshaken = await counts(proxy);
+      secured.destroy();
+      await pause(300);
+      const after = await counts(proxy);
+      seen[proxy.name] = [moved(before, waiting), moved(waiting, handshaking), moved(handshaking, handshaken), moved(handshaken, after)];
+    }
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+    expect(seen.nginx).toEqual([
+      "active 2, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 1",
+      "active 2, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 0",
+      "active 2, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 1",
+      "active 1, accepts +1, handled +1, requests +1, reading 0, writing 1, waiting 0",
+    ]);
+  });
+
+  test("a failed handshake is accepted, handled and closed; so is a connection whose client leaves mid-handshake", async () => {
+    const seen: Record<string, string[]> = {};
+    for (const proxy of proxies) {
+      const path = `${proxy.dir}/tls.sock`;
+      const before = await counts(proxy);
+      // Only ECDSA suites offered, to a server with an RSA certificate: no shared cipher.
+      const refused = tls.connect({ path, maxVersion: "TLSv1.2", ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256", rejectUnauthorized: false });
+      const failure = await new Promise<string>((r) => {
+        refused.once("error", (e) => r(e.message));
+        refused.once("secureConnect", () => r("secured"));
+      });
+      expect(failure).toContain("handshake failure");
+      refused.destroy();
+      await pause(200);
+      const failed = await counts(proxy);
+      const leaving = await openPath(path, PARTIAL_HELLO);
+      await pause(200);
+      leaving.destroy();
+      await pause(300);
+      const left = await counts(proxy);
+      seen[proxy.name] = [moved(before, failed), moved(failed, left)];
+    }
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+    expect(seen.nginx).toEqual([
+      "active 1, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 0",
+      "active 1, accepts +2, handled +2, requests +1, reading 0, writing 1, waiting 0",
+    ]);
   });
 });
