@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { Backend } from "../support/backend.ts";
 import { get, header, rawRequest } from "../support/client.ts";
 import { conformance } from "../support/gaps.ts";
+import { h2ConnectUnix, h2Request } from "../support/h2-client.ts";
 import { histogramProblems, promtoolProblems, samples, value } from "../support/prometheus.ts";
 import { ADAPTER, ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy, startNginx } from "../support/proxies.ts";
 import { compareTraces, hang, ok, reset, startBackends, times } from "./_traces.ts";
@@ -10,6 +11,8 @@ const check = conformance({
   workers: {
     "stub_status counts what the metrics count":
       "the platform owns client connections: each request is its own connection, so the connection counts differ from a socket server's",
+    "HTTP/2 streams count as requests and responses, with their durations":
+      "the platform terminates HTTP/2 before the Worker, which sees each request alone",
   },
 });
 
@@ -52,6 +55,7 @@ describe("status pages: edgeproxy_status (JSON) and edgeproxy_metrics (Prometheu
     upstream slow { server 127.0.0.1:${port("s")}; }
     server {
         listen 127.0.0.1:${listen};
+        ${pages && ADAPTER !== "workers" ? "listen unix:{{dir}}/h2c.sock http2;" : ""}
         proxy_connect_timeout 1s;
         proxy_read_timeout 1s;
         location / { proxy_pass http://pool; }
@@ -208,6 +212,23 @@ describe("status pages: edgeproxy_status (JSON) and edgeproxy_metrics (Prometheu
     expect(grew("edgeproxy_upstream_peer_response_duration_seconds_count", slow)).toBe(5);
     expect(grew("edgeproxy_upstream_peer_requests_total", { upstream: "pool", peer: `127.0.0.1:${port("a")}` })).toBe(0);
     expect(value(after, "edgeproxy_upstream_peer_active", slow)).toBe(0);
+  });
+
+  check("HTTP/2 streams count as requests and responses, with their durations", async () => {
+    const s = b.s as Backend;
+    s.reply = (req) => (req.requestLine.includes("/missing") ? { status: 404, body: "no\n" } : { body: "quick\n" });
+    const before = await metrics();
+    const session = await h2ConnectUnix(`${edge.dir}/h2c.sock`, { tls: false });
+    for (const path of ["/slow/1", "/slow/2", "/slow/missing"]) await h2Request(session, { headers: { ":path": path } });
+    session.close();
+    const after = await metrics();
+    const grew = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);
+    // Three streams on one connection, and the second scrape on its own.
+    expect(grew("edgeproxy_connections_accepted_total")).toBe(2);
+    expect(grew("edgeproxy_http_requests_total")).toBe(4);
+    expect(grew("edgeproxy_http_responses_total", { code: "2xx" })).toBe(3);
+    expect(grew("edgeproxy_http_responses_total", { code: "4xx" })).toBe(1);
+    expect(grew("edgeproxy_http_request_duration_seconds_count")).toBe(4);
   });
 });
 

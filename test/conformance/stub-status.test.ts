@@ -1,10 +1,10 @@
-import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { rawRequest } from "../support/client.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
+import { h2ConnectUnix, h2Request } from "../support/h2-client.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { ADAPTER, type RunningProxy, startBoth } from "../support/proxies.ts";
 import { makeCertificates, type TestCertificates } from "../support/tls.ts";
@@ -209,31 +209,6 @@ describe("stub_status", () => {
   });
 });
 
-/** An h2 session on a unix socket (TLS with ALPN h2, or prior knowledge), once the server's SETTINGS are in. */
-function h2Session(path: string, overTls: boolean): Promise<http2.ClientHttp2Session> {
-  const connect = () =>
-    overTls ? tls.connect({ path, ALPNProtocols: ["h2"], servername: "t", rejectUnauthorized: false }) : net.connect({ path });
-  return new Promise((resolve, reject) => {
-    const session = http2.connect("http://t", { createConnection: connect });
-    session.once("remoteSettings", () => resolve(session));
-    session.once("error", reject);
-  });
-}
-
-/** One GET on a session; resolves with the status once the stream is done. */
-function h2Get(session: http2.ClientHttp2Session, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const stream = session.request({ ":path": path, ":authority": "t" });
-    let status = 0;
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-    });
-    stream.on("data", () => {});
-    stream.on("error", () => {});
-    stream.on("close", () => resolve(status));
-  });
-}
-
 /** A connection to a unix socket that sent `bytes` (maybe none). */
 async function openPath(path: string, bytes: Buffer | null): Promise<net.Socket> {
   const socket = net.connect({ path });
@@ -282,11 +257,14 @@ describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => 
     const seen: Record<string, string[]> = {};
     for (const proxy of proxies) {
       const before = await counts(proxy);
-      const session = await h2Session(`${proxy.dir}/tls.sock`, true);
-      for (let i = 0; i < 3; i++) expect(await h2Get(session, `/s${i}`)).toBe(200);
+      const session = await h2ConnectUnix(`${proxy.dir}/tls.sock`, { tls: true });
+      for (let i = 0; i < 3; i++) expect((await h2Request(session, { headers: { ":path": `/s${i}` } })).status).toBe(200);
       await pause(200);
       const idle = await counts(proxy);
-      const slow = Promise.all([h2Get(session, "/slow"), h2Get(session, "/slow")]);
+      const slow = Promise.all([
+        h2Request(session, { headers: { ":path": "/slow" } }),
+        h2Request(session, { headers: { ":path": "/slow" } }),
+      ]);
       await pause(400);
       const answering = await counts(proxy);
       await slow;
@@ -311,7 +289,7 @@ describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => 
     const seen: Record<string, string[]> = {};
     for (const proxy of proxies) {
       const before = await counts(proxy);
-      const session = await h2Session(`${proxy.dir}/h2c.sock`, false);
+      const session = await h2ConnectUnix(`${proxy.dir}/h2c.sock`, { tls: false });
       await pause(200);
       const idle = await counts(proxy);
       session.destroy();

@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import tls from "node:tls";
 import type { ClientResponse } from "./client.ts";
 
 /** One HTTP/2 request: pseudo-headers are filled in unless given, `body` sent with END_STREAM after it. */
@@ -22,6 +24,19 @@ export function h2Connect(port: number, options: { servername?: string; plain?: 
       rejectUnauthorized: false,
       ...(options.servername ? { servername: options.servername } : {}),
     });
+    session.once("remoteSettings", () => resolve(session));
+    session.once("error", reject);
+  });
+}
+
+/**
+ * A session on a unix socket, TLS with ALPN h2 (certificates not verified) or prior knowledge,
+ * once the server's SETTINGS are in.
+ */
+export function h2ConnectUnix(path: string, options: { tls: boolean }): Promise<http2.ClientHttp2Session> {
+  const connect = () => (options.tls ? tls.connect({ path, ALPNProtocols: ["h2"], rejectUnauthorized: false }) : net.connect({ path }));
+  return new Promise((resolve, reject) => {
+    const session = http2.connect("http://localhost", { createConnection: connect });
     session.once("remoteSettings", () => resolve(session));
     session.once("error", reject);
   });
