@@ -20,7 +20,7 @@ import {
 
 type Answer = Extract<ProxyResponse, { kind: "response" }>;
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 /**
  * HTTP/2 to clients on the runtime's HTTP/2 layer (node:http2 sessions, on Node and in Bun):
@@ -100,7 +100,7 @@ export class Http2Sessions {
       streams++;
       // keepalive_requests bounds the streams of a connection too (nginx 1.19.7): then GOAWAY.
       if (streams >= this.#config.keepaliveRequests) session.close();
-      void this.#answer(stream, rawHeaders, (flags & 1) !== 0, info, counts);
+      void this.#answer(session, stream, rawHeaders, (flags & 1) !== 0, info, counts);
     });
     // keepalive_timeout: a connection with nothing to do is closed.
     session.setTimeout(config.keepaliveTimeoutMs, () => session.close());
@@ -116,6 +116,7 @@ export class Http2Sessions {
   }
 
   async #answer(
+    session: http2.ServerHttp2Session,
     stream: http2.ServerHttp2Stream,
     raw: readonly string[],
     endStream: boolean,
@@ -123,13 +124,28 @@ export class Http2Sessions {
     counts: Http2Counts,
   ): Promise<void> {
     const config = this.#config;
+    const buffers = config.largeClientHeaderBuffers;
     const startedMs = Date.now();
     counts.streamBegan();
     const read = http2RequestHead(raw, {
       endStream,
       underscoresInHeaders: config.underscoresInHeaders,
       ignoreInvalidHeaders: config.ignoreInvalidHeaders,
+      maxFieldBytes: buffers.size,
+      maxHeaderBytes: buffers.count * buffers.size,
     });
+    if ("reset" in read) {
+      // nginx answers neither: the stream, or for a header block over the limits the connection, ends.
+      this.#log.info(`${read.reason} while processing HTTP/2 connection, client: ${info.remoteAddress}`);
+      if (read.reset === "stream") stream.close(NGHTTP2_PROTOCOL_ERROR);
+      else {
+        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+        session.close();
+        stream.close(NGHTTP2_ENHANCE_YOUR_CALM);
+      }
+      counts.streamEnded(null, Date.now() - startedMs);
+      return;
+    }
     this.#inFlight++;
     let result: ProxyResponse | null = null;
     try {
