@@ -9,9 +9,18 @@ export type Http2Headers = Record<string, string | number | string[]>;
 
 /**
  * Fields HTTP/2 does not carry (RFC 9113 §8.2.2), which nginx's HTTP/2 header filter leaves out
- * (`ngx_http_v2_header_filter()`); framing is HTTP/2's own.
+ * (`ngx_http_v2_header_filter()`); framing is HTTP/2's own. `te` too, which nginx 1.22 relays
+ * and HTTP/2 clients and layers then refuse the whole response for.
  */
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length"]);
+const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "te",
+]);
 
 /** Whether an answer to this request carries no body: HEAD, 1xx, 204, 304. */
 export function hasNoBody(response: Answer, isHead: boolean): boolean {
@@ -25,7 +34,9 @@ export function hasNoBody(response: Answer, isHead: boolean): boolean {
  * is the platform's.
  */
 export function http2ResponseHeaders(response: Answer, log: Logger): Http2Headers {
-  const out: Http2Headers = { ":status": response.status };
+  // No prototype: an upstream's `constructor` or `__proto__` header is a header like any other.
+  const out: Http2Headers = Object.create(null);
+  out[":status"] = response.status;
   for (const [name, value] of response.headers) {
     const lower = name.toLowerCase();
     if (CONNECTION_SPECIFIC.has(lower)) continue;
