@@ -285,6 +285,22 @@ describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => 
     ]);
   });
 
+  test("a stream refused for a header over large_client_header_buffers is a request that ends; the connection closes", async () => {
+    const seen: Record<string, string[]> = {};
+    for (const proxy of proxies) {
+      const before = await counts(proxy);
+      const session = await h2ConnectUnix(`${proxy.dir}/h2c.sock`, { tls: false });
+      session.on("error", () => {});
+      const refused = await h2Request(session, { headers: { ":path": "/s", "x-big": "~".repeat(10_000) } });
+      expect(`${proxy.name} ${refused.status}`).toBe(`${proxy.name} 0`);
+      await pause(300);
+      const after = await counts(proxy);
+      session.destroy();
+      seen[proxy.name] = [moved(before, after)];
+    }
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
   test("an idle HTTP/2 connection is active and waiting until the client closes it, with or without a preface sent", async () => {
     const seen: Record<string, string[]> = {};
     for (const proxy of proxies) {
