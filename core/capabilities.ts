@@ -4,6 +4,7 @@ import type { WebSocketPairs } from "./fetch-tunnel.ts";
 import type { Cancel } from "./forward/cancel.ts";
 import type { Compression } from "./gzip/compression.ts";
 import type { TlsOptions } from "./http1/connection.ts";
+import type { LimitReqFeed } from "./limit/limit-req-feed.ts";
 import type { LimitZones } from "./limit/limit-zones.ts";
 import type { AccessLogSink } from "./log/access-log.ts";
 import type { UpstreamStage } from "./log/upstream-errors.ts";
@@ -47,6 +48,8 @@ export interface Capabilities {
    * platform shares it; without it each proxy keeps its own (a reload forgets the counts).
    */
   readonly limitZones?: LimitZones;
+  /** Where the requests `limit_req` counts also go (`edgeproxy_state`: the other servers); without it, nowhere. */
+  readonly limitReqFeed?: LimitReqFeed | undefined;
   /**
    * Files a request reads (`auth_basic_user_file`), as nginx reads them on each request; on
    * Workers the ones bundled with the config. Without it, every such file is missing.

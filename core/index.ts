@@ -58,6 +58,7 @@ export { type FlowControl, type ReadableListener, ReadQueue } from "./http1/read
 export { type ClientLimits, Http1Server } from "./http1/server.ts";
 export { type Http2Head, type Http2HeadOptions, http2RequestHead } from "./http2/request-head.ts";
 export { type Http2Headers, hasNoBody, http2ResponseHeaders } from "./http2/response-head.ts";
+export { type LimitReqFeed, ZonesByName } from "./limit/limit-req-feed.ts";
 export { type LimitZones, MemoryLimitZones, SharedLimitZones, type ZoneIdentity } from "./limit/limit-zones.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
 export { describeSocketError, linuxErrorText } from "./log/system-error.ts";

@@ -1,4 +1,5 @@
 import type { LimitReq, LimitZone } from "../config/model.ts";
+import type { LimitReqFeed } from "./limit-req-feed.ts";
 import type { ZoneTable } from "./zone-table.ts";
 
 /** What the limits decide for one request (`ngx_http_limit_req_handler()`). */
@@ -22,7 +23,8 @@ export const MAX_KEY_LENGTH = 65535;
  * `excess` drains at the zone's rate since its `last` request and grows by one request
  * (1000); above `burst` the request is rejected. The last limit counts the request at once;
  * earlier ones only check, and are counted by `account` once every limit has passed, so a
- * rejection by a later limit costs the earlier ones nothing. `now` is in ms.
+ * rejection by a later limit costs the earlier ones nothing. `now` is in ms. Every request a
+ * zone counts also goes to `feed`, when there is one.
  */
 export function limitRequests(
   limits: readonly LimitReq[],
@@ -30,6 +32,7 @@ export function limitRequests(
   keyOf: KeyOf,
   now: number,
   onLongKey: (zone: LimitZone, key: string) => void,
+  feed?: LimitReqFeed,
 ): LimitReqDecision {
   const held: number[] = new Array(limits.length).fill(-1);
   let result: Lookup = { kind: "declined", excess: 0 };
@@ -43,7 +46,7 @@ export function limitRequests(
       continue;
     }
     const table = tableOf(limit.zone);
-    result = table.locked(() => lookup(limit, table, key, now, at === limits.length - 1));
+    result = table.locked(() => lookup(limit, table, key, now, at === limits.length - 1, feed));
     if (result.kind === "again") held[at] = result.slot;
     else break;
   }
@@ -53,7 +56,7 @@ export function limitRequests(
     const zone = (limits[at] as LimitReq).zone;
     return { kind: "rejected", busy: result.kind === "busy", excess: result.excess, zone };
   }
-  return account(limits, tableOf, held, Math.min(at, limits.length - 1), result.kind === "again" ? 0 : result.excess, now);
+  return account(limits, tableOf, held, Math.min(at, limits.length - 1), result.kind === "again" ? 0 : result.excess, now, feed);
 }
 
 type Lookup =
@@ -61,7 +64,7 @@ type Lookup =
   | { readonly kind: "again"; readonly excess: number; readonly slot: number };
 
 /** One key of one limit, the zone locked. `isLast`: count it now (`account`), else hold it. */
-function lookup(limit: LimitReq, table: ZoneTable, key: string, now: number, isLast: boolean): Lookup {
+function lookup(limit: LimitReq, table: ZoneTable, key: string, now: number, isLast: boolean, feed: LimitReqFeed | undefined): Lookup {
   const zone = limit.zone;
   const hash = table.hash(key);
   const slot = table.find(hash);
@@ -75,6 +78,7 @@ function lookup(limit: LimitReq, table: ZoneTable, key: string, now: number, isL
     table.setUsed(fresh, now);
     if (isLast) {
       table.setLast(fresh, now);
+      feed?.counted(zone, hash.value, now);
       return { kind: "ok", excess: 0 };
     }
     // A held new state has no last request: account() then finds it fully drained.
@@ -89,6 +93,7 @@ function lookup(limit: LimitReq, table: ZoneTable, key: string, now: number, isL
   if (isLast) {
     table.setExcess(slot, excess);
     if (ms) table.setLast(slot, now);
+    feed?.counted(zone, hash.value, now);
     return { kind: "ok", excess };
   }
   table.setCount(slot, table.count(slot) + 1);
@@ -106,6 +111,7 @@ function account(
   last: number,
   lastExcess: number,
   now: number,
+  feed: LimitReqFeed | undefined,
 ): LimitReqDecision {
   const lastLimit = limits[last] as LimitReq;
   let delayMs = lastExcess <= lastLimit.delay ? 0 : Math.trunc(((lastExcess - lastLimit.delay) * 1000) / lastLimit.zone.rate);
@@ -122,6 +128,7 @@ function account(
       if (ms) table.setLast(slot, now);
       table.setExcess(slot, value);
       table.setCount(slot, table.count(slot) - 1);
+      feed?.counted(limit.zone, table.hashAt(slot), now);
       return value;
     });
     if (counted <= limit.delay) continue;
@@ -146,7 +153,7 @@ function release(limits: readonly LimitReq[], tableOf: (zone: LimitZone) => Zone
 }
 
 /** ms since `last`, as nginx clamps it: a clock that went back a little is 0, a lot is 1. */
-function elapsed(now: number, last: number): number {
+export function elapsed(now: number, last: number): number {
   const ms = now - last;
   return ms < -60000 ? 1 : Math.max(ms, 0);
 }
@@ -155,7 +162,7 @@ function elapsed(now: number, last: number): number {
  * A state nginx's expiry would have freed (`ngx_http_limit_req_expire()`): no lookup holds
  * it, untouched for a minute, and drained.
  */
-function isStale(table: ZoneTable, slot: number, rate: number, now: number): boolean {
+export function isStale(table: ZoneTable, slot: number, rate: number, now: number): boolean {
   if (table.count(slot) !== 0) return false;
   const ms = Math.abs(now - table.last(slot));
   return ms >= 60000 && table.excess(slot) - (rate * ms) / 1000 <= 0;

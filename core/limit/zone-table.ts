@@ -48,6 +48,16 @@ export class ZoneTable {
     return hashKey(key, this.#capacity);
   }
 
+  /** A key as this table finds it from the hash another table gave (`hashAt`): its window is this table's. */
+  rehash(value: number): KeyHash {
+    return { home: crcOf(value) % this.#capacity, value };
+  }
+
+  /** The hash of the key whose state is in `slot` (its `value`). Call locked. */
+  hashAt(slot: number): number {
+    return this.#words[slot * SLOT_WORDS + HASHES] as number;
+  }
+
   /** Runs `fn` with the zone locked against the other threads. */
   locked<T>(fn: () => T): T {
     while (Atomics.compareExchange(this.#lock, 0, 0, 1) !== 0) {
@@ -144,4 +154,9 @@ function hashKey(key: string, capacity: number): KeyHash {
   let fnv = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) fnv = Math.imul(fnv ^ (key.charCodeAt(i) & 0xff), 0x01000193);
   return { home: crc % capacity, value: (fnv >>> 12) * 2 ** 32 + crc + 2 };
+}
+
+/** The CRC-32 inside a hash's value, whatever the capacity of the table that made it. */
+function crcOf(value: number): number {
+  return (value - 2) % 2 ** 32;
 }

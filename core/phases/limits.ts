@@ -20,7 +20,14 @@ export function limitReq(plan: ProxyPlan, r: RequestContext, body: ClientBody): 
   const settings = (r.location ?? r.server).settings;
   const main = r.main ?? r;
   if (settings.limitReqs.length === 0 || main.limitReqStatus !== undefined) return NEXT;
-  const decision = limitRequests(settings.limitReqs, plan.zoneTable, keyOf(r), plan.caps.clock.now(), longKey(r, 65535));
+  const decision = limitRequests(
+    settings.limitReqs,
+    plan.zoneTable,
+    keyOf(r),
+    plan.caps.clock.now(),
+    longKey(r, 65535),
+    plan.caps.limitReqFeed,
+  );
   if (decision.kind === "declined") return NEXT;
   if (decision.kind === "passed") {
     main.limitReqStatus = "PASSED";
