@@ -5,13 +5,13 @@
  * line, config loading, log files and the spool are the Node adapter's: Bun runs Node's file
  * and DNS APIs as they are.
  */
-import { type Config, createProxy, type Logger, MemoryFailureState } from "../../core/index.ts";
+import { type Config, createProxy, type Logger, MemoryFailureState, MemoryLimitZones } from "../../core/index.ts";
 import { startActiveChecks } from "../node/active-checks.ts";
 import { type Running, runCommandLine, type Started, shutdownGraceMs } from "../node/command-line.ts";
 import { openConfigFiles } from "../node/config-files.ts";
 import { reopenLogFiles } from "../node/log-files.ts";
 import { runUntilSignalled } from "../node/process-signals.ts";
-import { peerHealthStore, warnSharedStateChange } from "../node/shared-state.ts";
+import { limitReqSharing, peerHealthStore, warnSharedStateChange } from "../node/shared-state.ts";
 import { bunCapabilities } from "./capabilities.ts";
 import { BunServer } from "./server.ts";
 
@@ -21,7 +21,9 @@ export type { Running, Started } from "../node/command-line.ts";
 async function startBun(config: Config, log: Logger): Promise<Running> {
   // One set of capabilities for the process: a reload keeps peer health, counters and cached connections.
   const store = await peerHealthStore(config, new MemoryFailureState(), log);
-  const caps = bunCapabilities(log, store.failures);
+  const zones = new MemoryLimitZones();
+  const limits = await limitReqSharing(config, zones, log);
+  const caps = { ...bunCapabilities(log, store.failures, zones), limitReqFeed: limits.feed };
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
@@ -32,7 +34,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
     await server.listen(config.listens);
   } catch (error) {
     checks.stop();
-    await store.close();
+    await Promise.all([store.close(), limits.close()]);
     throw error;
   }
   return {
@@ -43,6 +45,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
+      limits.reload(next);
       checks.reload(next);
     },
     reopenLogs: () => reopenLogFiles((error) => log.error(error.message)),
@@ -50,7 +53,7 @@ async function startBun(config: Config, log: Logger): Promise<Running> {
       checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
-      await store.close();
+      await Promise.all([store.close(), limits.close()]);
     },
   };
 }

@@ -18,6 +18,7 @@ export interface RedisClientLike {
   connect(): Promise<unknown>;
   on(event: "error" | "ready", listener: (error?: Error) => void): unknown;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  publish(channel: string, message: string): Promise<unknown>;
   hGetAll(key: string): Promise<Record<string, string>>;
   multi(): RedisMulti;
   duplicate(): RedisClientLike;

@@ -16,13 +16,14 @@ import { type Running, shutdownGraceMs } from "./command-line.ts";
 import { openConfigFiles } from "./config-files.ts";
 import { reopenLogFiles } from "./log-files.ts";
 import { NodeServer, type Sharing } from "./server.ts";
-import { peerHealthStore, warnSharedStateChange } from "./shared-state.ts";
+import { limitReqSharing, type ProcessInstance, peerHealthStore, soloInstance, warnSharedStateChange } from "./shared-state.ts";
 
 /**
  * Serves a config in this thread: the core's HTTP/1 server on node:net in, its client on
  * node:net/node:tls out. One set of capabilities for the thread's life, so a reload keeps peer
  * health, limit zones, status counters and idle connections. `runsChecks`: this thread probes
- * the `health_check` peers (one thread of `worker_processes` does).
+ * the `health_check` peers (one thread of `worker_processes` does); `instance`: the process it
+ * serves in, for `edgeproxy_state`'s limit_req sharing.
  */
 export async function serve(
   config: Config,
@@ -32,9 +33,11 @@ export async function serve(
   limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
   runsChecks = true,
+  instance: ProcessInstance = soloInstance(),
 ): Promise<Running> {
   const store = await peerHealthStore(config, local, log);
-  const caps = nodeCapabilities(log, store.failures, limitZones, counters);
+  const limits = await limitReqSharing(config, limitZones, log, instance);
+  const caps = { ...nodeCapabilities(log, store.failures, limitZones, counters), limitReqFeed: limits.feed };
   openConfigFiles(config, caps.accessLog);
   let current = config;
   let proxy = createProxy(config, caps);
@@ -45,7 +48,7 @@ export async function serve(
     await server.listen(config.listens);
   } catch (error) {
     checks.stop();
-    await store.close();
+    await Promise.all([store.close(), limits.close()]);
     throw error;
   }
   return {
@@ -56,6 +59,7 @@ export async function serve(
       await server.update(next.listens, next, next.workerShutdownTimeoutMs);
       proxy = replacement;
       current = next;
+      limits.reload(next);
       checks.reload(next);
     },
     reopenLogs: () => reopenLogFiles((error) => log.error(error.message)),
@@ -63,7 +67,7 @@ export async function serve(
       checks.stop();
       await server.close(shutdownGraceMs(current));
       caps.transport.close();
-      await store.close();
+      await Promise.all([store.close(), limits.close()]);
     },
   };
 }

@@ -1,5 +1,15 @@
-import type { Config, FailureState, Logger, PeerHealth } from "../../core/index.ts";
+import {
+  type Config,
+  type FailureState,
+  type LimitReqFeed,
+  type LimitZones,
+  type Logger,
+  type PeerHealth,
+  type SharedState,
+  ZonesByName,
+} from "../../core/index.ts";
 import { type RedisClientLike, RedisFailureState } from "./redis-failure-state.ts";
+import { RedisLimitRelay } from "./redis-limit-relay.ts";
 
 /** A failure store, and how to let go of what it holds open. */
 export interface PeerHealthStore {
@@ -14,10 +24,7 @@ const reconnectDelay = (tries: number): number => Math.min(100 * 2 ** tries, 200
 
 /**
  * The process's peer-health store: `local` (memory, or the table `worker_processes` threads
- * share), and with `edgeproxy_state` the same shared with the other servers through Redis. The
- * official `redis` client is loaded only then (an optional dependency), on Node and on Bun
- * alike: Bun's built-in client (1.4) reconnects but does not subscribe again after Redis
- * restarts, and does not say it lost the connection, so it would miss every later failure.
+ * share), and with `edgeproxy_state` the same shared with the other servers through Redis.
  */
 export async function peerHealthStore(
   config: Config,
@@ -26,21 +33,69 @@ export async function peerHealthStore(
 ): Promise<PeerHealthStore> {
   const state = config.sharedState;
   if (!state) return { failures: local, synced: Promise.resolve(), close: async () => {} };
+  const store = new RedisFailureState(local, await redisClient(state), state, log);
+  store.start();
+  return { failures: store, synced: store.synced, close: () => store.close() };
+}
+
+/** Where this process's `limit_req` zones send the requests they count, and how it follows reloads. */
+export interface LimitReqSharing {
+  /** The feed for the capabilities; undefined without `edgeproxy_state`. */
+  readonly feed: LimitReqFeed | undefined;
+  /** Takes a reloaded config's zones. */
+  reload(config: Config): void;
+  close(): Promise<void>;
+}
+
+/** Which process a thread belongs to, for `limit_req` sharing: `receives` for one thread of it. */
+export interface ProcessInstance {
+  readonly id: string;
+  readonly receives: boolean;
+}
+
+/** A process of its own: one thread, which receives. */
+export function soloInstance(): ProcessInstance {
+  return { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`, receives: true };
+}
+
+/**
+ * With `edgeproxy_state`, the process's `limit_req` zones shared with the other servers
+ * (RedisLimitRelay), in `memory` (the zones the proxy counts in); without, nothing.
+ */
+export async function limitReqSharing(
+  config: Config,
+  memory: LimitZones,
+  log: Logger,
+  instance: ProcessInstance = soloInstance(),
+): Promise<LimitReqSharing> {
+  const state = config.sharedState;
+  if (!state) return { feed: undefined, reload: () => {}, close: async () => {} };
+  const zones = new ZonesByName();
+  zones.use(config.limitZones, memory);
+  const relay = new RedisLimitRelay(zones, await redisClient(state), state, log, instance.id, instance.receives);
+  relay.start();
+  return { feed: relay, reload: (next) => zones.use(next.limitZones, memory), close: () => relay.close() };
+}
+
+/**
+ * A client of the official `redis` package, loaded only with `edgeproxy_state` (an optional
+ * dependency), on Node and on Bun alike: Bun's built-in client (1.4) reconnects but does not
+ * subscribe again after Redis restarts, and does not say it lost the connection, so it would
+ * miss every later message.
+ */
+async function redisClient(state: SharedState): Promise<RedisClientLike> {
   let redis: typeof import("redis");
   try {
     redis = await import("redis");
   } catch (cause) {
     throw new Error(`${state.at.file}:${state.at.line}: "edgeproxy_state" needs the redis package: npm install redis`, { cause });
   }
-  const client = redis.createClient({
+  return redis.createClient({
     url: state.url,
     // A command while Redis is away fails at once instead of waiting in a queue.
     disableOfflineQueue: true,
     socket: { reconnectStrategy: reconnectDelay, connectTimeout: 2000 },
   }) as unknown as RedisClientLike;
-  const store = new RedisFailureState(local, client, state, log);
-  store.start();
-  return { failures: store, synced: store.synced, close: () => store.close() };
 }
 
 /** A reload keeps the store it started with: a changed `edgeproxy_state` waits for a restart, and says so. */

@@ -20,7 +20,7 @@ class SwitchableZones {
 }
 
 /** One `worker_processes` thread: loads the config itself and serves it on shared sockets. */
-const { source, table, zones, counters, index } = workerData as WorkerStart;
+const { source, instanceId, table, zones, counters, index } = workerData as WorkerStart;
 const port = parentPort as NonNullable<typeof parentPort>;
 const tell = (message: FromWorker) => port.postMessage(message);
 
@@ -30,7 +30,8 @@ const load = async () => (await loadConfig(source.path, { warn: () => {}, global
 try {
   const config = await load();
   const limitZones = new SwitchableZones(zones);
-  // The first thread binds unix sockets and probes the health_check peers for all of them.
+  // The first thread binds unix sockets, probes the health_check peers and counts the other
+  // servers' limit_req requests for all of them.
   const running = await serve(
     config,
     configuredLogger(config, source.errorLog),
@@ -39,6 +40,7 @@ try {
     limitZones,
     new SharedCounters(counters, index),
     index === 0,
+    { id: instanceId, receives: index === 0 },
   );
   port.on("message", async (message: ToWorker) => {
     if (message.type === "reload") {

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { type Config, type Logger, SharedCounters, SharedFailureState, SharedLimitZones } from "../../core/index.ts";
 import type { ConfigFile, Running } from "./command-line.ts";
 import { reopenLogFiles } from "./log-files.ts";
+import { soloInstance } from "./shared-state.ts";
 
 /** What the main thread tells a worker. */
 export type ToWorker = { readonly type: "reload"; readonly zones: ZoneBuffers } | { readonly type: "reopen" } | { readonly type: "stop" };
@@ -15,9 +16,13 @@ export type FromWorker =
   | { readonly type: "failed"; readonly message: string }
   | { readonly type: "reloaded"; readonly error: string | null };
 
-/** What each worker gets at start: the config file (and `-g`), the shared peer table, limit zones and counters, its index. */
+/**
+ * What each worker gets at start: the config file (and `-g`), the shared peer table, limit zones
+ * and counters, its index, and the process's id for `edgeproxy_state`.
+ */
 export interface WorkerStart {
   readonly source: ConfigFile;
+  readonly instanceId: string;
   readonly table: SharedArrayBuffer;
   readonly zones: ZoneBuffers;
   readonly counters: SharedArrayBuffer;
@@ -38,12 +43,13 @@ export async function startWorkerThreads(source: ConfigFile, config: Config, cou
   const table = SharedFailureState.allocate();
   let zones: ZoneBuffers = SharedLimitZones.allocate(config.limitZones);
   const counters = SharedCounters.allocate(count);
+  const { id: instanceId } = soloInstance();
   const workers: Worker[] = [];
   let stopping = false;
 
   const start = (index: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { source, table, zones, counters, index } satisfies WorkerStart });
+      const worker = new Worker(ENTRY, { workerData: { source, instanceId, table, zones, counters, index } satisfies WorkerStart });
       const onStart = (message: FromWorker) => {
         if (message.type === "ready") resolve(worker);
         else if (message.type === "failed") {
