@@ -15,8 +15,8 @@ export default defineConfig({
       },
       {
         // The trace-based conformance scenarios, the rewrite, headers, realip, access, limit,
-        // auth and gzip modules, the status pages and the security suite again, against the
-        // Workers adapter in workerd.
+        // auth and gzip modules, the status pages, error pages and the security suite again,
+        // against the Workers adapter in workerd.
         extends: true,
         test: {
           name: "workers",
@@ -36,6 +36,7 @@ export default defineConfig({
             "test/conformance/gzip.test.ts",
             "test/conformance/stub-status.test.ts",
             "test/conformance/status-pages.test.ts",
+            "test/conformance/error-page.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

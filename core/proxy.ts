@@ -1,3 +1,4 @@
+import { releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Config } from "./config/model.ts";
 import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
@@ -16,8 +17,8 @@ import { planProxy } from "./phases/plan.ts";
 import { newRequest, readRequest, refusedRequest } from "./phases/read.ts";
 import { realip } from "./phases/realip.ts";
 import { rewrite, serverRewrite } from "./phases/rewrite.ts";
+import { asErrorPage, finishWith } from "./phases/special-response.ts";
 import { parseTarget } from "./route/uri.ts";
-import { absoluteUrl } from "./shape/redirect.ts";
 import type { RequestContext } from "./shape/request-context.ts";
 
 /** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
@@ -61,18 +62,22 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     const read = readRequest(plan, head, connection);
     if (read.kind === "refused") return refusal(read.status, read.request);
     const r = read.request;
-    let outcome: Exclude<Outcome, { kind: "next" | "restart" }>;
+    let response: ProxyResponse;
     try {
-      outcome = await runPhases(r, body);
+      response = asErrorPage(r, await runPhases(r, body));
     } catch (error) {
+      releaseBody(r.requestBody?.buffered ?? null);
       runCleanups(r);
       throw error;
     }
-    return withCleanups(r, logRequest(caps, r, outputFilters(r, finish(r, outcome))));
+    return withCleanups(r, logRequest(caps, r, withBodyReleased(r, outputFilters(r, response))));
   }
 
-  /** The phases in order, from the start or from where a rewrite or redirect sends the request back. */
-  async function runPhases(r: RequestContext, body: ClientBody, from = 0): Promise<Exclude<Outcome, { kind: "next" | "restart" }>> {
+  /**
+   * The phases in order, from `from` or from where a rewrite or an internal redirect sends the
+   * request back; a status goes through the special response handler (error_page).
+   */
+  async function runPhases(r: RequestContext, body: ClientBody, from = 0): Promise<ProxyResponse> {
     let at = from;
     for (;;) {
       // A phase that decides at once is not awaited: most do, on every request.
@@ -80,7 +85,12 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       if (outcome instanceof Promise) outcome = await outcome;
       if (outcome.kind === "next") at++;
       else if (outcome.kind === "restart") at = restartAt[outcome.at];
-      else return outcome;
+      else if (outcome.kind === "response") return outcome.response;
+      else {
+        const special = finishWith(plan, r, outcome.status, outcome.location, outcome.headers);
+        if (special.kind === "response") return special.response;
+        at = restartAt[special.at];
+      }
     }
   }
 
@@ -122,9 +132,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     sr.isSubrequest = true;
     sr.main = parent.main ?? parent;
     if (parent.realipFrom) sr.realipFrom = parent.realipFrom;
-    const outcome = await runPhases(sr, NO_BODY, restartAt["server-rewrite"]);
-    if (outcome.kind === "status") return { status: outcome.status, headers: outcome.headers ?? [], request: sr };
-    const response = outcome.response;
+    const response = await runPhases(sr, NO_BODY, restartAt["server-rewrite"]);
     if (response.kind === "close") return { status: response.logStatus, headers: [], request: sr };
     await drain(response.body);
     response.done?.();
@@ -190,11 +198,20 @@ function runCleanups(r: RequestContext): void {
   for (const cleanup of r.cleanups?.splice(0) ?? []) cleanup();
 }
 
-/** The response for the phases' outcome: nginx's own page for a status (444 closes), or the one made. */
-function finish(r: RequestContext, outcome: Exclude<Outcome, { kind: "next" | "restart" }>): ProxyResponse {
-  if (outcome.kind === "response") return outcome.response;
-  if (outcome.status === 444) return { kind: "close", logStatus: 444 };
-  const location = outcome.location;
-  if (location === undefined) return statusResponse(outcome.status, outcome.headers);
-  return statusResponse(outcome.status, [["Location", location.startsWith("/") ? absoluteUrl(location, r, r.hadHost) : location]]);
+/** The client body the request kept is released once its response is done (or at once for a close). */
+function withBodyReleased(r: RequestContext, response: ProxyResponse): ProxyResponse {
+  const kept = r.requestBody;
+  if (kept === null) return response;
+  if (response.kind !== "response") {
+    releaseBody(kept.buffered);
+    return response;
+  }
+  const done = response.done;
+  return {
+    ...response,
+    done: () => {
+      done?.();
+      releaseBody(kept.buffered);
+    },
+  };
 }

@@ -440,6 +440,12 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly addTrailers: readonly AddHeader[];
   /** `expires`; `off` (the default) sets nothing. */
   readonly expires: ExpiresSetting;
+  /** `error_page` lines of this level, one per status (all or nothing). */
+  readonly errorPages: readonly ErrorPage[];
+  /** `recursive_error_pages`: an error page's own errors may use error_page again. Default off. */
+  readonly recursiveErrorPages: boolean;
+  /** `proxy_intercept_errors`: an upstream status from 300 up with an `error_page` gets that page. Default off. */
+  readonly proxyInterceptErrors: boolean;
   /** `rewrite_log`: the rewrite module's matches and results at `notice` in the error log. Default off. */
   readonly rewriteLog: boolean;
   /** `uninitialized_variable_warn`: warn when a `set` variable is read before it is set. Default on. */
@@ -514,6 +520,17 @@ export interface AddHeader {
    * names are added, an empty value adding nothing (`ngx_http_set_headers`).
    */
   readonly replaces: boolean;
+}
+
+/** One status of an `error_page CODE... [=[RESPONSE]] URI|@name|URL` line (`ngx_http_core_error_page()`). */
+export interface ErrorPage {
+  readonly status: number;
+  /** `=CODE`: the response's status; `=` alone (0): whatever the page answers; null: the error's own. */
+  readonly overwrite: number | null;
+  /** A URI (an internal redirect), `@name` (a named location) or a URL (a redirect). */
+  readonly target: Template;
+  /** The arguments after `?` of a URI without variables, split at load; null for none. */
+  readonly args: string | null;
 }
 
 /** `expires` (`ngx_http_headers_expires()`), parsed at load unless it holds variables. */

@@ -138,9 +138,13 @@ function declaredLength(status: number, length: number): number | null {
   return length;
 }
 
-/** The body as `fetch` takes it. */
+/**
+ * The body as `fetch` takes it. `fetch` refuses one with GET and HEAD, which an error page's
+ * request is (nginx sends the client's body again): it goes without.
+ */
 function fetchBody(req: UpstreamRequest): Uint8Array | ReadableStream<Uint8Array> | null {
   const body = req.body;
+  if (req.method === "GET" || req.method === "HEAD") return null;
   if (body === null || body instanceof Uint8Array) return body;
   return toReadableStream(body);
 }

@@ -4,14 +4,13 @@ import type { Peer, PeerGroup } from "../balance/peer-group.ts";
 import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Capabilities, FailureReason, Logger, UpstreamRequest, UpstreamResult } from "../capabilities.ts";
 import type { NextUpstreamToken, Settings } from "../config/model.ts";
-import type { BodyFraming, BodyStream, HeaderPairs, ProxyResponse } from "../exchange.ts";
+import type { BodyFraming, BodyStream, HeaderPairs } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import { type UpstreamStage, whileDoing } from "../log/upstream-errors.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
 import { countAttempt, countAttemptEnd, countPeerResponse } from "../status/peer-stats.ts";
 import type { Cancel } from "./cancel.ts";
-import { statusResponse } from "./status-page.ts";
 
 /** The request as it will go to every peer tried. */
 export interface Outgoing {
@@ -41,8 +40,11 @@ export interface Relay {
   readonly finish: () => void;
 }
 
-/** What forwarding ends in: an upstream response to relay, or the proxy's own answer. */
-export type Forwarded = Relay | { readonly kind: "answer"; readonly response: ProxyResponse };
+/**
+ * What forwarding ends in: an upstream response to relay, nginx's error for the request
+ * (502, 504: its page, or the location's error_page), or the silent close of a client that left (499).
+ */
+export type Forwarded = Relay | { readonly kind: "status"; readonly status: 502 | 504 } | { readonly kind: "gone" };
 
 /** Methods nginx does not retry once sent, unless `non_idempotent` is listed (6.7). */
 const NON_IDEMPOTENT = new Set(["POST", "LOCK", "PATCH"]);
@@ -70,7 +72,7 @@ export async function forward(
   const reading = caps.failures.readThrough?.(group.keys);
   if (reading) await reading;
   const state = balancer.begin(ctx);
-  const isNonIdempotent = NON_IDEMPOTENT.has(ctx.head.method);
+  const isNonIdempotent = NON_IDEMPOTENT.has(ctx.method);
   const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;
   const nowSec = () => Math.floor(caps.clock.now() / 1000);
   // nginx's warning when a failure disables a peer ends with where the attempt was.
@@ -92,7 +94,7 @@ export async function forward(
       log.upstream = `${scheme}${group.upstream.name}${out.target}`;
       log.error(`no live upstreams${whileDoing("connecting")}`);
       ctx.exchange.upstreams.push({ addr: group.upstream.name, status: 502, timeMs: 0 });
-      return { kind: "answer", response: statusResponse(502) };
+      return { kind: "status", status: 502 };
     }
     const a = peer.server.address;
     const addr = a.kind === "unix" ? `unix:${a.path}` : `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
@@ -107,7 +109,7 @@ export async function forward(
       const stage = result.kind === "failed" ? result.stage : "reading-header";
       log.info(`epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too${whileDoing(stage)}`);
       endAttempt(caps, group, peer, "ok", null, warnWhile(stage));
-      return { kind: "answer", response: { kind: "close", logStatus: 499 } };
+      return { kind: "gone" };
     }
     const headerMs = caps.clock.now() - attemptStart;
     ctx.exchange.upstreams.push({
@@ -124,7 +126,7 @@ export async function forward(
       // rules still hold, so a POST that may have been sent is never sent again.
       if (result.cached && result.reason === "error") tries++;
       if (tries > 0 && mayRetry(result.reason, result.requestSent)) continue;
-      return { kind: "answer", response: statusResponse(result.reason === "timeout" ? 504 : 502) };
+      return { kind: "status", status: result.reason === "timeout" ? 504 : 502 };
     }
     countPeerResponse(peer.stats, result.status, headerMs);
     // Status retries look at statuses >= 300 only, and need a try left after this one (6.7).

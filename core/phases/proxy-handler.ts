@@ -1,7 +1,7 @@
-import { type BufferedBody, bodySize, readBody, releaseBody } from "../buffer/read-body.ts";
+import { bodySize, readBody } from "../buffer/read-body.ts";
 import { bufferResponse } from "../buffer/response-buffer.ts";
 import type { Location, ProxyPass, Settings } from "../config/model.ts";
-import type { BodyFraming, BodyStream, ClientBody, Tunnel, UpstreamTunnel } from "../exchange.ts";
+import type { BodyFraming, BodyStream, ClientBody, HeaderPairs, Tunnel, UpstreamTunnel } from "../exchange.ts";
 import { Cancel } from "../forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing, type Relay } from "../forward/forward.ts";
 import type { RequestContext } from "../shape/request-context.ts";
@@ -27,12 +27,12 @@ export async function proxyContent(
   const settings = location.settings;
   const read = await requestBody(plan, r, location, body);
   if ("outcome" in read) return read.outcome;
-  const { buffered, outBody, framing } = read;
+  const { outBody, framing } = read;
 
   // Until the response head comes, a client that leaves cancels the upstream request (499).
   const cancel = body.watchClient && !settings.proxyIgnoreClientAbort ? new Cancel() : null;
   const outgoing: Outgoing = {
-    method: settings.proxyMethod ?? r.head.method,
+    method: settings.proxyMethod ?? r.method,
     target: upstreamTarget(pass, location, r),
     headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
     framing,
@@ -45,18 +45,20 @@ export async function proxyContent(
   let forwarded: Forwarded;
   try {
     forwarded = await forward(plan.caps, upstream.group, upstream.balancer, settings, r, outgoing, r.log);
-  } catch (error) {
-    releaseBody(buffered);
-    throw error;
   } finally {
     unwatch?.();
   }
-  if (forwarded.kind === "answer") {
-    releaseBody(buffered);
-    return { kind: "response", response: forwarded.response };
-  }
+  if (forwarded.kind === "gone") return { kind: "response", response: { kind: "close", logStatus: 499 } };
+  if (forwarded.kind === "status") return forwarded;
   const { response, finish } = forwarded;
   r.exchange.upstreamHeaders = response.headers;
+  if (intercepts(settings, response.status)) {
+    // ngx_http_upstream_intercept_errors(): the answer is dropped, the peer kept as a success.
+    if (response.status === 401) keepAuthenticate(r, response.headers);
+    response.discard();
+    finish();
+    return { kind: "status", status: response.status };
+  }
   const tunnel = response.tunnel ? tunnelOf(response.tunnel, settings, r) : null;
   const headers = buildResponseHeaders(locationPlan.response, response.headers, r, r.hadHost);
   // `sticky`: the cookie naming the peer that answered, or the session it created, learned.
@@ -74,10 +76,7 @@ export async function proxyContent(
       ...(tunnel ? { tunnel } : {}),
       closeConnection: false,
       log: r.log,
-      done: () => {
-        finish();
-        releaseBody(buffered);
-      },
+      done: finish,
     },
   };
 }
@@ -88,24 +87,41 @@ function bufferedResponse(response: Relay["response"], locationPlan: LocationPla
 }
 
 /** The body as it will go upstream: streamed, buffered whole (memory or spool), or none. */
-type RequestBody =
-  | { readonly buffered: BufferedBody | null; readonly outBody: Outgoing["body"]; readonly framing: BodyFraming }
-  | { readonly outcome: Outcome };
+type RequestBody = { readonly outBody: Outgoing["body"]; readonly framing: BodyFraming } | { readonly outcome: Outcome };
+
+/** `proxy_intercept_errors` takes this status: 300 and up, with an `error_page` for it here. */
+function intercepts(settings: Settings, status: number): boolean {
+  return settings.proxyInterceptErrors && status >= 300 && settings.errorPages.some((p) => p.status === status);
+}
+
+/** An intercepted 401's `WWW-Authenticate` lines stay for the page that answers instead. */
+function keepAuthenticate(r: RequestContext, headers: HeaderPairs): void {
+  const kept = headers.filter(([n]) => n.toLowerCase() === "www-authenticate");
+  if (kept.length > 0) r.headersOut = [...(r.headersOut ?? []), ...kept];
+}
 
 /**
  * Reads the client body whole before any upstream is contacted, unless the location streams it
- * (`proxy_request_buffering off`) and nginx would (docs/nginx-semantics.md 5.8, 6.4).
+ * (`proxy_request_buffering off`) and nginx would (docs/nginx-semantics.md 5.8, 6.4). A body
+ * read before (for an upstream whose error page proxies again) is sent again; one streamed
+ * before is gone.
  */
 async function requestBody(plan: ProxyPlan, r: RequestContext, location: Location, body: ClientBody): Promise<RequestBody> {
   const settings = location.settings;
+  const kept = r.requestBody;
+  if (kept) {
+    return { outBody: settings.proxyPassRequestBody ? { kind: "buffered", body: kept.buffered } : null, framing: kept.framing };
+  }
+  if (r.bodyUsed) return { outBody: null, framing: { kind: "none" } };
+  r.bodyUsed = true;
   const inFraming = r.head.framing;
   const isChunked = inFraming.kind === "chunked";
   const hasBody = inFraming.kind !== "none";
   let streams =
     hasBody && !settings.proxyRequestBuffering && settings.proxyPassRequestBody && (!isChunked || settings.proxyHttpVersion === "1.1");
   if (streams && body.isPrereadComplete && (await body.isPrereadComplete())) streams = false;
-  if (streams) return { buffered: null, outBody: { kind: "streamed", stream: body }, framing: inFraming };
-  if (!hasBody) return { buffered: null, outBody: null, framing: { kind: "none" } };
+  if (streams) return { outBody: { kind: "streamed", stream: body }, framing: inFraming };
+  if (!hasBody) return { outBody: null, framing: { kind: "none" } };
   const read = await readBody(
     body,
     {
@@ -125,11 +141,10 @@ async function requestBody(plan: ProxyPlan, r: RequestContext, location: Locatio
     return { outcome: { kind: "response", response: { kind: "close", logStatus: f.kind === "timeout" ? 408 : 400 } } };
   }
   const buffered = read.ok;
-  return {
-    buffered,
-    outBody: settings.proxyPassRequestBody ? { kind: "buffered", body: buffered } : null,
-    framing: { kind: "length", length: bodySize(buffered) },
-  };
+  const framing: BodyFraming = { kind: "length", length: bodySize(buffered) };
+  // Kept for the request: released when its response is done (proxy.ts).
+  r.requestBody = { buffered, framing };
+  return { outBody: settings.proxyPassRequestBody ? { kind: "buffered", body: buffered } : null, framing };
 }
 
 /** A 101 the client asked for: the tunnel runs with the location's timeouts, its bytes counted for the log. */

@@ -73,6 +73,7 @@ export function newRequest(
 ): RequestContext {
   return {
     head,
+    method: head.method,
     connection,
     counters: plan.counters,
     server,
@@ -88,6 +89,12 @@ export function newRequest(
     log: new RequestLog(log, head, connection, server),
     pass: null,
     internal: false,
+    errStatus: 0,
+    inErrorPage: false,
+    closesConnection: false,
+    headersOut: null,
+    requestBody: null,
+    bodyUsed: false,
     validUnparsedUri: true,
     uriChanges: MAX_URI_CHANGES + 1,
     validLocation: true,

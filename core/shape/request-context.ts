@@ -1,6 +1,7 @@
+import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Clock } from "../capabilities.ts";
 import type { ContentHandler, Location, ProxyPass, Server } from "../config/model.ts";
-import type { ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
+import type { BodyFraming, ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import type { StatusCounters } from "../status/counters.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
@@ -36,6 +37,8 @@ export interface RequestContext {
   /** Filled in while the request runs; read by log-time variables. */
   readonly exchange: Exchange;
   readonly head: RequestHead;
+  /** `$request_method` (`r->method_name`): the client's, or GET for an error page's internal redirect. */
+  method: string;
   /** The client connection; the realip module replaces its address with the one a trusted proxy names. */
   connection: ConnectionInfo;
   /** The connection as it was before the realip module changed the address (`$realip_remote_addr`). */
@@ -78,6 +81,18 @@ export interface RequestContext {
    * `proxy_pass` without a URI part sends the client's bytes. A rewrite or `set $args` ends it.
    */
   validUnparsedUri: boolean;
+  /** An error page's status for the final response (`r->err_status`); 0 for none. */
+  errStatus: number;
+  /** An error page is being served: no other applies unless `recursive_error_pages` (`r->error_page`). */
+  inErrorPage: boolean;
+  /** The client connection closes after the response, whatever answers (`r->keepalive = 0` for 400, 500...). */
+  closesConnection: boolean;
+  /** Headers a special response keeps for the final one (`WWW-Authenticate` of an intercepted 401). */
+  headersOut: HeaderPairs | null;
+  /** The client body once read: an error page's upstream gets it again, as nginx re-sends `r->request_body`. */
+  requestBody: ReadRequestBody | null;
+  /** The client body was taken (read, or streamed upstream): a stream is not there a second time. */
+  bodyUsed: boolean;
   /** nginx's `r->uri_changes`: 11, one less per rewrite cycle or internal redirect; 0 is the cycle error. */
   uriChanges: number;
   /**
@@ -101,6 +116,12 @@ export interface RequestContext {
   captures?: RegExpExecArray | undefined;
   /** While the rewrite module evaluates arguments or a redirect: `$1`..`$9` are escaped (see captureGetter). */
   escapeCaptures?: boolean;
+}
+
+/** A client body as the proxy read it: kept for the request, released when its response is done. */
+export interface ReadRequestBody {
+  readonly buffered: BufferedBody;
+  readonly framing: BodyFraming;
 }
 
 /** The first header value with this lower-case name, or undefined. */

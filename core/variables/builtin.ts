@@ -33,7 +33,7 @@ const FIXED: Record<string, VariableGetter> = {
   scheme: (c) => (c.connection.isTls ? "https" : "http"),
   https: (c) => (c.connection.isTls ? "on" : ""),
   // The main request's method, in a subrequest too (a subrequest is a GET).
-  request_method: (c) => (c.main ?? c).head.method,
+  request_method: (c) => (c.main ?? c).method,
   request: (c) => c.head.requestLine ?? `${c.head.method} ${c.head.target} HTTP/${c.head.httpVersion}`,
   request_uri: (c) => c.requestUri,
   uri: (c) => c.uri,

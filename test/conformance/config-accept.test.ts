@@ -672,3 +672,32 @@ describe("realip, access, auth, limits, gzip: accept/reject and messages agree w
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// error_page, recursive_error_pages, proxy_intercept_errors.
+describe("error pages: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "error_page in every form",
+      withHttp(
+        `error_page 404 /404.html; ${server("error_page 500 502 503 504 /50x.html; location / { error_page 404 =200 /x; error_page 403 = @n; error_page 410 http://e.test/; error_page 418 =301 http://e.test/$uri; error_page 401 /x?a=1; } location @n { }")}`,
+      ),
+    ],
+    ["error_page 200", loc("error_page 200 /x;")],
+    ["error_page 600", loc("error_page 600 /x;")],
+    ["error_page 499", loc("error_page 499 /x;")],
+    ["error_page abc", loc("error_page abc /x;")],
+    ["error_page with only =200", loc("error_page =200 /x;")],
+    ["error_page =abc", loc("error_page 404 =abc /x;")],
+    ["error_page with one argument", loc("error_page 404;")],
+    ["error_page to a missing named location", loc("error_page 404 @nowhere;")],
+    ["error_page in an if", loc("if ($a) { error_page 404 /x; }")],
+    ["error_page in a server-level if", withHttp(server("if ($a) { error_page 404 /x; }"))],
+    ["recursive_error_pages", loc("recursive_error_pages on;")],
+    ["recursive_error_pages twice", loc("recursive_error_pages on; recursive_error_pages off;")],
+    ["proxy_intercept_errors", loc("proxy_intercept_errors on; proxy_pass http://127.0.0.1:9;")],
+    ["proxy_intercept_errors with a bad value", loc("proxy_intercept_errors always;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

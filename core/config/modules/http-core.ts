@@ -1,5 +1,6 @@
 import { ANY, block, type DirectiveSpec, HS, HSL, ignored, list, single } from "../directive-spec.ts";
-import { offsetSetting, sizeSetting, stringSetting, timeSetting } from "../settings.ts";
+import { compileErrorPage } from "../error-page.ts";
+import { flagSetting, offsetSetting, sizeSetting, stringSetting, timeSetting } from "../settings.ts";
 
 /**
  * ngx_http_core_module's directives. The blocks (`http`, `server`, `location`) and the
@@ -18,6 +19,10 @@ export const HTTP_CORE_DIRECTIVES = {
   default_type: single(HSL, 1, 1, stringSetting("defaultType")),
 
   client_max_body_size: single(HSL, 1, 1, offsetSetting("clientMaxBodySize")),
+  error_page: list([...HSL, "lif"], 2, ANY, (own, d, env) => {
+    own.errorPages = [...(own.errorPages ?? []), ...compileErrorPage(d, env.scope)];
+  }),
+  recursive_error_pages: single(HSL, 1, 1, flagSetting("recursiveErrorPages")),
   client_body_buffer_size: single(HSL, 1, 1, sizeSetting("clientBodyBufferSize")),
   client_body_timeout: single(HSL, 1, 1, timeSetting("clientBodyTimeoutMs")),
   client_body_temp_path: single(HSL, 1, 4, (own, d) => {

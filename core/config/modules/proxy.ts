@@ -57,6 +57,7 @@ export const PROXY_DIRECTIVES = {
   }),
   proxy_next_upstream_timeout: single(HSL, 1, 1, timeSetting("proxyNextUpstreamTimeoutMs")),
   proxy_ignore_client_abort: single(HSL, 1, 1, flagSetting("proxyIgnoreClientAbort")),
+  proxy_intercept_errors: single(HSL, 1, 1, flagSetting("proxyInterceptErrors")),
   proxy_ssl_server_name: single(HSL, 1, 1, flagSetting("proxySslServerName")),
   proxy_ssl_name: single(HSL, 1, 1, (own, d, env) => {
     own.proxySslName = templateOf(d, arg0(d), env.scope);
