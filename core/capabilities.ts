@@ -57,6 +57,11 @@ export interface Capabilities {
   readonly userFiles?: UserFiles;
   /** How responses are gzipped (`gzip on`); without it, the web's CompressionStream. */
   readonly compression?: Compression;
+  /**
+   * Asks the `resolver` servers for a name at request time (`proxy_pass` with variables);
+   * absent: names are not resolved, as nginx without `resolver`.
+   */
+  readonly resolver?: Resolver;
 }
 
 /** Files read on the request path, synchronously, as nginx reads them. */
@@ -66,6 +71,30 @@ export interface UserFiles {
    * words (`open() "/path" failed (13: Permission denied)`); `missing` when it does not exist.
    */
   read(path: string): { readonly text: string } | { readonly error: string; readonly missing: boolean };
+}
+
+/** A DNS lookup as nginx's resolver makes it, for the name a `proxy_pass` with variables evaluated to. */
+export interface Resolver {
+  /**
+   * The addresses of `name` (A records, and AAAA with `ipv6`) asked of `servers` (`host:port`,
+   * IPv6 in brackets), with the answer's smallest TTL in seconds. Fails with a ResolveFailure.
+   */
+  resolve(
+    name: string,
+    servers: readonly string[],
+    options: { readonly timeoutMs: number; readonly ipv4: boolean; readonly ipv6: boolean },
+  ): Promise<{ readonly addresses: readonly string[]; readonly ttlSec: number }>;
+}
+
+/** Why a name could not be resolved, in nginx's resolver codes and words (`ngx_resolver_strerror()`). */
+export class ResolveFailure extends Error {
+  /** 1 format error, 2 server failure, 3 host not found, 4 unimplemented, 5 refused, 110 timed out. */
+  readonly code: number;
+  constructor(code: number, reason: string, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = "ResolveFailure";
+    this.code = code;
+  }
 }
 
 /** What the rewrite module's `-f`, `-d`, `-e`, `-x` read of a path. */

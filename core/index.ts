@@ -20,12 +20,14 @@ export type {
   Logger,
   PeerEvent,
   PeerHealth,
+  Resolver,
   SpoolFile,
   Transport,
   UpstreamRequest,
   UpstreamResult,
   UserFiles,
 } from "./capabilities.ts";
+export { ResolveFailure } from "./capabilities.ts";
 export { type CompileOptions, compileConfig, compileConfigSync } from "./config/compile.ts";
 export { ConfigError, type ConfigErrorCode, type SourceLocation } from "./config/errors.ts";
 export type * from "./config/model.ts";

@@ -13,6 +13,7 @@ import { FileAccessLog } from "../node/access-log.ts";
 import { zlibCompression } from "../node/compression.ts";
 import { nodeFileTests } from "../node/file-tests.ts";
 import { errorLogger } from "../node/logger.ts";
+import { nodeResolver } from "../node/resolver.ts";
 import { FileSpool } from "../node/spool.ts";
 import { nodeUserFiles } from "../node/user-files.ts";
 import { bunDialer } from "./dialer.ts";
@@ -42,5 +43,6 @@ export function bunCapabilities(
     userFiles: nodeUserFiles,
     compression: zlibCompression,
     counters,
+    resolver: nodeResolver,
   };
 }

@@ -17,6 +17,7 @@ import { zlibCompression } from "./compression.ts";
 import { nodeDialer } from "./dialer.ts";
 import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
+import { nodeResolver } from "./resolver.ts";
 import { scavenger } from "./scavenge.ts";
 import { FileSpool } from "./spool.ts";
 import { nodeUserFiles } from "./user-files.ts";
@@ -45,5 +46,6 @@ export function nodeCapabilities(
     userFiles: nodeUserFiles,
     compression: zlibCompression,
     counters,
+    resolver: nodeResolver,
   };
 }

@@ -11,6 +11,7 @@ import {
   type Logger,
   MemoryLimitZones,
   type PlatformWebSocket,
+  type Resolver,
   type UserFiles,
 } from "../../core/index.ts";
 import { DurableFailureState, type DurableNamespaceLike } from "./durable-failure-state.ts";
@@ -106,6 +107,7 @@ export function createEdgeProxy(config: Config, options: EdgeOptions = {}): Edge
       // The runtime compresses for the client as the client asks (it hands the Worker its own Accept-Encoding).
       compression: "platform",
       webSockets: { pair: pairWebSockets },
+      resolver: edgeResolver,
     };
     built = { proxy: createProxy(config, caps), store, caps };
     return built;
@@ -149,6 +151,14 @@ function latin1Of(text: string): string {
   for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
   return out;
 }
+/**
+ * At the edge `fetch` resolves names itself, with Cloudflare's resolver: a name a `proxy_pass`
+ * with variables evaluates to goes to `fetch` as it is, once the config allows it with
+ * `resolver` (whose addresses mean nothing here).
+ */
+const edgeResolver: Resolver = {
+  resolve: async (name) => ({ addresses: [name], ttlSec: 0 }),
+};
 
 /** The Durable Object store when the Worker binds the namespace, else KV (kv-binding.ts). */
 function chooseStore(env: object | undefined, options: EdgeOptions, log: Logger): EdgeStore {

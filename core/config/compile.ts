@@ -17,12 +17,14 @@ import type {
   Listen,
   Location,
   ProxyPass,
+  ResolverSetting,
   RewriteOp,
   RewriteScript,
   Server,
   Settings,
   SharedState,
   UpstreamServer,
+  VariableProxyPass,
 } from "./model.ts";
 import { compileErrorLog } from "./modules/log.ts";
 import { checkProxySsl } from "./modules/proxy-ssl.ts";
@@ -67,9 +69,11 @@ const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $
  * and inheritance, with nginx's accept/reject decisions and `FILE:LINE` errors.
  */
 export async function compileConfig(tree: readonly Directive[], options: CompileOptions = {}): Promise<Config> {
-  const config = compileConfigSync(tree, options.warn, options.confPrefix);
+  const compiler = new Compiler(options.warn ?? (() => {}), options.confPrefix ?? confPrefixOf(tree));
+  const config: Config = { ...compiler.main(tree), confPrefix: compiler.confPrefix };
   // Upstreams come out of the compiler as drafts: resolution fills in their addresses.
   await resolveHosts(config.upstreams as UpstreamDraft[], options.resolveHost);
+  await resolveResolvers(compiler.resolvers, options.resolveHost);
   return config;
 }
 
@@ -107,8 +111,12 @@ class Compiler {
   readonly #logFormats = new Map<string, LogFormat>([
     ["combined", { format: compileTemplate(COMBINED, { syntax: "log" }), escape: "default" }],
   ]);
+  /** Every `resolver` line, for its names to be resolved after compiling. */
+  readonly resolvers: ResolverSetting[] = [];
   /** What directive setters read besides their arguments. */
   readonly #env: CompileEnv;
+  /** The `proxy_pass` of the location being walked, once it has been read. */
+  #here: { readonly pass: ProxyPass | VariableProxyPass; readonly locationName: string } | null = null;
   #mergeSlashes = true;
   #clientHeaderTimeoutMs = 60_000;
   #keepaliveTimeoutMs = 75_000;
@@ -121,14 +129,20 @@ class Compiler {
   #limitZones: readonly LimitZone[] = [];
   #sharedState: SharedState | null = null;
 
+  /** The main config file's directory (nginx's conf prefix), or the platform's. */
+  readonly confPrefix: string;
+
   constructor(warn: (m: string) => void, confPrefix: string) {
     this.#warn = warn;
+    this.confPrefix = confPrefix;
     this.#env = {
       warn: (m) => this.#warn(m),
       scope: this.#scope,
       logFormat: (name) => this.#logFormats.get(name) ?? null,
       zones: new LimitZoneRegistry(),
       confPrefix,
+      proxyPassHere: () => this.#here,
+      resolvers: this.resolvers,
     };
   }
 
@@ -328,7 +342,7 @@ class Compiler {
     const own: OwnSettings = {};
     const nested: Directive[] = [];
     const script: Directive[] = [];
-    let passAt: Directive | null = null;
+    let proxy: ProxyPass | VariableProxyPass | null = null;
     let handler: ContentHandler | null = null;
     let limitExcept: Directive | null = null;
     let isInternal = false;
@@ -339,19 +353,24 @@ class Compiler {
       else if (CONTENT_HANDLERS.has(child.name)) {
         // The last content handler of the block wins (each sets `clcf->handler`).
         handler = CONTENT_HANDLERS.get(child.name) ?? null;
-        if (child.name === "proxy_pass") passAt = child;
+        if (child.name === "proxy_pass") {
+          proxy = this.#proxyPass(child, regex !== null || modifier === "@");
+          // `proxy_redirect default` below it reads it (ngx_http_proxy_redirect()).
+          this.#here = { pass: proxy, locationName: name };
+        }
       } else if (child.name === "limit_except") limitExcept = child;
       else if (child.name === "internal") isInternal = true;
       else if (SCRIPT_DIRECTIVES.has(child.name)) script.push(child);
       else this.#setting(own, child);
     }
-    const proxy = passAt ? this.#proxyPass(passAt, regex !== null || modifier === "@") : null;
+    this.#here = null;
     const healthChecks = checks.map((c) => {
       if (!proxy) invalid(c, `"health_check" needs a "proxy_pass" in the same location`);
+      if (proxy.kind === "variable") invalid(c, `"health_check" cannot check a "proxy_pass" with variables`);
       return compileHealthCheck(c, this.#matches);
     });
     const settings = mergeSettings(parent, own);
-    if (proxy?.scheme === "https") checkProxySsl(settings);
+    if (proxy && proxiesOverTls(proxy)) checkProxySsl(settings);
     const self: Location = {
       at: d.at,
       modifier,
@@ -409,9 +428,9 @@ class Compiler {
   }
 
   /** `proxy_pass URL`; a URI part is refused where nginx cannot place it. */
-  #proxyPass(d: Directive, refusesUri: boolean): ProxyPass {
-    const pass = compileProxyPass(d, this.#upstreams, this.#implicit);
-    if (pass.uri !== null && refusesUri) {
+  #proxyPass(d: Directive, refusesUri: boolean): ProxyPass | VariableProxyPass {
+    const pass = compileProxyPass(d, this.#upstreams, this.#implicit, this.#scope);
+    if (pass.kind === "static" && pass.uri !== null && refusesUri) {
       invalid(
         d,
         `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`,
@@ -468,6 +487,11 @@ class Compiler {
     };
     return { kind: "if", at: d.at, condition, body: this.#script(script, block) ?? [], block };
   }
+}
+
+/** `proxy_pass https://...`, written so or with variables after it (ngx_http_proxy_pass() sets `ssl` for both). */
+function proxiesOverTls(pass: ProxyPass | VariableProxyPass): boolean {
+  return pass.kind === "variable" ? pass.url.text.slice(0, 8).toLowerCase() === "https://" : pass.scheme === "https";
 }
 
 /** The spec of a directive in this context, or nginx's error for it. */
@@ -658,6 +682,32 @@ async function resolveHosts(upstreams: readonly UpstreamDraft[], resolve: Compil
       for (const host of addresses) expanded.push({ ...s, address: { kind: "tcp", host, port } });
     }
     u.servers = expanded;
+  }
+}
+
+/**
+ * `resolver` servers given by name are resolved now, as nginx resolves them at load
+ * (`ngx_resolver_create()`): `host not found in resolver "x"` otherwise.
+ */
+async function resolveResolvers(seen: readonly ResolverSetting[], resolve: CompileOptions["resolveHost"]): Promise<void> {
+  if (!resolve) return;
+  for (const resolver of seen) {
+    const servers = resolver.servers as string[];
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[i] as string;
+      const colon = server.lastIndexOf(":");
+      const host = server.slice(0, colon);
+      if (isIpLiteral(host) || host.startsWith("[")) continue;
+      let addresses: string[];
+      try {
+        addresses = await resolve(host);
+      } catch (cause) {
+        throw new ConfigError("reference", `host not found in resolver "${host}"`, resolver.at, { cause });
+      }
+      const port = server.slice(colon);
+      servers.splice(i, 1, ...addresses.map((a) => (a.includes(":") ? `[${a}]${port}` : `${a}${port}`)));
+      i += addresses.length - 1;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Template } from "../shape/template.ts";
 import type { VariableScope } from "../variables/scope.ts";
 import type { LimitZoneRegistry } from "./limit-zones.ts";
-import type { AccessLog } from "./model.ts";
+import type { AccessLog, ProxyPass, ResolverSetting, VariableProxyPass } from "./model.ts";
 import type { Directive } from "./parse.ts";
 import type { OwnSettings } from "./settings.ts";
 
@@ -30,6 +30,10 @@ export interface CompileEnv {
   readonly zones: LimitZoneRegistry;
   /** The main config file's directory (nginx's conf prefix): where relative file names start. */
   readonly confPrefix: string;
+  /** The `proxy_pass` written above in this location, and the location's name; null elsewhere. */
+  readonly proxyPassHere: () => { readonly pass: ProxyPass | VariableProxyPass; readonly locationName: string } | null;
+  /** Every `resolver` compiled so far (their names are resolved once the config is compiled). */
+  readonly resolvers: ResolverSetting[];
 }
 
 /** Writes a directive's value into the settings of the block it sits in. */

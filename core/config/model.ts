@@ -172,7 +172,7 @@ export interface Location {
    */
   readonly handler: ContentHandler | null;
   /** The `proxy_pass` this block proxies with: its own, or for an `if` block the enclosing one's. */
-  readonly proxy: ProxyPass | null;
+  readonly proxy: ProxyPass | VariableProxyPass | null;
   /** `internal`: only internal redirects (rewrites, error pages) reach it; a client request gets 404. */
   readonly isInternal: boolean;
   /**
@@ -241,8 +241,12 @@ export type HeaderTest =
   | { readonly kind: "equal"; readonly name: string; readonly value: string; readonly isNegated: boolean }
   | { readonly kind: "regex"; readonly name: string; readonly regex: RegExp; readonly isNegated: boolean };
 
-/** A static `proxy_pass` URL (docs/nginx-semantics.md 5.1). */
+/**
+ * A `proxy_pass` URL and where it leads (docs/nginx-semantics.md 5.1): written in the config,
+ * or (`fromVariables`) evaluated for one request from a URL with variables.
+ */
 export interface ProxyPass {
+  readonly kind: "static";
   readonly url: string;
   readonly scheme: "http" | "https";
   readonly upstream: Upstream;
@@ -252,6 +256,15 @@ export interface ProxyPass {
   readonly proxyHost: string;
   /** `$proxy_port`: the port as text; empty for unix sockets. */
   readonly proxyPort: string;
+  /** Evaluated from variables: a URI part is the whole request-target, arguments and all (5.3). */
+  readonly fromVariables: boolean;
+}
+
+/** `proxy_pass` with variables: the URL is evaluated per request (docs/nginx-semantics.md 5.3). */
+export interface VariableProxyPass {
+  readonly kind: "variable";
+  readonly at: SourceLocation;
+  readonly url: Template;
 }
 
 /** A peer address: a host (name or IP literal) and port, or a unix socket path. */
@@ -360,16 +373,47 @@ export type NextUpstreamToken =
   | "http_429"
   | "non_idempotent";
 
-/** `proxy_redirect`: nginx's default rule, off, or explicit rules tried in order. */
+/**
+ * `proxy_redirect`: nginx's implicit default (each location's own, from its static
+ * `proxy_pass`), off, or rules tried in order (`proxy_redirect default` written out is one of
+ * them, fixed where it was written).
+ */
 export type RedirectSetting =
   | { readonly kind: "default" }
   | { readonly kind: "off" }
-  | { readonly kind: "rules"; readonly rules: readonly RedirectRule[] };
+  | { readonly kind: "rules"; readonly rules: readonly ValueRewrite[] };
 
-/** `proxy_redirect FROM TO` with a literal prefix or a regex FROM. */
-export interface RedirectRule {
-  readonly from: string | RegExp;
-  readonly to: Template;
+/**
+ * One rewrite of a header value (`proxy_redirect`, `proxy_cookie_domain`, `proxy_cookie_path`,
+ * `ngx_http_proxy_rewrite_t`): a text to find (with variables; a prefix for redirects and
+ * paths, the whole value for domains) whose match is replaced, or a regex whose match
+ * replaces the whole value, its captures (named ones as variables) in the replacement.
+ */
+export type ValueRewrite =
+  | { readonly kind: "text"; readonly from: Template; readonly to: Template }
+  | {
+      readonly kind: "regex";
+      readonly from: RegExp;
+      readonly named: readonly (readonly [group: string, slot: number])[];
+      readonly to: Template;
+    };
+
+/** One `proxy_cookie_flags COOKIE FLAG...` line: the cookie by name (any case, with variables) or regex, and its flags. */
+export interface CookieFlags {
+  readonly cookie: Template | { readonly regex: RegExp; readonly named: readonly (readonly [group: string, slot: number])[] };
+  /** `secure`, `httponly`, `samesite=strict|lax|none`, `nosecure`, `nohttponly`, `nosamesite`; variables allowed. */
+  readonly flags: readonly Template[];
+}
+
+/** `resolver ADDRESS... [valid=TIME] [ipv6=on|off]`: where names of `proxy_pass` with variables are asked. */
+export interface ResolverSetting {
+  readonly at: SourceLocation;
+  /** `host` or `host:port` (port 53 by default), IPv6 in brackets. */
+  readonly servers: readonly string[];
+  /** `valid=`: how long an answer is kept, instead of its TTL; null keeps the TTL. */
+  readonly validSec: number | null;
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
 }
 
 /** One `access_log PATH [FORMAT] [if=COND]`: where lines go and what they say. */
@@ -418,13 +462,26 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly proxyTempPath: string | null;
   readonly proxyPassRequestHeaders: boolean;
   readonly proxyPassRequestBody: boolean;
-  readonly proxyMethod: string | null;
+  /** `proxy_method`: the upstream request's method, with variables; null keeps the client's. */
+  readonly proxyMethod: Template | null;
+  /** `proxy_set_body`: the upstream request's body instead of the client's; null sends the client's. */
+  readonly proxySetBody: Template | null;
   /** The location's own or inherited `proxy_set_header` list (all or nothing, 1.6). */
   readonly proxySetHeaders: readonly HeaderSetting[];
   /** Lower-case names. */
   readonly proxyHideHeaders: readonly string[];
   readonly proxyPassHeaders: readonly string[];
   readonly proxyRedirect: RedirectSetting;
+  /** `proxy_cookie_domain` rules (all or nothing); empty: none, or `off`. */
+  readonly proxyCookieDomains: readonly ValueRewrite[];
+  /** `proxy_cookie_path` rules (all or nothing); empty: none, or `off`. */
+  readonly proxyCookiePaths: readonly ValueRewrite[];
+  /** `proxy_cookie_flags` lines (all or nothing); empty: none, or `off`. */
+  readonly proxyCookieFlags: readonly CookieFlags[];
+  /** `resolver`; null: names in `proxy_pass` with variables are not resolved (502, as nginx). */
+  readonly resolver: ResolverSetting | null;
+  /** `resolver_timeout`. Default 30s. */
+  readonly resolverTimeoutMs: number;
   readonly proxyNextUpstream: ReadonlySet<NextUpstreamToken>;
   /** 0 = no cap. */
   readonly proxyNextUpstreamTries: number;

@@ -5,12 +5,14 @@ import type { Directive } from "../config/parse.ts";
 import type { HeaderPairs } from "../exchange.ts";
 import { findConfig } from "../phases/find-config.ts";
 import type { Outcome } from "../phases/outcome.ts";
-import { type LocationPlan, type ProxyPlan, planProxy } from "../phases/plan.ts";
+import { type LocationPlan, type ProxyPlan, planProxy, type UpstreamPlan } from "../phases/plan.ts";
+import { passOfName, targetNow } from "../phases/proxy-target.ts";
 import { readRequest } from "../phases/read.ts";
 import { rewrite, serverRewrite } from "../phases/rewrite.ts";
 import type { LocationMatcher } from "../route/location-match.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { buildRequestHeaders } from "../shape/request-headers.ts";
+import { renderTemplate } from "../shape/template.ts";
 import { upstreamTarget } from "../shape/upstream-target.ts";
 import { type AppliedDirective, appliedDirectives } from "./applied-directives.ts";
 import type { ExplainInput } from "./explain-request.ts";
@@ -184,22 +186,45 @@ function content(plan: ProxyPlan, r: RequestContext, nowMs: number): Answer {
     return { kind: "status", status: 404, why: "no proxy_pass for this request: nothing to serve" };
   if (location.proxy === null)
     return { kind: "status", status: 500, why: "no upstream configuration (an if block without proxy_pass to inherit)" };
-  return proxied(plan, r, location, location.proxy, nowMs);
+  // A proxy_pass with variables is evaluated as the request would evaluate it; a name is not resolved here.
+  const target = targetNow(plan, r, location, location.proxy);
+  if (!("kind" in target)) return proxied(plan, r, location, target.pass, target.upstream, nowMs);
+  if (target.kind === "status")
+    return { kind: "status", status: target.status, why: "proxy_pass with variables: its URL or its name cannot be used" };
+  if (target.kind !== "resolve") return { kind: "status", status: 500, why: "unexpected proxy_pass target" };
+  return {
+    ...proxyRequest(plan, r, location, passOfName(target)),
+    kind: "proxy",
+    upstream: target.host,
+    balancer: "the resolver's addresses, round robin",
+    pick: `${target.host}, asked of the resolver when the request comes`,
+    peers: [],
+  };
 }
 
-function proxied(plan: ProxyPlan, r: RequestContext, location: Location, pass: ProxyPass, nowMs: number): Answer {
+/** The request line and headers the upstream would get. */
+function proxyRequest(
+  plan: ProxyPlan,
+  r: RequestContext,
+  location: Location,
+  pass: ProxyPass,
+): { request: Extract<Answer, { kind: "proxy" }>["request"] } {
   const locationPlan = plan.plans.get(location) as LocationPlan;
   r.pass = pass;
   const settings = location.settings;
   const framing = r.head.framing.kind === "none" || !settings.proxyPassRequestBody ? ({ kind: "none" } as const) : r.head.framing;
-  const request = {
-    method: settings.proxyMethod ?? r.head.method,
-    target: upstreamTarget(pass, location, r),
-    httpVersion: settings.proxyHttpVersion,
-    headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
+  return {
+    request: {
+      method: settings.proxyMethod ? renderTemplate(settings.proxyMethod, r) : r.method,
+      target: upstreamTarget(pass, location, r),
+      httpVersion: settings.proxyHttpVersion,
+      headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
+    },
   };
-  const upstream = locationPlan.upstream;
-  if (!upstream) return { kind: "status", status: 500, why: "no upstream plan" };
+}
+
+function proxied(plan: ProxyPlan, r: RequestContext, location: Location, pass: ProxyPass, upstream: UpstreamPlan, nowMs: number): Answer {
+  const { request } = proxyRequest(plan, r, location, pass);
   const nowSec = Math.floor(nowMs / 1000);
   const peer = upstream.balancer.pick(upstream.balancer.begin(r), nowSec);
   // Nothing is sent: the pick's in-flight count goes back at once.

@@ -196,7 +196,7 @@ function checkSites(config: Config, caps: Capabilities): { site: CheckSite; peer
   const groups = new Map(config.upstreams.map((u) => [u, createPeerGroup(u, caps.failures, counters)]));
   const out: { site: CheckSite; peers: Peer[]; upstream: string }[] = [];
   const visit = (server: Server, location: Location) => {
-    const upstream = location.proxy?.upstream;
+    const upstream = location.proxy?.kind === "static" ? location.proxy.upstream : undefined;
     const group = upstream ? groups.get(upstream) : undefined;
     for (const check of location.healthChecks ?? []) {
       if (!group || !upstream) continue;

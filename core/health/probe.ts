@@ -42,7 +42,7 @@ export async function probe(caps: Capabilities, site: CheckSite, peer: Peer, ups
   const log = suffixed(site.log, checkContext(check, peer, upstreamName));
   const ctx = checkRequest(caps, site, log);
   const head = ctx.head;
-  const tls = location.proxy?.scheme === "https" ? tlsOptions(settings, ctx) : null;
+  const tls = ctx.pass?.scheme === "https" ? tlsOptions(settings, ctx) : null;
   const request: UpstreamRequest = {
     peer: address,
     tls,
@@ -110,7 +110,8 @@ function checkRequest(caps: Capabilities, site: CheckSite, log: Logger): Request
   const target = { uri, args, requestUri: site.check.uri, isQuoted: false, hasPlus: false, host: null };
   const ctx = newRequest(head, NO_CLIENT, site.server, target, null, { caps, counters: UNCOUNTED }, log);
   ctx.location = site.location;
-  ctx.pass = site.location.proxy;
+  // Checks run where proxy_pass names an upstream (compile.ts refuses them beside one with variables).
+  ctx.pass = site.location.proxy?.kind === "static" ? site.location.proxy : null;
   return ctx;
 }
 

@@ -5,6 +5,7 @@ import { stubStatus } from "../status/stub-status.ts";
 import type { Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
 import { proxyContent } from "./proxy-handler.ts";
+import { proxyTarget } from "./proxy-target.ts";
 
 /**
  * nginx's content phase: the handler the request's blocks set answers. `proxy_pass` proxies,
@@ -27,12 +28,14 @@ export function content(plan: ProxyPlan, r: RequestContext, body: ClientBody): P
   }
 }
 
-function proxy(plan: ProxyPlan, r: RequestContext, body: ClientBody): Promise<Outcome> | Outcome {
+async function proxy(plan: ProxyPlan, r: RequestContext, body: ClientBody): Promise<Outcome> {
   const location = r.location;
   if (location === null) return { kind: "status", status: 404 };
   if (location.proxy === null) {
     r.log.alert("no upstream configuration");
     return { kind: "status", status: 500 };
   }
-  return proxyContent(plan, r, location, location.proxy, body);
+  const target = await proxyTarget(plan, r, location, location.proxy);
+  if ("kind" in target) return target;
+  return proxyContent(plan, r, location, target, body);
 }

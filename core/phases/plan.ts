@@ -2,7 +2,8 @@ import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import { SessionTable, StickyPlan } from "../balance/sticky.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, LimitZone, Location, RewriteScript, Server, Upstream } from "../config/model.ts";
+import type { Config, ErrorLogTarget, LimitZone, Location, ResolverSetting, RewriteScript, Server, Upstream } from "../config/model.ts";
+import type { ProxyUrl } from "../config/proxy-pass.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
 import type { HeaderPairs } from "../exchange.ts";
 import { type Compression, webCompression } from "../gzip/compression.ts";
@@ -65,6 +66,14 @@ export interface ProxyPlan {
   readonly compression: Compression;
   /** Runs a subrequest to a URI through the phases (`auth_request`); set by createProxy. */
   subrequest: Subrequest;
+  /**
+   * The upstream a URL evaluated from variables names (`ngx_http_upstream_init_request()`): an
+   * `upstream` block by its host when the URL gives no port, else an implicit upstream of that
+   * host and port; null for neither.
+   */
+  upstreamFor(url: ProxyUrl): UpstreamPlan | null;
+  /** A name's addresses from the `resolver`, kept for their TTL (or `valid=`). Throws a ResolveFailure. */
+  resolve(name: string, resolver: ResolverSetting, timeoutMs: number): Promise<readonly string[]>;
 }
 
 /** What a subrequest came to: its status and headers, and the request it ran as (for its variables). */
@@ -89,8 +98,8 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     const redirect = planRedirect(loc.settings.proxyRedirect, loc);
     plans.set(loc, {
       headers: planHeaders(loc.settings),
-      response: planResponseHeaders(loc.settings, redirect),
-      upstream: loc.proxy ? (upstreams.get(loc.proxy.upstream) ?? null) : null,
+      response: planResponseHeaders(loc.settings, redirect, config.variableSlots),
+      upstream: loc.proxy?.kind === "static" ? (upstreams.get(loc.proxy.upstream) ?? null) : null,
       log: logFor(loc.settings.errorLog),
       responseBuffers: responseBufferSizes(loc.settings),
     });
@@ -100,6 +109,10 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
   };
   for (const s of config.servers) s.locations.forEach(visit);
   const serverLogs = new Map(config.servers.map((s) => [s, logFor(s.settings.errorLog)]));
+  const explicit = new Map<string, UpstreamPlan>();
+  const implicit = new Map<string, UpstreamPlan>();
+  for (const [u, p] of upstreams) (u.isImplicit ? implicit : explicit).set(u.name.toLowerCase(), p);
+  const resolve = resolvedNames(caps);
   const plan: ProxyPlan = {
     config,
     caps,
@@ -122,6 +135,15 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
     compression: caps.compression ?? webCompression,
     subrequest: () => Promise.reject(new Error("subrequests run once createProxy has set them up")),
+    upstreamFor: (url) => {
+      const a = url.address;
+      if (a.kind === "tcp" && !url.hasPort) {
+        const named = explicit.get(a.host.toLowerCase());
+        if (named) return named;
+      }
+      return implicit.get(url.key.toLowerCase()) ?? null;
+    },
+    resolve,
   };
   return plan;
 }
@@ -135,6 +157,39 @@ export function planUpstream(upstream: Upstream, caps: Capabilities, counters: S
   const sessions = sticky.kind === "learn" ? new SessionTable(sticky.capacity, sticky.timeoutMs) : null;
   const plan = new StickyPlan(group, sticky, sessions);
   return { group, balancer: plan.wrap(balancer, () => caps.clock.now()), sticky: plan };
+}
+
+/** Most names the resolver cache keeps: a client choosing names cannot grow it further. */
+const RESOLVED_NAMES = 1024;
+
+/**
+ * The names asked of `resolver`s and their answers, as nginx's resolver caches them: for the
+ * answer's TTL, or `valid=`; a lookup under way is shared by the requests that need it.
+ */
+function resolvedNames(caps: Capabilities): ProxyPlan["resolve"] {
+  const cache = new Map<string, { expiresMs: number; addresses: Promise<readonly string[]> }>();
+  return (name, resolver, timeoutMs) => {
+    const resolve = caps.resolver;
+    if (!resolve) return Promise.reject(new Error("no resolver"));
+    const key = `${resolver.servers.join(" ")}|${resolver.ipv4}|${resolver.ipv6}|${name.toLowerCase()}`;
+    const now = caps.clock.now();
+    const kept = cache.get(key);
+    if (kept && kept.expiresMs > now) return kept.addresses;
+    if (cache.size >= RESOLVED_NAMES) cache.delete(cache.keys().next().value as string);
+    const entry = { expiresMs: Number.POSITIVE_INFINITY, addresses: Promise.resolve([] as readonly string[]) };
+    entry.addresses = resolve.resolve(name, resolver.servers, { timeoutMs, ipv4: resolver.ipv4, ipv6: resolver.ipv6 }).then(
+      (answer) => {
+        entry.expiresMs = caps.clock.now() + (resolver.validSec ?? answer.ttlSec) * 1000;
+        return answer.addresses;
+      },
+      (error: unknown) => {
+        cache.delete(key);
+        throw error;
+      },
+    );
+    cache.set(key, entry);
+    return entry.addresses;
+  };
 }
 
 /** The `if` blocks of a script, in order. */

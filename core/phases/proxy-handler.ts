@@ -1,15 +1,17 @@
 import { bodySize, readBody } from "../buffer/read-body.ts";
 import { bufferResponse } from "../buffer/response-buffer.ts";
-import type { Location, ProxyPass, Settings } from "../config/model.ts";
+import type { Location, Settings } from "../config/model.ts";
 import type { BodyFraming, BodyStream, ClientBody, HeaderPairs, Tunnel, UpstreamTunnel } from "../exchange.ts";
 import { Cancel } from "../forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing, type Relay } from "../forward/forward.ts";
 import type { RequestContext } from "../shape/request-context.ts";
 import { buildRequestHeaders } from "../shape/request-headers.ts";
 import { buildResponseHeaders } from "../shape/response-headers.ts";
+import { renderTemplate, type Template } from "../shape/template.ts";
 import { upstreamTarget } from "../shape/upstream-target.ts";
 import type { Outcome } from "./outcome.ts";
-import type { LocationPlan, ProxyPlan, UpstreamPlan } from "./plan.ts";
+import type { LocationPlan, ProxyPlan } from "./plan.ts";
+import type { ProxyTarget } from "./proxy-target.ts";
 
 /**
  * The proxy content handler (`ngx_http_proxy_handler()`): read or stream the client body as the
@@ -19,20 +21,21 @@ export async function proxyContent(
   plan: ProxyPlan,
   r: RequestContext,
   location: Location,
-  pass: ProxyPass,
+  target: ProxyTarget,
   body: ClientBody,
 ): Promise<Outcome> {
   const locationPlan = plan.plans.get(location) as LocationPlan;
+  const { pass, upstream } = target;
   r.pass = pass;
   const settings = location.settings;
   const read = await requestBody(plan, r, location, body);
   if ("outcome" in read) return read.outcome;
-  const { outBody, framing } = read;
+  const { outBody, framing } = settings.proxySetBody ? setBody(settings.proxySetBody, r) : read;
 
   // Until the response head comes, a client that leaves cancels the upstream request (499).
   const cancel = body.watchClient && !settings.proxyIgnoreClientAbort ? new Cancel() : null;
   const outgoing: Outgoing = {
-    method: settings.proxyMethod ?? r.method,
+    method: settings.proxyMethod ? renderTemplate(settings.proxyMethod, r) : r.method,
     target: upstreamTarget(pass, location, r),
     headers: buildRequestHeaders(locationPlan.headers, r, framing, r.head),
     framing,
@@ -40,7 +43,6 @@ export async function proxyContent(
     body: outBody,
     ...(cancel ? { cancel } : {}),
   };
-  const upstream = locationPlan.upstream as UpstreamPlan;
   const unwatch = cancel && body.watchClient ? body.watchClient(() => cancel.cancel()) : null;
   let forwarded: Forwarded;
   try {
@@ -89,6 +91,14 @@ function bufferedResponse(response: Relay["response"], locationPlan: LocationPla
 /** The body as it will go upstream: streamed, buffered whole (memory or spool), or none. */
 type RequestBody = { readonly outBody: Outgoing["body"]; readonly framing: BodyFraming } | { readonly outcome: Outcome };
 
+/** `proxy_set_body`: its text is the body, the client's read and left (`ngx_http_proxy_create_request()`). */
+function setBody(template: Template, r: RequestContext): { outBody: Outgoing["body"]; framing: BodyFraming } {
+  const text = renderTemplate(template, r);
+  // Config text is a byte string: one char per byte.
+  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  return { outBody: { kind: "buffered", body: { kind: "memory", bytes } }, framing: { kind: "length", length: bytes.byteLength } };
+}
+
 /** `proxy_intercept_errors` takes this status: 300 and up, with an `error_page` for it here. */
 function intercepts(settings: Settings, status: number): boolean {
   return settings.proxyInterceptErrors && status >= 300 && settings.errorPages.some((p) => p.status === status);
@@ -118,7 +128,11 @@ async function requestBody(plan: ProxyPlan, r: RequestContext, location: Locatio
   const isChunked = inFraming.kind === "chunked";
   const hasBody = inFraming.kind !== "none";
   let streams =
-    hasBody && !settings.proxyRequestBuffering && settings.proxyPassRequestBody && (!isChunked || settings.proxyHttpVersion === "1.1");
+    hasBody &&
+    !settings.proxyRequestBuffering &&
+    settings.proxySetBody === null &&
+    settings.proxyPassRequestBody &&
+    (!isChunked || settings.proxyHttpVersion === "1.1");
   if (streams && body.isPrereadComplete && (await body.isPrereadComplete())) streams = false;
   if (streams) return { outBody: { kind: "streamed", stream: body }, framing: inFraming };
   if (!hasBody) return { outBody: null, framing: { kind: "none" } };

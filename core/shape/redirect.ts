@@ -1,49 +1,29 @@
-import type { Location, RedirectSetting } from "../config/model.ts";
+import type { Location, RedirectSetting, ValueRewrite } from "../config/model.ts";
 import type { RequestContext } from "./request-context.ts";
-import { renderTemplate } from "./template.ts";
+import { compileTemplate } from "./template.ts";
+import { rewriteValue } from "./value-rewrite.ts";
 
-/** The `proxy_redirect` rules of a location, resolved once at load. */
-export type RedirectPlan =
-  | { readonly kind: "off" }
-  | { readonly kind: "rules"; readonly rules: readonly { readonly from: string | RegExp; readonly to: (ctx: RequestContext) => string }[] };
+/** A location's `proxy_redirect` rules, resolved once at load; null when off. */
+export type RedirectPlan = readonly ValueRewrite[] | null;
 
 /**
- * Resolves `proxy_redirect` for a location (docs/nginx-semantics.md 6.8): `default` is
- * "the proxy_pass URL becomes the location name", or `scheme://host/` becomes `/` when
- * `proxy_pass` has no URI part or the location is a regex.
+ * Resolves `proxy_redirect` for a location (docs/nginx-semantics.md 6.8): the implicit default
+ * of a static `proxy_pass` is "the `proxy_pass` URL becomes the location name", or without a
+ * URI part "`URL/` becomes `/`"; a `proxy_pass` with variables has none.
  */
 export function planRedirect(setting: RedirectSetting, location: Location): RedirectPlan {
-  if (setting.kind === "off") return { kind: "off" };
-  if (setting.kind === "rules") {
-    return { kind: "rules", rules: setting.rules.map((r) => ({ from: r.from, to: (ctx) => renderTemplate(r.to, ctx) })) };
-  }
+  if (setting.kind === "off") return null;
+  if (setting.kind === "rules") return setting.rules;
   const pass = location.proxy;
-  if (pass === null) return { kind: "off" };
-  const isRegex = location.modifier === "~" || location.modifier === "~*";
-  if (pass.uri !== null && !isRegex) {
-    const name = location.name;
-    return { kind: "rules", rules: [{ from: pass.url, to: () => name }] };
-  }
-  const base = pass.uri === null ? `${pass.url}/` : pass.url.slice(0, pass.url.length - pass.uri.length + 1);
-  return { kind: "rules", rules: [{ from: base, to: () => "/" }] };
+  if (pass?.kind !== "static") return null;
+  const text = (t: string) => compileTemplate(t);
+  if (pass.uri !== null) return [{ kind: "text", from: text(pass.url), to: text(location.name) }];
+  return [{ kind: "text", from: text(`${pass.url}/`), to: text("/") }];
 }
 
-/** The rewritten value, or null when no rule matched (the header then passes untouched). */
-export function rewriteRedirect(plan: RedirectPlan, value: string, ctx: RequestContext): string | null {
-  if (plan.kind === "off") return null;
-  for (const rule of plan.rules) {
-    if (typeof rule.from === "string") {
-      if (value.startsWith(rule.from)) return rule.to(ctx) + value.slice(rule.from.length);
-    } else {
-      const m = rule.from.exec(value);
-      if (m) {
-        // The match is the request's captures for `$1`..`$9` in the replacement (ngx_http_regex_exec()).
-        ctx.captures = m;
-        return rule.to(ctx) + value.slice(m[0].length);
-      }
-    }
-  }
-  return null;
+/** The rewritten value from `start` on (after `url=` in `Refresh`), or null when no rule matched. */
+export function rewriteRedirect(plan: RedirectPlan, value: string, start: number, ctx: RequestContext, slotCount: number): string | null {
+  return plan === null ? null : rewriteValue(plan, value, start, ctx, "prefix", slotCount);
 }
 
 /**

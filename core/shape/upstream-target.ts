@@ -14,6 +14,8 @@ export function upstreamTarget(
   location: Location,
   r: Pick<RequestContext, "uri" | "args" | "requestUri" | "isQuoted" | "internal" | "validUnparsedUri" | "validLocation">,
 ): string {
+  // A URL evaluated from variables sends its URI part whole: no location cut, no arguments (5.3).
+  if (pass.fromVariables && pass.uri !== null) return pass.uri;
   if (pass.uri === null && r.validUnparsedUri) return r.requestUri;
   // Regex and named locations cannot carry a URI part (refused at load); `=` and prefix cut by name.
   const cut = r.validLocation && pass.uri !== null ? location.name.length : 0;

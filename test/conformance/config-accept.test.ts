@@ -701,3 +701,51 @@ describe("error pages: accept/reject and messages agree with nginx -t", () => {
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// proxy_pass with variables, resolver, proxy_method, proxy_set_body, proxy_redirect, proxy_cookie_*.
+describe("proxy module variables: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    ["proxy_pass with variables", loc("proxy_pass http://$host$request_uri;")],
+    ["proxy_pass with only a variable", loc("proxy_pass $arg_url;")],
+    ["proxy_pass with a variable URI part in a regex location", withHttp(server("location ~ ^/x { proxy_pass http://127.0.0.1:9/$uri; }"))],
+    ["proxy_pass with variables in an if", loc("if ($a) { proxy_pass http://$host; }")],
+    ["proxy_redirect default before proxy_pass", loc("proxy_redirect default; proxy_pass http://127.0.0.1:9;")],
+    ["proxy_redirect default at server level", withHttp(server("proxy_redirect default;"))],
+    ["proxy_redirect default with variables", loc("proxy_pass http://$host; proxy_redirect default;")],
+    ["proxy_redirect default after rules", loc("proxy_pass http://127.0.0.1:9/x/; proxy_redirect ~^/a /b; proxy_redirect default;")],
+    [
+      "proxy_redirect with variables and a regex",
+      loc("proxy_redirect http://$host/ /; proxy_redirect ~*^http://(?<h>[^/]+)/ /$h/; proxy_pass http://127.0.0.1:9;"),
+    ],
+    ["proxy_redirect off after a rule", loc("proxy_redirect /a /b; proxy_redirect off;")],
+    ["proxy_redirect with a bad word", loc("proxy_redirect nonsense;")],
+    ["proxy_redirect with a broken regex", loc("proxy_redirect ~( /b;")],
+    [
+      "proxy_cookie_domain and path",
+      loc("proxy_cookie_domain .a.test b.test; proxy_cookie_domain ~^(.*)$ $1; proxy_cookie_path /a/ /; proxy_cookie_path ~*^/b /c;"),
+    ],
+    ["proxy_cookie_domain off twice", loc("proxy_cookie_domain off; proxy_cookie_domain off;")],
+    ["proxy_cookie_domain off after a rule", loc("proxy_cookie_domain a b; proxy_cookie_domain off;")],
+    ["proxy_cookie_path a rule after off", loc("proxy_cookie_path off; proxy_cookie_path /a /b;")],
+    ["proxy_cookie_path with one word", loc("proxy_cookie_path /a;")],
+    ["proxy_cookie_flags", loc("proxy_cookie_flags one secure httponly samesite=strict; proxy_cookie_flags ~^t nosecure $arg_f;")],
+    ["proxy_cookie_flags off", loc("proxy_cookie_flags off;")],
+    ["proxy_cookie_flags with a bogus flag", loc("proxy_cookie_flags one bogus;")],
+    ["proxy_cookie_flags off after a line", loc("proxy_cookie_flags one secure; proxy_cookie_flags off;")],
+    ["proxy_method with a variable", loc("proxy_method $arg_m; proxy_pass http://127.0.0.1:9;")],
+    ["proxy_set_body", loc('proxy_set_body "a=$arg_a"; proxy_pass http://127.0.0.1:9;')],
+    ["proxy_set_body twice", loc("proxy_set_body a; proxy_set_body b;")],
+    [
+      "resolver forms",
+      withHttp(`resolver 127.0.0.1 [::1]:5353 127.0.0.2:53 valid=30s ipv6=off; resolver_timeout 5s; ${server("resolver 127.0.0.1;")}`),
+    ],
+    ["resolver with ipv4= (not in nginx 1.22)", withHttp("resolver 127.0.0.1 ipv4=off;")],
+    ["resolver with a bad valid", withHttp("resolver 127.0.0.1 valid=1x;")],
+    ["resolver twice", withHttp("resolver 127.0.0.1; resolver 127.0.0.2;")],
+    ["resolver by name", withHttp("resolver localhost;")],
+    ["resolver with a name that does not resolve", withHttp("resolver no-such-host.invalid;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

@@ -1,5 +1,6 @@
 import { ANY, block, type DirectiveSpec, HS, HSL, ignored, list, single } from "../directive-spec.ts";
 import { compileErrorPage } from "../error-page.ts";
+import { compileResolver } from "../resolver.ts";
 import { flagSetting, offsetSetting, sizeSetting, stringSetting, timeSetting } from "../settings.ts";
 
 /**
@@ -23,6 +24,11 @@ export const HTTP_CORE_DIRECTIVES = {
     own.errorPages = [...(own.errorPages ?? []), ...compileErrorPage(d, env.scope)];
   }),
   recursive_error_pages: single(HSL, 1, 1, flagSetting("recursiveErrorPages")),
+  resolver: single(HSL, 1, ANY, (own, d, env) => {
+    own.resolver = compileResolver(d);
+    env.resolvers.push(own.resolver);
+  }),
+  resolver_timeout: single(HSL, 1, 1, timeSetting("resolverTimeoutMs")),
   client_body_buffer_size: single(HSL, 1, 1, sizeSetting("clientBodyBufferSize")),
   client_body_timeout: single(HSL, 1, 1, timeSetting("clientBodyTimeoutMs")),
   client_body_temp_path: single(HSL, 1, 4, (own, d) => {

@@ -1,9 +1,10 @@
-import type { VariableScope } from "../../variables/scope.ts";
-import { ANY, type DirectiveSpec, HSL, list, type Setter, single } from "../directive-spec.ts";
+import { ANY, type CompileEnv, type DirectiveSpec, HSL, list, type Setter, single } from "../directive-spec.ts";
 import { ConfigError } from "../errors.ts";
-import type { HeaderSetting, NextUpstreamToken, RedirectRule } from "../model.ts";
+import type { CookieFlags, HeaderSetting, NextUpstreamToken, ProxyPass, ValueRewrite } from "../model.ts";
 import type { Directive } from "../parse.ts";
-import { arg0, fail, flagSetting, sizeSetting, templateOf, timeSetting } from "../settings.ts";
+import { compileRegex, namedGroups } from "../regex.ts";
+import { arg0, fail, flagSetting, type OwnSettings, sizeSetting, templateOf, timeSetting } from "../settings.ts";
+import { compileValueRewrite } from "../value-rewrite.ts";
 import { parseNumber, parseSize } from "../values.ts";
 
 const NEXT_UPSTREAM_TOKENS = new Set<string>([
@@ -36,8 +37,11 @@ export const PROXY_DIRECTIVES = {
   proxy_buffering: single(HSL, 1, 1, flagSetting("proxyBuffering")),
   proxy_pass_request_headers: single(HSL, 1, 1, flagSetting("proxyPassRequestHeaders")),
   proxy_pass_request_body: single(HSL, 1, 1, flagSetting("proxyPassRequestBody")),
-  proxy_method: single(HSL, 1, 1, (own, d) => {
-    own.proxyMethod = arg0(d);
+  proxy_method: single(HSL, 1, 1, (own, d, env) => {
+    own.proxyMethod = templateOf(d, arg0(d), env.scope);
+  }),
+  proxy_set_body: single(HSL, 1, 1, (own, d, env) => {
+    own.proxySetBody = templateOf(d, arg0(d), env.scope);
   }),
   proxy_set_header: list(HSL, 2, 2, (own, d, env) => {
     const name = arg0(d);
@@ -50,7 +54,10 @@ export const PROXY_DIRECTIVES = {
   proxy_pass_header: list(HSL, 1, 1, (own, d) => {
     own.proxyPassHeaders = [...(own.proxyPassHeaders ?? []), arg0(d).toLowerCase()];
   }),
-  proxy_redirect: list(HSL, 1, 2, (own, d, env) => setRedirect(own, d, env.scope)),
+  proxy_redirect: list(HSL, 1, 2, setRedirect),
+  proxy_cookie_domain: list(HSL, 1, 2, setCookieDomain),
+  proxy_cookie_path: list(HSL, 1, 2, setCookiePath),
+  proxy_cookie_flags: list(HSL, 1, 9, setCookieFlags),
   proxy_next_upstream: list(HSL, 1, ANY, (own, d, env) => setNextUpstream(own, d, env.warn)),
   proxy_next_upstream_tries: single(HSL, 1, 1, (own, d) => {
     own.proxyNextUpstreamTries = parseNumber(arg0(d)) ?? fail(d, `"proxy_next_upstream_tries" directive invalid value`);
@@ -76,36 +83,92 @@ export const PROXY_DIRECTIVES = {
   }),
 } satisfies Record<string, DirectiveSpec>;
 
-/** `proxy_redirect default|off|FROM TO`: rules append; `off` and `default` stand alone. */
-const setRedirect = (own: Parameters<Setter>[0], d: Directive, scope: VariableScope): void => {
-  const [from, to] = d.args as [string, string | undefined];
-  const prior = own.proxyRedirect;
-  if (to === undefined) {
-    // `off` and `default` stand alone; `off` beside other rules is "is duplicate" in nginx.
-    if (from !== "off" && from !== "default") fail(d, `invalid parameter "${from}" in "proxy_redirect" directive`);
-    if (prior) throw new ConfigError("duplicate", `"proxy_redirect" directive is duplicate`, d.at);
-    own.proxyRedirect = from === "off" ? { kind: "off" } : { kind: "default" };
-    return;
-  }
-  if (prior && prior.kind === "off") throw new ConfigError("duplicate", `"proxy_redirect" directive is duplicate`, d.at);
-  const rule = redirectRule(d, from, to, scope);
-  const rules = prior?.kind === "rules" ? prior.rules : [];
-  own.proxyRedirect = { kind: "rules", rules: [...rules, rule] };
+const duplicate = (d: Directive): never => {
+  throw new ConfigError("duplicate", `"${d.name}" directive is duplicate`, d.at);
 };
 
-function redirectRule(d: Directive, from: string, to: string, scope: VariableScope): RedirectRule {
-  const toTemplate = templateOf(d, to, scope);
-  if (from === "default") fail(d, `invalid parameter "default" in "proxy_redirect" directive`);
-  if (from.startsWith("~")) {
-    const caseless = from.startsWith("~*");
-    const source = from.slice(caseless ? 2 : 1);
-    try {
-      return { from: new RegExp(`^(?:${source})`, caseless ? "i" : ""), to: toTemplate };
-    } catch (cause) {
-      throw new ConfigError("invalid-value", `invalid regex "${source}" in "proxy_redirect" directive`, d.at, { cause });
-    }
+/**
+ * `proxy_redirect default|off|FROM TO` (`ngx_http_proxy_redirect()`): rules append, `off` stands
+ * alone. `default` is the rule of the block's `proxy_pass`, which must come before it and have
+ * no variables: the `proxy_pass` URL becomes the location's name, or without a URI part
+ * `URL/` becomes `/`.
+ */
+function setRedirect(own: OwnSettings, d: Directive, env: CompileEnv): void {
+  const [from, to] = d.args as [string, string | undefined];
+  const prior = own.proxyRedirect;
+  if (prior?.kind === "off") duplicate(d);
+  if (to === undefined && from === "off") {
+    if (prior) duplicate(d);
+    own.proxyRedirect = { kind: "off" };
+    return;
   }
-  return { from, to: toTemplate };
+  const rules = prior?.kind === "rules" ? prior.rules : [];
+  if (to !== undefined) {
+    own.proxyRedirect = { kind: "rules", rules: [...rules, compileValueRewrite(d, from, to, env.scope)] };
+    return;
+  }
+  if (from !== "default") fail(d, `invalid parameter "${from}"`);
+  const here = env.proxyPassHere();
+  if (here?.pass.kind === "variable") fail(d, `"proxy_redirect default" cannot be used with "proxy_pass" directive with variables`);
+  if (!here) fail(d, `"proxy_redirect default" should be placed after the "proxy_pass" directive`);
+  const { pass, locationName } = here as { pass: ProxyPass; locationName: string };
+  const rule: ValueRewrite =
+    pass.uri !== null
+      ? { kind: "text", from: templateOf(d, pass.url, env.scope), to: templateOf(d, locationName, env.scope) }
+      : { kind: "text", from: templateOf(d, `${pass.url}/`, env.scope), to: templateOf(d, "/", env.scope) };
+  own.proxyRedirect = { kind: "rules", rules: [...rules, rule] };
+}
+
+/** `proxy_cookie_domain off|DOMAIN REPLACEMENT`: a leading dot of either is not part of it; regexes are caseless. */
+function setCookieDomain(own: OwnSettings, d: Directive, env: CompileEnv): void {
+  const rules = cookieRules(own.proxyCookieDomains, d);
+  if (rules === null) {
+    own.proxyCookieDomains = [];
+    return;
+  }
+  const [from, to] = d.args as [string, string];
+  const undot = (t: string) => (t.startsWith(".") ? t.slice(1) : t);
+  const rule = from.startsWith("~")
+    ? compileValueRewrite(d, from, to, env.scope, true)
+    : compileValueRewrite(d, undot(from), undot(to), env.scope);
+  own.proxyCookieDomains = [...rules, rule];
+}
+
+/** `proxy_cookie_path off|PATH REPLACEMENT`. */
+function setCookiePath(own: OwnSettings, d: Directive, env: CompileEnv): void {
+  const rules = cookieRules(own.proxyCookiePaths, d);
+  if (rules === null) {
+    own.proxyCookiePaths = [];
+    return;
+  }
+  own.proxyCookiePaths = [...rules, compileValueRewrite(d, d.args[0] as string, d.args[1] as string, env.scope)];
+}
+
+/** The rules a cookie directive adds to, or null for its `off`; `off` beside rules is duplicate. */
+function cookieRules<T>(prior: readonly T[] | undefined, d: Directive): readonly T[] | null {
+  if (prior !== undefined && prior.length === 0) duplicate(d);
+  if (d.args.length === 1) {
+    if (d.args[0] !== "off") fail(d, `invalid parameter "${d.args[0]}"`);
+    if (prior !== undefined) duplicate(d);
+    return null;
+  }
+  return prior ?? [];
+}
+
+/** `proxy_cookie_flags off|COOKIE [FLAG...]`: a `~` COOKIE is a caseless regex. */
+function setCookieFlags(own: OwnSettings, d: Directive, env: CompileEnv): void {
+  const prior = cookieRules(own.proxyCookieFlags, d);
+  if (prior === null) {
+    own.proxyCookieFlags = [];
+    return;
+  }
+  const [cookie, ...flags] = d.args as [string, ...string[]];
+  let name: CookieFlags["cookie"];
+  if (cookie.startsWith("~")) {
+    const regex = compileRegex(cookie.slice(1), true, d.at);
+    name = { regex, named: namedGroups(regex).map((group) => [group, env.scope.defineSlot(group, d.at)] as const) };
+  } else name = templateOf(d, cookie, env.scope);
+  own.proxyCookieFlags = [...prior, { cookie: name, flags: flags.map((f) => templateOf(d, f, env.scope)) }];
 }
 
 /** `proxy_next_upstream`: a bit mask that repeats merge into; a repeated value only warns. */

@@ -10,7 +10,7 @@ const asClientSent = (target: ParsedTarget) => ({ ...target, internal: false, va
 async function location(block: string) {
   const config = await compileConfig(parseConfigText(`events {} http { server { ${block} } }`));
   const loc = config.servers[0]?.locations[0];
-  if (!loc?.proxy) throw new Error("no proxy_pass");
+  if (loc?.proxy?.kind !== "static") throw new Error("no static proxy_pass");
   return { loc, pass: loc.proxy };
 }
 
