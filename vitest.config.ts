@@ -38,6 +38,7 @@ export default defineConfig({
             "test/conformance/status-pages.test.ts",
             "test/conformance/error-page.test.ts",
             "test/conformance/proxy-variables.test.ts",
+            "test/conformance/variables.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

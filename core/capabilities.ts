@@ -28,6 +28,8 @@ export interface Capabilities {
   readonly openLog?: (target: ErrorLogTarget) => Logger;
   /** Where `access_log` lines go; without it, access logging is off. */
   readonly accessLog?: AccessLogSink;
+  /** `$hostname`: the machine's name; empty where the platform has none. */
+  readonly hostname?: string;
   /** Most upstream attempts one request may make (a platform's subrequest limit); none by default. */
   readonly maxAttemptsPerRequest?: number;
   /**
@@ -138,6 +140,8 @@ export interface UpstreamRequest {
   readonly cancel?: Cancel;
   /** The location's error log, for what the exchange notices on the way (an upstream sending too much). */
   readonly log?: Logger;
+  /** Called once the connection to the peer is ready (dialed, or taken from the cache): `$upstream_connect_time`. */
+  readonly connected?: () => void;
   /** The client asked for an upgrade: a 101 answer becomes a tunnel; without it a 101 is refused. */
   readonly upgrade?: boolean;
 }

@@ -55,6 +55,23 @@ export interface Tunnel {
   counted(toClient: number, toUpstream: number): void;
 }
 
+/**
+ * What the HTTP/1 server knows of one request on its connection, for `$connection`,
+ * `$connection_requests`, `$pipe` and `$request_length`. The Fetch entry has none.
+ */
+export interface RequestWire {
+  /** The connection's serial number in this process (nginx counts its upstream connections too). */
+  readonly connection: number;
+  /** Requests on the connection so far, this one included. */
+  readonly requests: number;
+  /** The request arrived with the one before it (`$pipe` is `p`). */
+  readonly pipelined: boolean;
+  /** Bytes of its request line and headers. */
+  readonly headBytes: number;
+  /** Bytes of its body read so far, chunk framing included. */
+  readonly bodyBytes: () => number;
+}
+
 /** Facts about the client connection, supplied by the adapter. */
 export interface ConnectionInfo {
   readonly remoteAddress: string;

@@ -1,7 +1,7 @@
 import { releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Config } from "./config/model.ts";
-import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead } from "./exchange.ts";
+import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead, RequestWire } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
 import { access } from "./phases/access.ts";
@@ -23,8 +23,11 @@ import type { RequestContext } from "./shape/request-context.ts";
 
 /** The proxy built from one configuration: two entries over the same logic (DESIGN.md). */
 export interface EdgeProxy {
-  /** For adapters that own their sockets: plain data in, plain data out, no Fetch objects. */
-  handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse>;
+  /**
+   * For adapters that own their sockets: plain data in, plain data out, no Fetch objects.
+   * `wire`: what the HTTP/1 server knows of the request on its connection.
+   */
+  handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo, wire?: RequestWire): Promise<ProxyResponse>;
   /** For Fetch-native platforms and for mounting inside a Hono app. */
   fetch(request: Request, connection: ConnectionInfo): Promise<Response>;
   /**
@@ -58,8 +61,8 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   ];
   const restartAt: Readonly<Record<RestartAt, number>> = { "server-rewrite": 1, "find-config": 2, rewrite: 3 };
 
-  async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo): Promise<ProxyResponse> {
-    const read = readRequest(plan, head, connection);
+  async function handle(head: RequestHead, body: ClientBody, connection: ConnectionInfo, wire?: RequestWire): Promise<ProxyResponse> {
+    const read = readRequest(plan, head, connection, wire ?? null);
     if (read.kind === "refused") return refusal(read.status, read.request);
     const r = read.request;
     let response: ProxyResponse;
@@ -96,10 +99,18 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
 
   /** nginx's output filters, in order: the headers filter (add_header, expires, add_trailer), then gzip. */
   function outputFilters(r: RequestContext, response: ProxyResponse): ProxyResponse {
-    // `$status` is the response's from here on (r->headers_out.status).
-    r.exchange.status = response.kind === "response" ? response.status : response.logStatus;
+    // `$status` is the response's from here on (r->headers_out.status), `$sent_http_*` its headers.
+    const ex = r.exchange;
+    if (response.kind !== "response") {
+      ex.status = response.logStatus;
+      return response;
+    }
+    ex.status = response.status;
+    ex.sent = { headers: response.headers, contentLength: sentLength(response) };
     const now = caps.clock.now();
-    return gzipFilter(plan, r, headersFilter(r, response, now), now);
+    const filtered = gzipFilter(plan, r, headersFilter(r, response, now), now);
+    if (filtered.kind === "response" && filtered !== response) ex.sent = { headers: filtered.headers, contentLength: sentLength(filtered) };
+    return filtered;
   }
 
   /** A refusal of the read phase: nginx's page, through the server's filters and log when a server takes the address. */
@@ -196,6 +207,12 @@ function withCleanups(r: RequestContext, response: ProxyResponse): ProxyResponse
 
 function runCleanups(r: RequestContext): void {
   for (const cleanup of r.cleanups?.splice(0) ?? []) cleanup();
+}
+
+/** The length the response goes with (`$sent_http_content_length`); null for none (chunked, or no body). */
+function sentLength(response: Extract<ProxyResponse, { kind: "response" }>): number | null {
+  if (response.status === 204 || response.status === 304) return null;
+  return response.body instanceof Uint8Array ? response.body.byteLength : response.contentLength;
 }
 
 /** The client body the request kept is released once its response is done (or at once for a close). */

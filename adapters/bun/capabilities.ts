@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import {
   type Capabilities,
   type FailureState,
@@ -44,5 +45,6 @@ export function bunCapabilities(
     compression: zlibCompression,
     counters,
     resolver: nodeResolver,
+    hostname: hostname(),
   };
 }

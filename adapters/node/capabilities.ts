@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import {
   type Capabilities,
   type FailureState,
@@ -47,5 +48,6 @@ export function nodeCapabilities(
     compression: zlibCompression,
     counters,
     resolver: nodeResolver,
+    hostname: hostname(),
   };
 }

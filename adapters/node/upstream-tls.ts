@@ -1,6 +1,14 @@
 import { X509Certificate } from "node:crypto";
 import tls, { type PeerCertificate } from "node:tls";
-import { type Config, describeVerifyError, type Location, type ProxySslSettings, proxySslKey, type TlsOptions } from "../../core/index.ts";
+import {
+  type Config,
+  describeVerifyError,
+  type Location,
+  type ProxySslSettings,
+  proxiesOverTls,
+  proxySslKey,
+  type TlsOptions,
+} from "../../core/index.ts";
 import { cipherList, confPath, protocolOptions, secureContext } from "./server-tls.ts";
 import { intermediates } from "./socket-tls-facts.ts";
 import { readCaFile, readCrlFile, readPair, readPasswordFile } from "./tls-pem.ts";
@@ -38,7 +46,7 @@ export function upstreamTlsOf(settings: ProxySslSettings, confPrefix = ""): Upst
 /** Loads the upstream TLS of every location of `config` that proxies to `https://`. */
 export function loadUpstreamTls(config: Config): void {
   const visit = (location: Location) => {
-    if (location.proxy?.scheme === "https") upstreamTlsOf(location.settings, config.confPrefix);
+    if (location.proxy && proxiesOverTls(location.proxy)) upstreamTlsOf(location.settings, config.confPrefix);
     location.children.forEach(visit);
   };
   for (const server of config.servers) server.locations.forEach(visit);

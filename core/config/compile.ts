@@ -32,7 +32,7 @@ import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import { checkListenCertificates, checkServerTls } from "./modules/ssl.ts";
 import { CONTENT_HANDLERS } from "./modules/status.ts";
 import type { Directive } from "./parse.ts";
-import { compileProxyPass } from "./proxy-pass.ts";
+import { compileProxyPass, proxiesOverTls } from "./proxy-pass.ts";
 import { compileRegex } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
@@ -487,11 +487,6 @@ class Compiler {
     };
     return { kind: "if", at: d.at, condition, body: this.#script(script, block) ?? [], block };
   }
-}
-
-/** `proxy_pass https://...`, written so or with variables after it (ngx_http_proxy_pass() sets `ssl` for both). */
-function proxiesOverTls(pass: ProxyPass | VariableProxyPass): boolean {
-  return pass.kind === "variable" ? pass.url.text.slice(0, 8).toLowerCase() === "https://" : pass.scheme === "https";
 }
 
 /** The spec of a directive in this context, or nginx's error for it. */

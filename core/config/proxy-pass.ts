@@ -25,6 +25,11 @@ export interface ProxyUrl {
  * Takes a `proxy_pass` URL apart, or says why nginx refuses it: the reason alone, for the
  * caller to place (a config line, or a request's error log).
  */
+/** `proxy_pass https://...`, written so or with variables after it (ngx_http_proxy_pass() sets `ssl` for both). */
+export function proxiesOverTls(pass: ProxyPass | VariableProxyPass): boolean {
+  return pass.kind === "variable" ? pass.url.text.slice(0, 8).toLowerCase() === "https://" : pass.scheme === "https";
+}
+
 export function parseProxyUrl(url: string): ProxyUrl | string {
   const lower = url.toLowerCase();
   const scheme = lower.startsWith("http://") ? "http" : lower.startsWith("https://") ? "https" : null;

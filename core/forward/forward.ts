@@ -7,7 +7,7 @@ import type { NextUpstreamToken, Settings } from "../config/model.ts";
 import type { BodyFraming, BodyStream, HeaderPairs } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import { type UpstreamStage, whileDoing } from "../log/upstream-errors.ts";
-import type { RequestContext } from "../shape/request-context.ts";
+import type { RequestContext, UpstreamAttempt } from "../shape/request-context.ts";
 import { renderTemplate } from "../shape/template.ts";
 import { countAttempt, countAttemptEnd, countPeerResponse } from "../status/peer-stats.ts";
 import type { Cancel } from "./cancel.ts";
@@ -38,6 +38,8 @@ export interface Relay {
   readonly peer: Peer;
   /** Ends the attempt as a success for the failure state (2.5) and frees its `max_conns` slot. */
   readonly finish: () => void;
+  /** The attempt's record, for the length of the body relayed. */
+  readonly attempt: UpstreamAttempt;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function forward(
     if (!peer) {
       log.upstream = `${scheme}${group.upstream.name}${out.target}`;
       log.error(`no live upstreams${whileDoing("connecting")}`);
-      ctx.exchange.upstreams.push({ addr: group.upstream.name, status: 502, timeMs: 0 });
+      ctx.exchange.upstreams.push(newAttempt(ctx, group.upstream.name, caps.clock.now()));
       return { kind: "status", status: 502 };
     }
     const a = peer.server.address;
@@ -101,7 +103,11 @@ export async function forward(
     log.upstream = `${scheme}${addr}${out.target}`;
     const attemptStart = caps.clock.now();
     countAttempt(peer.stats, attemptStart);
-    const result = await caps.transport.request(upstreamRequest(settings, group, peer, tls, out, log));
+    const attempt = newAttempt(ctx, a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`, attemptStart);
+    const connected = () => {
+      attempt.connectedMs = caps.clock.now();
+    };
+    const result = await caps.transport.request({ ...upstreamRequest(settings, group, peer, tls, out, log), connected });
     if (out.cancel?.isCancelled) {
       // The client left while waiting: nginx drops the request, logs 499, and does not hold it
       // against the peer (ngx_http_upstream_check_broken_connection()).
@@ -111,12 +117,11 @@ export async function forward(
       endAttempt(caps, group, peer, "ok", null, warnWhile(stage));
       return { kind: "gone" };
     }
-    const headerMs = caps.clock.now() - attemptStart;
-    ctx.exchange.upstreams.push({
-      addr: a.kind === "unix" ? `unix:${a.path}` : `${a.host}:${a.port}`,
-      status: result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502,
-      timeMs: headerMs,
-    });
+    attempt.status = result.kind === "response" ? result.status : result.reason === "timeout" ? 504 : 502;
+    attempt.endMs = caps.clock.now();
+    if (result.kind === "response") attempt.headerMs = attempt.endMs;
+    ctx.exchange.upstreams.push(attempt);
+    const headerMs = attempt.endMs - attemptStart;
 
     if (result.kind === "failed") {
       log.error(result.detail + whileDoing(result.stage));
@@ -142,9 +147,10 @@ export async function forward(
     const finish = () => {
       if (finished) return;
       finished = true;
-      endAttempt(caps, group, peer, "ok", caps.clock.now() - attemptStart, warnWhile("reading-header"));
+      attempt.endMs = caps.clock.now();
+      endAttempt(caps, group, peer, "ok", attempt.endMs - attemptStart, warnWhile("reading-header"));
     };
-    return { kind: "relay", response: result, peer, finish };
+    return { kind: "relay", response: result, peer, finish, attempt };
   }
 }
 
@@ -162,6 +168,12 @@ function endAttempt(
 ) {
   release(group, peer, how, Math.floor(caps.clock.now() / 1000), caps.failures, warn);
   countAttemptEnd(peer.stats, how === "failed", responseMs);
+}
+
+/** A new attempt's record, in the request's current `proxy_pass` group. */
+function newAttempt(ctx: RequestContext, addr: string, nowMs: number): UpstreamAttempt {
+  const group = ctx.exchange.upstreamGroups;
+  return { addr, status: 502, group, startMs: nowMs, connectedMs: null, headerMs: null, endMs: nowMs, responseLength: 0 };
 }
 
 function upstreamRequest(

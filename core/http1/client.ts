@@ -51,7 +51,10 @@ export class Http1Transport implements Transport {
     const key = peerKey(req);
     const cached = req.keepalive ? this.#pool.take(req.keepalive, key) : null;
     // A cached connection that fails is nginx's `u->peer.cached` case: the core decides on a retry.
-    if (cached) return this.#exchange(cached, req, true);
+    if (cached) {
+      req.connected?.();
+      return this.#exchange(cached, req, true);
+    }
     if (req.cancel?.isCancelled) return CANCELLED;
     const dialed = await this.#dialer.dial(req.peer, req.tls, req.connectTimeoutMs);
     if ("failed" in dialed) return dialFailed(dialed, req);
@@ -59,6 +62,7 @@ export class Http1Transport implements Transport {
       dialed.close();
       return CANCELLED;
     }
+    req.connected?.();
     const fresh: PooledConnection = { connection: dialed, peerKey: key, createdAt: Date.now(), requests: 0 };
     return this.#exchange(fresh, req, false);
   }

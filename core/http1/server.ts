@@ -1,5 +1,5 @@
 import type { Logger } from "../capabilities.ts";
-import type { ConnectionInfo, ProxyResponse, RequestHead, Tunnel } from "../exchange.ts";
+import type { ConnectionInfo, ProxyResponse, RequestHead, RequestWire, Tunnel } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
 import {
@@ -54,11 +54,16 @@ class Session implements ReadableListener, CountedConnection {
   counted = NOWHERE;
   /** When the current request's first byte came (ms): its duration for the status counters. */
   startedMs = 0;
+  /** The connection's serial number (`$connection`). */
+  readonly number: number;
+  /** Bytes given to the parser for the request being read (`$request_length`). */
+  received = 0;
 
-  constructor(conn: ClientConnection, info: ConnectionInfo, run: (session: Session) => Promise<void>) {
+  constructor(conn: ClientConnection, info: ConnectionInfo, run: (session: Session) => Promise<void>, number: number) {
     this.conn = conn;
     this.info = info;
     this.#run = run;
+    this.number = number;
   }
 
   onReadable(): void {
@@ -82,6 +87,8 @@ export class Http1Server {
   readonly #tunnels = new Set<ClientConnection>();
   #inFlight = 0;
   #closing = false;
+  /** Connections served so far: the next one's `$connection`. */
+  #connections = 0;
   #headLimitsFor: ClientLimits | null = null;
   #headLimits: HeadLimits | null = null;
   /** This thread's words of the status counters: connections, requests, responses. */
@@ -118,7 +125,7 @@ export class Http1Server {
    * TLS handshake); without it, the connection is counted as accepted here.
    */
   serve(conn: ClientConnection, info: ConnectionInfo, accepted?: CountedConnection): void {
-    const session = new Session(conn, info, this.#run);
+    const session = new Session(conn, info, this.#run, ++this.#connections);
     if (accepted) countHandOver(accepted, session);
     else countAccepted(this.#counts, !this.#closing);
     if (this.#closing) {
@@ -159,6 +166,8 @@ export class Http1Server {
       for (;;) {
         const parser = session.parser ?? new RequestHeadParser(this.#headLimitsNow());
         session.parser = parser;
+        const pipelined = session.pending.byteLength > 0;
+        session.received = 0;
         const read = await this.#readHead(session, parser);
         this.#waiting.delete(conn);
         // The client left or timed out: what was written still goes out before the close.
@@ -168,7 +177,14 @@ export class Http1Server {
         conn.setDeadline(0);
         session.served++;
         const body = new RequestBody(conn, read.facts, read.rest);
-        if (!(await this.#answer(session, read, body))) return this.#end(session);
+        const wire: RequestWire = {
+          connection: session.number,
+          requests: session.served,
+          pipelined,
+          headBytes: session.received - read.rest.byteLength,
+          bodyBytes: () => body.wireBytes,
+        };
+        if (!(await this.#answer(session, read, body, wire))) return this.#end(session);
         const next = await body.finish();
         if (next === null) return this.#end(session);
         if (next.byteLength > 0) {
@@ -205,13 +221,13 @@ export class Http1Server {
   }
 
   /** One request: the core's answer, written. Resolves whether the connection goes on. */
-  async #answer(session: Session, read: ReadHead, body: RequestBody): Promise<boolean> {
+  async #answer(session: Session, read: ReadHead, body: RequestBody, wire: RequestWire): Promise<boolean> {
     const conn = session.conn;
     this.#inFlight++;
     const head = read.head;
     let result: ProxyResponse | null = null;
     try {
-      result = await this.#handle(head, body, session.info);
+      result = await this.#handle(head, body, session.info, wire);
       if (result.kind === "close") {
         conn.close();
         return false;
@@ -271,9 +287,9 @@ export class Http1Server {
     };
   }
 
-  async #handle(head: RequestHead, body: RequestBody, info: ConnectionInfo): Promise<ProxyResponse> {
+  async #handle(head: RequestHead, body: RequestBody, info: ConnectionInfo, wire: RequestWire): Promise<ProxyResponse> {
     try {
-      return await this.#proxy().handle(head, body, info);
+      return await this.#proxy().handle(head, body, info, wire);
     } catch (error) {
       this.#log.error(`unexpected error: ${(error as Error).stack ?? error}`);
       const response = statusResponse(500);
@@ -291,6 +307,7 @@ export class Http1Server {
     let started = pending.byteLength > 0;
     if (started) {
       this.#started(session);
+      session.received += pending.byteLength;
       const read = parser.push(pending);
       if (read !== null) return read;
     }
@@ -310,6 +327,7 @@ export class Http1Server {
         conn.setIdleTimeout(0);
         conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
       }
+      session.received += chunk.byteLength;
       const read = parser.push(chunk);
       if (read !== null) return read;
     }

@@ -4,7 +4,7 @@ import type { Location, Settings } from "../config/model.ts";
 import type { BodyFraming, BodyStream, ClientBody, HeaderPairs, Tunnel, UpstreamTunnel } from "../exchange.ts";
 import { Cancel } from "../forward/cancel.ts";
 import { type Forwarded, forward, type Outgoing, type Relay } from "../forward/forward.ts";
-import type { RequestContext } from "../shape/request-context.ts";
+import type { RequestContext, UpstreamAttempt } from "../shape/request-context.ts";
 import { buildRequestHeaders } from "../shape/request-headers.ts";
 import { buildResponseHeaders } from "../shape/response-headers.ts";
 import { renderTemplate, type Template } from "../shape/template.ts";
@@ -47,12 +47,13 @@ export async function proxyContent(
   let forwarded: Forwarded;
   try {
     forwarded = await forward(plan.caps, upstream.group, upstream.balancer, settings, r, outgoing, r.log);
+    r.exchange.upstreamGroups++;
   } finally {
     unwatch?.();
   }
   if (forwarded.kind === "gone") return { kind: "response", response: { kind: "close", logStatus: 499 } };
   if (forwarded.kind === "status") return forwarded;
-  const { response, finish } = forwarded;
+  const { response, finish, attempt } = forwarded;
   r.exchange.upstreamHeaders = response.headers;
   if (intercepts(settings, response.status)) {
     // ngx_http_upstream_intercept_errors(): the answer is dropped, the peer kept as a success.
@@ -73,7 +74,7 @@ export async function proxyContent(
       status: response.status,
       reason: response.reason,
       headers,
-      body: response.buffering && !(response.body instanceof Uint8Array) ? bufferedResponse(response, locationPlan, plan) : response.body,
+      body: buffered(measured(response.body, response.contentLength, attempt), response, locationPlan, plan),
       contentLength: response.contentLength,
       ...(tunnel ? { tunnel } : {}),
       closeConnection: false,
@@ -84,8 +85,14 @@ export async function proxyContent(
 }
 
 /** A streamed body under `proxy_buffering`: read as fast as the upstream sends it, waiting in memory, then in a temp file. */
-function bufferedResponse(response: Relay["response"], locationPlan: LocationPlan, plan: ProxyPlan): BodyStream {
-  return bufferResponse(response.body as BodyStream, locationPlan.responseBuffers, plan.caps.spool, response.discard);
+function buffered(
+  body: BodyStream | Uint8Array,
+  response: Relay["response"],
+  locationPlan: LocationPlan,
+  plan: ProxyPlan,
+): BodyStream | Uint8Array {
+  if (!response.buffering || body instanceof Uint8Array) return body;
+  return bufferResponse(body, locationPlan.responseBuffers, plan.caps.spool, response.discard);
 }
 
 /** The body as it will go upstream: streamed, buffered whole (memory or spool), or none. */
@@ -97,6 +104,29 @@ function setBody(template: Template, r: RequestContext): { outBody: Outgoing["bo
   // Config text is a byte string: one char per byte.
   const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
   return { outBody: { kind: "buffered", body: { kind: "memory", bytes } }, framing: { kind: "length", length: bytes.byteLength } };
+}
+
+/**
+ * The upstream body, its length kept for `$upstream_response_length`: known for whole bodies
+ * and lengths, counted as it passes for the rest.
+ */
+function measured(body: BodyStream | Uint8Array, contentLength: number | null, attempt: UpstreamAttempt): BodyStream | Uint8Array {
+  if (body instanceof Uint8Array) {
+    attempt.responseLength = body.byteLength;
+    return body;
+  }
+  if (contentLength !== null) {
+    attempt.responseLength = contentLength;
+    return body;
+  }
+  return counted(body, attempt);
+}
+
+async function* counted(body: BodyStream, attempt: UpstreamAttempt): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    attempt.responseLength += chunk.byteLength;
+    yield chunk;
+  }
 }
 
 /** `proxy_intercept_errors` takes this status: 300 and up, with an `error_page` for it here. */

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from "../capabilities.ts";
 import type { Server } from "../config/model.ts";
-import type { ConnectionInfo, RequestHead } from "../exchange.ts";
+import type { ConnectionInfo, RequestHead, RequestWire } from "../exchange.ts";
 import { RequestLog } from "../log/request-log.ts";
 import { validateHost } from "../route/host.ts";
 import { type ParsedTarget, parseTarget } from "../route/uri.ts";
@@ -21,7 +21,7 @@ export type ReadOutcome =
  * server chosen, and what nginx checks of a TLS connection then (core/tls/tls-check.ts). The HTTP/1 parser (or the Fetch entry) has checked lengths, codings and the
  * methods nginx refuses, and decided the framing.
  */
-export function readRequest(plan: ProxyPlan, head: RequestHead, connection: ConnectionInfo): ReadOutcome {
+export function readRequest(plan: ProxyPlan, head: RequestHead, connection: ConnectionInfo, wire: RequestWire | null): ReadOutcome {
   const target = parseTarget(head.target, plan.config.mergeSlashes);
   if (!target) return { kind: "refused", status: 400, request: refusedRequest(plan, head, connection, null) };
   const hostValue = target.host ?? findHeader(head, "host");
@@ -33,7 +33,8 @@ export function readRequest(plan: ProxyPlan, head: RequestHead, connection: Conn
   const named = host ?? (connection.tls?.serverName || null);
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, named);
   if (!server) return { kind: "refused", status: 400, request: null };
-  const request = newRequest(head, connection, server, target, host, plan, plan.serverLog(server));
+  const request = newRequest(head, connection, server, target, host, plan, plan.serverLog(server), plan.caps.hostname);
+  request.wire = wire;
   const refusal = connection.isTls || connection.isPlainOnTlsPort ? tlsRefusal(connection, server, host, request.log) : 0;
   if (refusal !== 0) return { kind: "refused", status: refusal, request };
   return { kind: "request", request };
@@ -55,7 +56,7 @@ export function refusedRequest(
   const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
   if (!server) return null;
   const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, hasPlus: false, host: null };
-  return newRequest(head, connection, server, parsed, host, plan, plan.serverLog(server));
+  return newRequest(head, connection, server, parsed, host, plan, plan.serverLog(server), plan.caps.hostname);
 }
 
 /** nginx's `NGX_HTTP_MAX_URI_CHANGES`: rewrite cycles and internal redirects a request may go through. */
@@ -70,6 +71,7 @@ export function newRequest(
   host: string | null,
   plan: { readonly caps: { readonly clock: Clock }; readonly counters: StatusCounters },
   log: Logger,
+  hostname = "",
 ): RequestContext {
   return {
     head,
@@ -95,13 +97,25 @@ export function newRequest(
     headersOut: null,
     requestBody: null,
     bodyUsed: false,
+    wire: null,
     validUnparsedUri: true,
     uriChanges: MAX_URI_CHANGES + 1,
     validLocation: true,
-    exchange: newExchange(plan.caps.clock),
+    exchange: newExchange(plan.caps.clock, hostname),
   };
 }
 
-function newExchange(clock: Clock): Exchange {
-  return { startedMs: clock.now(), endedMs: 0, clock, status: 0, bodyBytes: 0, upstreams: [] };
+function newExchange(clock: Clock, hostname: string): Exchange {
+  return {
+    startedMs: clock.now(),
+    endedMs: 0,
+    clock,
+    hostname,
+    status: 0,
+    bodyBytes: 0,
+    upstreams: [],
+    upstreamGroups: 0,
+    upstreamHeaders: null,
+    sent: null,
+  };
 }

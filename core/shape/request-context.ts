@@ -1,16 +1,29 @@
 import type { BufferedBody } from "../buffer/read-body.ts";
 import type { Clock } from "../capabilities.ts";
 import type { ContentHandler, Location, ProxyPass, Server } from "../config/model.ts";
-import type { BodyFraming, ConnectionInfo, HeaderPairs, RequestHead } from "../exchange.ts";
+import type { BodyFraming, ConnectionInfo, HeaderPairs, RequestHead, RequestWire } from "../exchange.ts";
 import type { RequestLog } from "../log/request-log.ts";
 import type { StatusCounters } from "../status/counters.ts";
 import type { RequestVariables } from "../variables/request-variables.ts";
 
-/** One upstream attempt, for `$upstream_addr`, `$upstream_status`, `$upstream_response_time`. */
+/**
+ * One upstream attempt, for the `$upstream_*` variables: where, with what status, and when
+ * (ms since the epoch; null where it did not get that far).
+ */
 export interface UpstreamAttempt {
   readonly addr: string;
-  readonly status: number;
-  readonly timeMs: number;
+  status: number;
+  /** Which `proxy_pass` of the request it belongs to (an error page's is the next): nginx writes ` : ` between them. */
+  readonly group: number;
+  readonly startMs: number;
+  /** The connection was ready (`$upstream_connect_time`). */
+  connectedMs: number | null;
+  /** The response head was read (`$upstream_header_time`). */
+  headerMs: number | null;
+  /** The attempt ended: its body was read, or it failed (`$upstream_response_time`). */
+  endMs: number;
+  /** Body bytes read from the upstream (`$upstream_response_length`). */
+  responseLength: number;
 }
 
 /** What happens to a request, filled in as it goes: what the access log reports. */
@@ -20,13 +33,19 @@ export interface Exchange {
   endedMs: number;
   /** The time now, for the time variables read before the end (`$msec`, `$request_time`). */
   readonly clock: Clock;
+  /** `$hostname`. */
+  readonly hostname: string;
   status: number;
   bodyBytes: number;
-  /** The last upstream response's headers as received, for `$upstream_http_*`. */
-  upstreamHeaders?: HeaderPairs;
   /** `$gzip_ratio`: body bytes before gzip over after; 0 when not compressed. */
   gzipRatio?: number;
   readonly upstreams: UpstreamAttempt[];
+  /** `proxy_pass` runs so far: the group of the next attempts. */
+  upstreamGroups: number;
+  /** The last upstream response's headers (`$upstream_http_*`, `$upstream_cookie_*`); null before one. */
+  upstreamHeaders: HeaderPairs | null;
+  /** The response's headers as sent (`$sent_http_*`), once the output filters have them; its length. */
+  sent: { readonly headers: HeaderPairs; readonly contentLength: number | null } | null;
 }
 
 /**
@@ -93,6 +112,10 @@ export interface RequestContext {
   requestBody: ReadRequestBody | null;
   /** The client body was taken (read, or streamed upstream): a stream is not there a second time. */
   bodyUsed: boolean;
+  /** What the HTTP/1 server knows of the request on its connection; null on the Fetch entry. */
+  wire: RequestWire | null;
+  /** `$request_id`, made on first read. */
+  requestId?: string;
   /** nginx's `r->uri_changes`: 11, one less per rewrite cycle or internal redirect; 0 is the cycle error. */
   uriChanges: number;
   /**

@@ -1,6 +1,7 @@
 import { parseAddress } from "../access/address.ts";
 import { basicCredentials } from "../access/basic-credentials.ts";
-import { findHeader, findHeaders, type RequestContext } from "../shape/request-context.ts";
+import type { HeaderPairs } from "../exchange.ts";
+import { findHeader, findHeaders, type RequestContext, type UpstreamAttempt } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 import { ACTIVE, READING, WAITING, WRITING } from "../status/layout.ts";
 import { SSL_VARIABLES } from "./ssl.ts";
@@ -53,9 +54,27 @@ const FIXED: Record<string, VariableGetter> = {
   time_iso8601: (c) => timeIso8601(new Date(endOrNow(c))),
   // ngx_http_variable_remote_user(): the user of Basic credentials, whoever checks them.
   remote_user: (c) => basicCredentials(c.head)?.user ?? "",
-  upstream_addr: (c) => c.exchange.upstreams.map((u) => u.addr).join(", "),
-  upstream_status: (c) => c.exchange.upstreams.map((u) => String(u.status)).join(", "),
-  upstream_response_time: (c) => c.exchange.upstreams.map((u) => (u.timeMs / 1000).toFixed(3)).join(", "),
+  upstream_addr: (c) => attempts(c, (u) => u.addr),
+  upstream_status: (c) => attempts(c, (u) => String(u.status)),
+  upstream_response_time: (c) => attempts(c, (u) => seconds(u.endMs - u.startMs)),
+  upstream_connect_time: (c) => attempts(c, (u) => (u.connectedMs === null ? "-" : seconds(u.connectedMs - u.startMs))),
+  upstream_header_time: (c) => attempts(c, (u) => (u.headerMs === null ? "-" : seconds(u.headerMs - u.startMs))),
+  upstream_response_length: (c) => attempts(c, (u) => String(u.responseLength)),
+  // ngx_http_variable_request_id(): 16 random bytes in hex, made once per request.
+  request_id: (c) => {
+    c.requestId ??= randomHex();
+    return c.requestId;
+  },
+  hostname: (c) => c.exchange.hostname,
+  connection: (c) => (c.wire ? String(c.wire.connection) : ""),
+  connection_requests: (c) => (c.wire ? String(c.wire.requests) : ""),
+  pipe: (c) => (c.wire?.pipelined ? "p" : "."),
+  request_length: (c) => (c.wire ? String(c.wire.headBytes + c.wire.bodyBytes()) : ""),
+  // ngx_http_variable_request_body(): a body read into memory; one spooled to a file is not there.
+  request_body: (c) => {
+    const body = c.requestBody?.buffered;
+    return body?.kind === "memory" ? latin1(body.bytes) : "";
+  },
   proxy_host: (c) => c.pass?.proxyHost ?? "",
   proxy_port: (c) => c.pass?.proxyPort ?? "",
   // ngx_http_stub_status_module: the process's connections now, read afresh each time.
@@ -82,6 +101,85 @@ function binaryAddress(text: string): string {
   if (address.family === 6) return String.fromCharCode(...address.bytes);
   const v = address.value;
   return String.fromCharCode(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+}
+
+/**
+ * One value per upstream attempt, `, ` between attempts of one `proxy_pass` and ` : ` between
+ * those of the next (an error page's), as nginx's `$upstream_*` variables write them.
+ */
+function attempts(c: RequestContext, value: (u: UpstreamAttempt) => string): string {
+  let out = "";
+  let group = -1;
+  for (const u of c.exchange.upstreams) {
+    if (group !== -1) out += u.group === group ? ", " : " : ";
+    out += value(u);
+    group = u.group;
+  }
+  return out;
+}
+
+/** Milliseconds as nginx writes seconds: `0.002`. */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function randomHex(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+}
+
+function latin1(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
+
+/**
+ * `$sent_http_NAME`: the response's header as sent, the first of several (nginx 1.22);
+ * `Content-Length` is the length the response is framed with. Not found before the output
+ * filters run.
+ */
+function sentHeaderVariable(suffix: string): VariableGetter {
+  const lower = suffix.toLowerCase().replaceAll("_", "-");
+  if (lower === "content-length") {
+    return (c) => {
+      const length = c.exchange.sent?.contentLength;
+      return length === null || length === undefined ? "" : String(length);
+    };
+  }
+  return (c) => firstHeader(c.exchange.sent?.headers ?? null, lower);
+}
+
+/** `$upstream_http_NAME`: the last upstream response's header, the first of several. */
+function upstreamHeaderVariable(suffix: string): VariableGetter {
+  const lower = suffix.toLowerCase().replaceAll("_", "-");
+  return (c) => firstHeader(c.exchange.upstreamHeaders, lower);
+}
+
+/** `$upstream_cookie_NAME`: the value of the cookie NAME (any case) the last upstream response set. */
+function upstreamCookieVariable(name: string): VariableGetter {
+  const lower = name.toLowerCase();
+  return (c) => {
+    for (const [n, v] of c.exchange.upstreamHeaders ?? []) {
+      if (n.length !== 10 || n.toLowerCase() !== "set-cookie") continue;
+      const eq = v.indexOf("=");
+      if (eq > 0 && v.slice(0, eq).trim().toLowerCase() === lower) {
+        const end = v.indexOf(";", eq);
+        return v.slice(eq + 1, end < 0 ? v.length : end);
+      }
+    }
+    return "";
+  };
+}
+
+function firstHeader(headers: HeaderPairs | null, lower: string): string {
+  if (headers === null) return "";
+  for (const [n, v] of headers) if (n.length === lower.length && n.toLowerCase() === lower) return v;
+  return "";
 }
 
 /** The time variables' moment: the end of the response in its log line, the time now before. */
@@ -113,7 +211,9 @@ export function lookupBuiltin(name: string): VariableGetter | null {
   if (name.startsWith("http_")) return headerVariable(name.slice(5));
   if (name.startsWith("arg_")) return argVariable(name.slice(4));
   if (name.startsWith("cookie_")) return cookieVariable(name.slice(7));
+  if (name.startsWith("sent_http_")) return sentHeaderVariable(name.slice(10));
   if (name.startsWith("upstream_http_")) return upstreamHeaderVariable(name.slice(14));
+  if (name.startsWith("upstream_cookie_")) return upstreamCookieVariable(name.slice(16));
   return null;
 }
 
@@ -131,11 +231,6 @@ function headerVariable(suffix: string): VariableGetter {
 }
 
 /** `$upstream_http_NAME`: the first line of that header in the last upstream response. */
-function upstreamHeaderVariable(suffix: string): VariableGetter {
-  const lower = suffix.toLowerCase().replaceAll("_", "-");
-  return (c) => c.exchange.upstreamHeaders?.find(([n]) => n.toLowerCase() === lower)?.[1] ?? "";
-}
-
 function argVariable(name: string): VariableGetter {
   const lower = name.toLowerCase();
   return (c) => {
