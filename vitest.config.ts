@@ -39,6 +39,7 @@ export default defineConfig({
             "test/conformance/error-page.test.ts",
             "test/conformance/proxy-variables.test.ts",
             "test/conformance/variables.test.ts",
+            "test/conformance/config-compat.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

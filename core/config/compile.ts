@@ -33,7 +33,7 @@ import { checkListenCertificates, checkServerTls } from "./modules/ssl.ts";
 import { CONTENT_HANDLERS } from "./modules/status.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass, proxiesOverTls } from "./proxy-pass.ts";
-import { compileRegex } from "./regex.ts";
+import { compileRegex, namedGroups } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
 import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
@@ -339,6 +339,7 @@ class Compiler {
       }
     }
     const regex = modifier === "~" || modifier === "~*" ? compileRegex(name, modifier === "~*", d.at) : null;
+    const named = regex ? namedGroups(regex).map((group) => [group, this.#scope.defineSlot(group, d.at)] as const) : [];
     const own: OwnSettings = {};
     const nested: Directive[] = [];
     const script: Directive[] = [];
@@ -376,6 +377,7 @@ class Compiler {
       modifier,
       name,
       regex,
+      named,
       children: [],
       script: null,
       handler,

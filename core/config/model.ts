@@ -163,6 +163,8 @@ export interface Location {
   readonly name: string;
   /** Compiled once at load for `~` and `~*`. */
   readonly regex: RegExp | null;
+  /** The regex's named groups and the slots of the variables they set (`(?<name>...)` makes `$name`). */
+  readonly named?: readonly (readonly [group: string, slot: number])[];
   readonly children: readonly Location[];
   /** The location's rewrite directives, in order (its `if` blocks inside); null when it has none. */
   readonly script: RewriteScript | null;

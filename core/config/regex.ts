@@ -1,20 +1,23 @@
 import { ConfigError, type SourceLocation } from "./errors.ts";
+import { translatePcre } from "./pcre.ts";
 
 /**
- * A PCRE pattern as a JS RegExp. The named-group spellings differ (`(?P<n>...)`, `(?'n'...)`
- * and `(?P=n)` become `(?<n>...)` and `\k<n>`); the rest mostly agrees, and what JS cannot
- * read is refused with the directive's line, as nginx refuses what PCRE cannot. No `u` flag:
- * values are bytes, one character each, as PCRE sees them without UTF.
+ * A PCRE pattern as nginx compiles it (ngx_regex_compile()), as a JS RegExp that matches the
+ * same bytes (config/pcre.ts translates). What PCRE refuses is refused in its words, with the
+ * directive's line; what PCRE accepts and JS cannot do says it is not supported by edgeproxy.
  */
 export function compileRegex(source: string, caseless: boolean, at: SourceLocation): RegExp {
-  const js = source
-    .replaceAll("(?P<", "(?<")
-    .replace(/\(\?'(\w+)'/g, "(?<$1>")
-    .replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
+  const js = translatePcre(source, caseless);
+  if (!js.ok) {
+    if (js.unsupported) throw new ConfigError("unsupported", `${js.reason} in "${source}" is not supported by edgeproxy`, at);
+    throw new ConfigError("invalid-value", `pcre2_compile() failed: ${js.reason} in "${source}"`, at);
+  }
   try {
-    return new RegExp(js, caseless ? "i" : "");
+    return new RegExp(js.source, js.flags);
   } catch (cause) {
-    throw new ConfigError("invalid-value", `pcre_compile() failed: ${(cause as Error).message} in "${source}"`, at, { cause });
+    // "Invalid regular expression: /(/: Unterminated group": the reason after the pattern.
+    const reason = (cause as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+    throw new ConfigError("invalid-value", `pcre2_compile() failed: ${reason} in "${source}"`, at, { cause });
   }
 }
 

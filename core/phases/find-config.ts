@@ -1,6 +1,7 @@
 import type { Location } from "../config/model.ts";
 import type { LocationMatcher } from "../route/location-match.ts";
 import type { RequestContext } from "../shape/request-context.ts";
+import { recordMatch } from "../variables/request-variables.ts";
 import { NEXT, type Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
 
@@ -14,7 +15,9 @@ import type { ProxyPlan } from "./plan.ts";
 export function findConfig(plan: ProxyPlan, r: RequestContext): Outcome {
   const match = (plan.locations.get(r.server) as LocationMatcher).match(r.uri);
   enterLocation(plan, r, match.kind === "none" ? null : match.location);
-  if (match.kind === "location" && match.captures) r.captures = match.captures;
+  if (match.kind === "location" && match.captures) {
+    recordMatch(r, match.captures, match.location.named ?? [], plan.config.variableSlots);
+  }
   if (match.kind !== "none" && match.location.isInternal && !r.internal) return { kind: "status", status: 404 };
   const settings = (r.location ?? r.server).settings;
   const framing = r.head.framing;

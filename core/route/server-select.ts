@@ -1,4 +1,5 @@
 import type { Config, Server } from "../config/model.ts";
+import { translatePcre } from "../config/pcre.ts";
 
 /**
  * The `listenKey` of a connection that arrived without a listen address (Workers): the server
@@ -109,6 +110,13 @@ export class ServerSelector {
   }
 }
 
+/** A `~` server name, checked at load (compileServerName()), caseless as nginx compiles it. */
+function serverNameRegex(pattern: string): RegExp {
+  const js = translatePcre(pattern, true);
+  if (!js.ok) throw new Error(`server name "~${pattern}" was not checked at load`);
+  return new RegExp(js.source, js.flags);
+}
+
 function buildGroup(servers: readonly Server[], defaultServer: Server): AddressGroup {
   const exact = new Map<string, Server>();
   const leading: { suffix: string; alsoBare: boolean; server: Server }[] = [];
@@ -117,7 +125,7 @@ function buildGroup(servers: readonly Server[], defaultServer: Server): AddressG
   for (const server of servers) {
     for (const name of server.names) {
       // The first server to claim a name keeps it (nginx warns "conflicting server name").
-      if (name.startsWith("~")) regexes.push({ regex: new RegExp(name.slice(1), "i"), server });
+      if (name.startsWith("~")) regexes.push({ regex: serverNameRegex(name.slice(1)), server });
       else if (name.startsWith("*.")) leading.push({ suffix: name.slice(1), alsoBare: false, server });
       else if (name.startsWith(".")) leading.push({ suffix: name, alsoBare: true, server });
       else if (name.endsWith(".*")) trailing.push({ prefix: name.slice(0, -1), server });

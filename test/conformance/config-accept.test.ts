@@ -749,3 +749,42 @@ describe("proxy module variables: accept/reject and messages agree with nginx -t
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// PCRE as nginx compiles it (config/pcre.ts): what PCRE refuses is refused in its words and line; what
+// PCRE accepts and JS cannot match says so with its line, where nginx loads it.
+describe("regular expressions: nginx's PCRE errors, and what edgeproxy cannot match", () => {
+  const loc = (pattern: string) => withHttp(server(`\nlocation ~ "${pattern}" { }`));
+  /** The line the location is on. */
+  const lineOf = (pattern: string) => {
+    const lines = loc(pattern)("/d").split("\n");
+    return String(lines.findIndex((l) => l.startsWith("location ~")) + 1);
+  };
+  const errors: [string, string][] = [
+    ["an unknown inline option", "(?z)a"],
+    ["an unclosed group", "(a"],
+    ["an unmatched parenthesis", "a)"],
+    ["a quantifier out of order", "x{2,1}"],
+    ["an unclosed class", "[a"],
+    ["\\k without a name", "\\\\ka"],
+  ];
+  test.each(errors)("%s", (_name, pattern) => {
+    const result = checkBoth(loc(pattern));
+    expect(result.nginx).toBe(false);
+    // PCRE also says where in the pattern: ` at "z)a"`.
+    const nginx = emergency(result.nginxOut)?.reason.replace(/ at "[^"]*"$/, "");
+    const edge = emergency(result.edgeOut);
+    expect(edge).toEqual({ reason: nginx, line: lineOf(pattern) });
+    expect(emergency(result.nginxOut)?.line).toBe(lineOf(pattern));
+  });
+
+  const unsupported: [string, string, string][] = [
+    ["an atomic group", "(?>a)", 'the atomic group "(?>" in "(?>a)"'],
+    ["a possessive quantifier", "a++", 'the possessive quantifier "++" in "a++"'],
+    ["a Unicode property", "\\\\p{L}", '"\\p" in "\\p{L}"'],
+  ];
+  test.each(unsupported)("%s", (_name, pattern, what) => {
+    const result = checkBoth(loc(pattern));
+    expect(result.nginx).toBe(true);
+    expect(emergency(result.edgeOut)).toEqual({ reason: `${what} is not supported by edgeproxy`, line: lineOf(pattern) });
+  });
+});

@@ -163,7 +163,7 @@ describe("map config errors", () => {
     ["map $uri $a { hostnames; a.*.b 1; }", 'invalid hostname or wildcard "a.*.b"'],
     ["map $uri $a { hostnames; * 1; }", 'invalid hostname or wildcard "*"'],
     ["map $uri $a { x { } }", 'unexpected "{"'],
-    ["map $uri $a { ~( 1; }", "pcre_compile() failed"],
+    ["map $uri $a { ~( 1; }", "pcre2_compile() failed"],
     ["map $uri a { }", 'invalid variable name "a"'],
     ["map $uri $ { }", 'invalid variable name "$"'],
     ["map $uri $host { }", 'the duplicate "host" variable'],
