@@ -70,6 +70,8 @@ export interface RequestWire {
   readonly headBytes: number;
   /** Bytes of its body read so far, chunk framing included. */
   readonly bodyBytes: () => number;
+  /** When the connection was accepted (ms since the epoch), for `keepalive_time`. */
+  readonly connectedMs?: number;
 }
 
 /** Facts about the client connection, supplied by the adapter. */
@@ -119,6 +121,19 @@ export class MalformedBodyError extends Error {
   }
 }
 
+/**
+ * The client-connection settings of the location that answers (nginx reads them from the
+ * request's final `loc_conf`): how long the connection idles after the response, whether
+ * `Keep-Alive: timeout=N` goes with it, how long a write may wait, whether a response of unknown
+ * length may go chunked. Keep-alive itself is decided by the core (`closeConnection`).
+ */
+export interface ClientSettings {
+  readonly keepaliveTimeoutMs: number;
+  readonly keepaliveHeaderSec: number | null;
+  readonly sendTimeoutMs: number;
+  readonly chunked: boolean;
+}
+
 /** What the client gets: a head and a body, or a silent close (nginx's 408 and 499). */
 export type ProxyResponse =
   | {
@@ -152,5 +167,7 @@ export type ProxyResponse =
       readonly done?: () => void;
       /** The request's error log, for what happens while the response is written (a client that times out). */
       readonly log?: Logger;
+      /** The client settings of the block that answered; without them, the connection's. */
+      readonly client?: ClientSettings;
     }
   | { readonly kind: "close"; readonly logStatus: number };

@@ -20,11 +20,14 @@ export interface HeadRules {
   readonly ignoreInvalidHeaders: boolean;
   readonly underscoresInHeaders: boolean;
   readonly largeClientHeaderBuffers: { readonly size: number };
+  /** `max_headers`. */
+  readonly maxHeaders: number;
 }
 
 /** What the Fetch entry needs of the config and the platform, fixed at load. */
 export interface FetchEntrySetup {
-  readonly rules: HeadRules;
+  /** The head rules for a connection: its default server's. */
+  readonly rules: (connection: ConnectionInfo) => HeadRules;
   readonly log: Logger;
   /** How the platform pairs WebSockets; without it, no tunnels (a 101 is then refused). */
   readonly webSockets: WebSocketPairs | null;
@@ -33,9 +36,6 @@ export interface FetchEntrySetup {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
 }
-
-/** `max_headers` of current nginx, as the HTTP/1 parser has it. */
-const MAX_HEADERS = 1000;
 
 /**
  * The Fetch entry for Fetch-native platforms and Hono: a `Request` in, a `Response` out, over
@@ -50,7 +50,7 @@ export async function fetchThroughHandle(
   connection: ConnectionInfo,
   setup: FetchEntrySetup,
 ): Promise<Response> {
-  const rules = setup.rules;
+  const rules = setup.rules(connection);
   const words = setup.counters.server;
   const counted = countPlatformRequest(words);
   const startedMs = setup.now();
@@ -73,7 +73,7 @@ export async function fetchThroughHandle(
   const fragment = url.indexOf("#");
   const target = pathStart < 0 ? "/" : url.slice(pathStart, fragment < 0 ? url.length : fragment) || "/";
   const line: RequestHead = { method: request.method, target, httpVersion: "1.1", headers, framing: { kind: "none" } };
-  const read = readHeaders(line, request.body !== null, rules.largeClientHeaderBuffers.size, setup.webSockets !== null);
+  const read = readHeaders(line, request.body !== null, rules, setup.webSockets !== null);
   if ("status" in read) return toResponse(counting(refuse(read.status, line, connection), ended), request.method, setup);
   return toResponse(counting(await handle(read, clientBody(request), connection), ended), request.method, setup);
 }
@@ -100,10 +100,11 @@ function counting(res: ProxyResponse, ended: (status: number) => void): ProxyRes
  * nginx refuses, and the framing. A body whose length the platform did not pass on is read as a
  * chunked one.
  */
-function readHeaders(line: RequestHead, hasBody: boolean, largeBuffer: number, canUpgrade: boolean): RequestHead | { status: number } {
+function readHeaders(line: RequestHead, hasBody: boolean, rules: HeadRules, canUpgrade: boolean): RequestHead | { status: number } {
+  const largeBuffer = rules.largeClientHeaderBuffers.size;
   // `GET / HTTP/1.1` and its CRLF must fit one large buffer (414), and so must each header line (494).
   if (line.method.length + line.target.length + 12 > largeBuffer) return { status: 414 };
-  if (line.headers.length > MAX_HEADERS) return { status: 494 };
+  if (line.headers.length > rules.maxHeaders) return { status: 494 };
   const headersIn = new HeadersIn();
   for (const [name, value] of line.headers) {
     if (name.length + value.length + 4 > largeBuffer) return { status: 494 };

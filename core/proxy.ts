@@ -1,6 +1,7 @@
 import { releaseBody } from "./buffer/read-body.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { Config } from "./config/model.ts";
+import type { ClientLimits } from "./config/settings.ts";
 import type { BodyStream, ClientBody, ConnectionInfo, ProxyResponse, RequestHead, RequestWire } from "./exchange.ts";
 import { fetchThroughHandle } from "./fetch-entry.ts";
 import { statusResponse } from "./forward/status-page.ts";
@@ -37,6 +38,13 @@ export interface EdgeProxy {
    */
   refused(head: RequestHead, status: number, connection: ConnectionInfo, reason: string): void;
   readonly config: Config;
+  /**
+   * A connection's client settings: its address's default server's (nginx reads a head with
+   * them before it knows the request's server), else the http level's.
+   */
+  clientLimits(connection: ConnectionInfo): ClientLimits;
+  /** The client settings of the server a host names on a connection; null when all servers read heads alike. */
+  clientLimitsByHost(connection: ConnectionInfo): ((host: string) => ClientLimits) | null;
 }
 
 /** One phase of the request's path: nginx's phase handlers, one module each under phases/. */
@@ -106,6 +114,7 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
       return response;
     }
     ex.status = response.status;
+    response = { ...response, client: plan.clientSettings(r) };
     ex.sent = { headers: response.headers, contentLength: sentLength(response) };
     const now = caps.clock.now();
     const filtered = gzipFilter(plan, r, headersFilter(r, response, now), now);
@@ -152,25 +161,28 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
   plan.subrequest = subrequest;
 
   const fetchSetup = {
-    rules: config,
+    rules: plan.clientLimits,
     log: caps.log,
     webSockets: caps.webSockets ?? null,
     counters: plan.counters,
     now: () => caps.clock.now(),
   };
+  const targetOf = (head: RequestHead, connection: ConnectionInfo) => parseTarget(head.target, plan.clientLimits(connection).mergeSlashes);
   return {
     config,
     handle,
+    clientLimits: plan.clientLimits,
+    clientLimitsByHost: plan.clientLimitsByHost,
     fetch: (request, connection) =>
       fetchThroughHandle(
         handle,
-        (status, head, conn) => refusal(status, refusedRequest(plan, head, conn, parseTarget(head.target, config.mergeSlashes))),
+        (status, head, conn) => refusal(status, refusedRequest(plan, head, conn, targetOf(head, conn))),
         request,
         connection,
         fetchSetup,
       ),
     refused: (head, status, connection, reason) => {
-      const r = refusedRequest(plan, head, connection, parseTarget(head.target, config.mergeSlashes));
+      const r = refusedRequest(plan, head, connection, targetOf(head, connection));
       if (r) r.log.info(reason);
       else caps.log.info(`${reason}, client: ${connection.remoteAddress}`);
       const response = refusal(status, r);

@@ -36,10 +36,10 @@ import { compileProxyPass, proxiesOverTls } from "./proxy-pass.ts";
 import { compileRegex, namedGroups } from "./regex.ts";
 import { checkResponseBuffering } from "./response-buffering.ts";
 import { compileCondition, compileReturn, compileRewrite, compileSet } from "./rewrite.ts";
-import { DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
+import { clientLimitsOf, DEFAULT_SETTINGS, mergeSettings, type OwnSettings } from "./settings.ts";
 import { compileSharedState } from "./shared-state.ts";
 import { compileUpstream, type UpstreamDraft } from "./upstream.ts";
-import { parseFlag, parseNumber, parseSize, parseTimeMs } from "./values.ts";
+import { parseNumber, parseTimeMs } from "./values.ts";
 
 /** What compiling may need from the platform. */
 export interface CompileOptions {
@@ -50,16 +50,6 @@ export interface CompileOptions {
   /** Where relative `ssl_*` file paths start: the main file's directory (nginx's conf prefix). */
   readonly confPrefix?: string;
 }
-
-/** Client connection settings edgeproxy reads at http level (the Node and Bun servers are per socket). */
-const HTTP_LEVEL = new Set([
-  "client_header_timeout",
-  "keepalive_timeout",
-  "keepalive_requests",
-  "send_timeout",
-  "client_header_buffer_size",
-  "large_client_header_buffers",
-]);
 
 /** nginx's predefined `combined` format. */
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -117,15 +107,8 @@ class Compiler {
   readonly #env: CompileEnv;
   /** The `proxy_pass` of the location being walked, once it has been read. */
   #here: { readonly pass: ProxyPass | VariableProxyPass; readonly locationName: string } | null = null;
-  #mergeSlashes = true;
-  #clientHeaderTimeoutMs = 60_000;
-  #keepaliveTimeoutMs = 75_000;
-  #keepaliveRequests = 1000;
-  #sendTimeoutMs = 60_000;
-  #clientHeaderBufferSize = 1024;
-  #largeClientHeaderBuffers = { count: 4, size: 8192 };
-  #underscores = false;
-  #ignoreInvalid = true;
+  /** The `http` block's settings, once read: the client-connection settings before a server is known. */
+  #httpSettings: Settings = DEFAULT_SETTINGS;
   #limitZones: readonly LimitZone[] = [];
   #sharedState: SharedState | null = null;
 
@@ -183,15 +166,7 @@ class Compiler {
       workerProcesses,
       workerShutdownTimeoutMs,
       errorLog,
-      mergeSlashes: this.#mergeSlashes,
-      clientHeaderTimeoutMs: this.#clientHeaderTimeoutMs,
-      keepaliveTimeoutMs: this.#keepaliveTimeoutMs,
-      keepaliveRequests: this.#keepaliveRequests,
-      sendTimeoutMs: this.#sendTimeoutMs,
-      clientHeaderBufferSize: this.#clientHeaderBufferSize,
-      largeClientHeaderBuffers: this.#largeClientHeaderBuffers,
-      underscoresInHeaders: this.#underscores,
-      ignoreInvalidHeaders: this.#ignoreInvalid,
+      ...clientLimitsOf(this.#httpSettings),
       variableSlots: this.#scope.slotCount,
       limitZones: this.#limitZones,
       ...(this.#sharedState ? { sharedState: this.#sharedState } : {}),
@@ -209,8 +184,10 @@ class Compiler {
         seen.add(d.name);
       }
       if (d.name === "types") continue;
-      const honoured = (ctx === "upstream" && d.name.startsWith("keepalive")) || (ctx === "http" && HTTP_LEVEL.has(d.name));
-      if (spec.isIgnored && !honoured) continue;
+      if (spec.isIgnored) {
+        spec.check?.(d);
+        continue;
+      }
       yield d;
     }
   }
@@ -240,19 +217,10 @@ class Compiler {
       else if (d.name === "log_format") this.#logFormat(d);
       else if (d.name === "map") compileMap(d, this.#scope);
       else if (d.name === "map_hash_max_size" || d.name === "map_hash_bucket_size") checkMapHashSize(d);
-      else if (d.name === "merge_slashes") this.#mergeSlashes = flag(d);
-      else if (d.name === "client_header_timeout") this.#clientHeaderTimeoutMs = time(d);
-      else if (d.name === "keepalive_timeout") this.#keepaliveTimeoutMs = time(d);
-      else if (d.name === "send_timeout") this.#sendTimeoutMs = time(d);
-      else if (d.name === "client_header_buffer_size") this.#clientHeaderBufferSize = size(d, d.args[0] as string);
-      else if (d.name === "large_client_header_buffers") this.#largeClientHeaderBuffers = largeBuffers(d);
-      else if (d.name === "keepalive_requests") {
-        this.#keepaliveRequests = parseNumber(d.args[0] as string) ?? invalid(d, `"keepalive_requests" directive invalid value`);
-      } else if (d.name === "underscores_in_headers") this.#underscores = flag(d);
-      else if (d.name === "ignore_invalid_headers") this.#ignoreInvalid = flag(d);
       else this.#setting(own, d);
     }
     const settings = mergeSettings(DEFAULT_SETTINGS, own);
+    this.#httpSettings = settings;
     const servers = serverBlocks.map((d) => this.#server(d, settings));
     // Variable names resolve once the whole block is read, as ngx_http_block() does.
     this.#scope.link();
@@ -287,7 +255,7 @@ class Compiler {
     const script: Directive[] = [];
     let handler: ContentHandler | null = null;
     for (const child of this.#walk(d.block ?? [], "server")) {
-      if (child.name === "listen") listens.push(compileListen(child));
+      if (child.name === "listen") listens.push(...compileListen(child));
       else if (CONTENT_HANDLERS.has(child.name)) handler = CONTENT_HANDLERS.get(child.name) ?? null;
       else if (child.name === "server_name") for (const n of child.args) names.push(compileServerName(child, n));
       else if (child.name === "location") locationBlocks.push(child);
@@ -518,30 +486,6 @@ function time(d: Directive): number {
   return parseTimeMs(d.args[0] as string) ?? invalid(d, `"${d.name}" directive invalid value`);
 }
 
-function size(d: Directive, text: string): number {
-  const bytes = parseSize(text);
-  if (bytes === null || bytes === 0) invalid(d, `"${d.name}" directive invalid value`);
-  return bytes;
-}
-
-/** nginx's `connection_pool_size` on 64-bit platforms: a large header buffer is at least this. */
-const CONNECTION_POOL_SIZE = 512;
-
-/** `large_client_header_buffers NUMBER SIZE`: a request line or header line must fit one buffer. */
-function largeBuffers(d: Directive): { count: number; size: number } {
-  const count = parseNumber(d.args[0] as string);
-  if (count === null || count === 0) invalid(d, `invalid value "${d.args[0]}" in "${d.name}" directive`);
-  const bytes = size(d, d.args[1] as string);
-  if (bytes < CONNECTION_POOL_SIZE) {
-    invalid(d, `the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size"`);
-  }
-  return { count, size: bytes };
-}
-
-function flag(d: Directive): boolean {
-  return parseFlag(d.args[0] as string) ?? invalid(d, `invalid value "${d.args[0]}" in "${d.name}" directive, it must be "on" or "off"`);
-}
-
 const LOCATION_MODIFIERS = new Set(["=", "~", "~*", "^~"]);
 
 /** The methods `limit_except` names (`ngx_http_core_limit_except()`'s table). */
@@ -586,8 +530,8 @@ function compileServerName(d: Directive, name: string): string {
 const LISTEN_FLAGS = new Set(["default_server", "default", "reuseport", "deferred", "bind"]);
 const LISTEN_KEYS = new Set(["backlog=", "rcvbuf=", "sndbuf=", "fastopen=", "so_keepalive=", "ipv6only=", "accept_filter=", "setfib="]);
 
-/** `listen ADDRESS[:PORT] [default_server] [...]`. */
-function compileListen(d: Directive): Server["listens"][number] {
+/** `listen ADDRESS[:PORT[-PORT]] [default_server] [...]`: one listen per port of a range. */
+function compileListen(d: Directive): Server["listens"][number][] {
   const [addr, ...params] = d.args as [string, ...string[]];
   let isDefault = false;
   let ipv6Only = true;
@@ -608,7 +552,7 @@ function compileListen(d: Directive): Server["listens"][number] {
     const path = addr.slice(5);
     if (!path) invalid(d, `invalid host in "${addr}" of the "listen" directive`);
     const key = `unix:${path}`;
-    return { key, isDefault, socket: { kind: "unix", key, path, ssl, http2 } };
+    return [{ key, isDefault, socket: { kind: "unix", key, path, ssl, http2 } }];
   }
   let host: string | null = null;
   let portText = addr;
@@ -625,11 +569,19 @@ function compileListen(d: Directive): Server["listens"][number] {
   }
   if (host === "*" || host === "0.0.0.0") host = null;
   if (host === "localhost") host = "127.0.0.1";
-  const port = parseNumber(portText);
-  if (port === null || port < 1 || port > 65535) invalid(d, `invalid port in "${addr}" of the "listen" directive`);
+  // A range `LOW-HIGH` (ngx_parse_inet_url()): each port, in order.
+  const dash = /^\d+-\d+$/.test(portText) ? portText.indexOf("-") : -1;
+  const low = parseNumber(dash < 0 ? portText : portText.slice(0, dash));
+  const high = dash < 0 ? low : parseNumber(portText.slice(dash + 1));
+  if (low === null || high === null || low < 1 || high > 65535) invalid(d, `invalid port in "${addr}" of the "listen" directive`);
+  if (high < low) invalid(d, `invalid port range in "${addr}" of the "listen" directive`);
   const isV6 = host?.includes(":") ?? false;
-  const key = host === null ? `*:${port}` : isV6 ? `[${host}]:${port}` : `${host}:${port}`;
-  return { key, isDefault, socket: { kind: "tcp", key, host, port, ipv6Only, ssl, http2 } };
+  const listens: Server["listens"][number][] = [];
+  for (let port = low; port <= high; port++) {
+    const key = host === null ? `*:${port}` : isV6 ? `[${host}]:${port}` : `${host}:${port}`;
+    listens.push({ key, isDefault, socket: { kind: "tcp", key, host, port, ipv6Only, ssl, http2 } });
+  }
+  return listens;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface DirectiveSpec {
   readonly isSingle?: boolean;
   /** Accepted for a real nginx.conf to load, with no effect here (process and tuning knobs). */
   readonly isIgnored?: boolean;
+  /** For an ignored knob: its value checked as nginx checks it, or nginx's error. */
+  readonly check?: (d: Directive) => void;
   readonly set?: Setter;
 }
 
@@ -63,12 +65,19 @@ export const HSL: readonly Context[] = ["http", "server", "location"];
 /** http, server. */
 export const HS: readonly Context[] = ["http", "server"];
 
-/** A knob accepted and ignored. */
-export const ignored = (contexts: readonly Context[], min: number, max: number, isSingle = true): DirectiveSpec => ({
+/** A knob accepted and ignored; `check` refuses the values nginx refuses. */
+export const ignored = (
+  contexts: readonly Context[],
+  min: number,
+  max: number,
+  isSingle = true,
+  check?: (d: Directive) => void,
+): DirectiveSpec => ({
   contexts,
   args: [min, max],
   isIgnored: true,
   isSingle,
+  ...(check ? { check } : {}),
 });
 
 /** A directive that may appear once per block. */

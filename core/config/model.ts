@@ -27,24 +27,22 @@ export interface Config {
   readonly workerShutdownTimeoutMs: number | null;
   /** The main-level `error_log`: where and from which level; null = stderr at `error`. */
   readonly errorLog: ErrorLogTarget | null;
-  /** `merge_slashes` (http/server level in nginx; edgeproxy reads the http value). Default on. */
+  /**
+   * The client-connection settings of the `http` block (the http level of the server-level
+   * directives below, and of `keepalive_timeout`, `keepalive_requests`, `send_timeout`): what a
+   * connection gets before a server is known. Each server's own are in its `settings`, and the
+   * head-reading ones of an address are its default server's (`clientLimits`).
+   */
   readonly mergeSlashes: boolean;
-  /** `client_header_timeout` (http level): a head must arrive within it, or the connection closes silently. Default 60s. */
   readonly clientHeaderTimeoutMs: number;
-  /** `keepalive_timeout` (http level): an idle client connection's life; 0 disables keep-alive. Default 75s. */
   readonly keepaliveTimeoutMs: number;
-  /** `keepalive_requests` (http level): requests per client connection. Default 1000. */
   readonly keepaliveRequests: number;
-  /** `send_timeout` (http level): longest wait for a client to take response bytes. Default 60s. */
   readonly sendTimeoutMs: number;
-  /** `client_header_buffer_size` (http level): a request head's first buffer, bytes. Default 1k. */
   readonly clientHeaderBufferSize: number;
-  /** `large_client_header_buffers` (http level): a line must fit one, a head `count` of them. Default 4 8k. */
   readonly largeClientHeaderBuffers: { readonly count: number; readonly size: number };
-  /** `underscores_in_headers`: keep header names with `_`. Default off. */
   readonly underscoresInHeaders: boolean;
-  /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. */
   readonly ignoreInvalidHeaders: boolean;
+  readonly maxHeaders: number;
   /** How many per-request slots the user variables (`map`, `set`, named captures) take. */
   readonly variableSlots: number;
   /**
@@ -560,6 +558,46 @@ export interface Settings extends ServerTlsSettings, Http2Settings, ProxySslSett
   readonly realIpHeader: RealIpHeader;
   /** `real_ip_recursive`: skip trusted addresses from the right of the header. Default off. */
   readonly realIpRecursive: boolean;
+
+  // Client connections (ngx_http_core_module). These are read from the default server of the
+  // address a connection came to, as nginx reads them before it knows the request's server:
+  /** `merge_slashes`. Default on. */
+  readonly mergeSlashes: boolean;
+  /** `client_header_timeout`: a head must arrive within it, or the connection closes silently. Default 60s. */
+  readonly clientHeaderTimeoutMs: number;
+  /** `client_header_buffer_size`: a request head's first buffer, bytes. Default 1k. */
+  readonly clientHeaderBufferSize: number;
+  /** `large_client_header_buffers`: a line must fit one, a head `count` of them. Default 4 8k. */
+  readonly largeClientHeaderBuffers: { readonly count: number; readonly size: number };
+  /** `underscores_in_headers`: keep header names with `_`. Default off. */
+  readonly underscoresInHeaders: boolean;
+  /** `ignore_invalid_headers`: drop header names with bytes other than letters, digits, `-`. Default on. */
+  readonly ignoreInvalidHeaders: boolean;
+  /** `max_headers` (Debian's 1.22.1, from later nginx): more header lines is a 400. Default 1000. */
+  readonly maxHeaders: number;
+  // ...and these from the location that answers (ngx_http_update_location_config(), ngx_http_set_keepalive()):
+  /** `keepalive_timeout`: an idle client connection's life after this response; 0 disables keep-alive. Default 75s. */
+  readonly keepaliveTimeoutMs: number;
+  /** `keepalive_timeout`'s second value: `Keep-Alive: timeout=N` on kept responses; null for none. */
+  readonly keepaliveHeaderSec: number | null;
+  /** `keepalive_requests`: requests per client connection. Default 1000. */
+  readonly keepaliveRequests: number;
+  /** `keepalive_time`: how long one client connection may take requests. Default 1h. */
+  readonly keepaliveTimeMs: number;
+  /** `keepalive_disable`: the browsers keep-alive is off for (`msie6`, the default: for POST only). */
+  readonly keepaliveDisable: { readonly msie6: boolean; readonly safari: boolean };
+  /** `send_timeout`: longest wait for a client to take response bytes. Default 60s. */
+  readonly sendTimeoutMs: number;
+  /** `chunked_transfer_encoding`: off sends a response of unknown length unframed, then closes. Default on. */
+  readonly chunkedTransferEncoding: boolean;
+  /** `absolute_redirect`: a `Location` nginx makes from a path gets the scheme and host. Default on. */
+  readonly absoluteRedirect: boolean;
+  /** `port_in_redirect`: ...and the port, unless it is the scheme's default. Default on. */
+  readonly portInRedirect: boolean;
+  /** `server_name_in_redirect`: ...with the server's first name instead of the request's host. Default off. */
+  readonly serverNameInRedirect: boolean;
+  /** `server_tokens`: checked; edgeproxy never names its version (its `Server` is always `edgeproxy`). */
+  readonly serverTokens: "on" | "off" | "build";
 }
 
 /** `real_ip_header`: `X-Real-IP`, `X-Forwarded-For` (every line of it), or any other header's first line. */

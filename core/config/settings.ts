@@ -7,7 +7,7 @@ import { DEFAULT_HTTP2 } from "./modules/http2.ts";
 import { DEFAULT_PROXY_SSL } from "./modules/proxy-ssl.ts";
 import { DEFAULT_SERVER_TLS } from "./modules/ssl.ts";
 import type { Directive } from "./parse.ts";
-import { parseFlag, parseOffset, parseSize, parseTimeMs } from "./values.ts";
+import { parseFlag, parseNumber, parseOffset, parseSize, parseTimeMs } from "./values.ts";
 
 /** The settings a block writes itself; merged over its parent's (docs/nginx-semantics.md 1.6). */
 export type OwnSettings = { -readonly [K in keyof Settings]?: Settings[K] };
@@ -91,6 +91,24 @@ export const DEFAULT_SETTINGS: Settings = {
   realIpFrom: null,
   realIpHeader: { kind: "x-real-ip" },
   realIpRecursive: false,
+  mergeSlashes: true,
+  clientHeaderTimeoutMs: 60_000,
+  clientHeaderBufferSize: 1024,
+  largeClientHeaderBuffers: { count: 4, size: 8192 },
+  underscoresInHeaders: false,
+  ignoreInvalidHeaders: true,
+  maxHeaders: 1000,
+  keepaliveTimeoutMs: 75_000,
+  keepaliveHeaderSec: null,
+  keepaliveRequests: 1000,
+  keepaliveTimeMs: 3_600_000,
+  keepaliveDisable: { msie6: true, safari: false },
+  sendTimeoutMs: 60_000,
+  chunkedTransferEncoding: true,
+  absoluteRedirect: true,
+  portInRedirect: true,
+  serverNameInRedirect: false,
+  serverTokens: "on",
 };
 
 /** The settings a block ends up with: its own values over the inherited ones. */
@@ -149,3 +167,50 @@ export const stringSetting =
   (own, d) => {
     own[key] = arg0(d);
   };
+
+/** nginx's `connection_pool_size` on 64-bit platforms: a large header buffer is at least this. */
+const CONNECTION_POOL_SIZE = 512;
+
+/** `large_client_header_buffers NUMBER SIZE`: a request line or header line must fit one buffer. */
+export function largeBuffers(d: Directive): { count: number; size: number } {
+  const count = parseNumber(arg0(d));
+  if (count === null || count === 0) fail(d, `invalid value "${arg0(d)}" in "${d.name}" directive`);
+  const text = d.args[1] as string;
+  const bytes = parseSize(text);
+  if (bytes === null || bytes === 0) fail(d, `"${d.name}" directive invalid value`);
+  if (bytes < CONNECTION_POOL_SIZE) {
+    fail(d, `the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size"`);
+  }
+  return { count, size: bytes };
+}
+
+/** A connection's client settings, as the HTTP/1 server reads them (and the Fetch entry the head rules). */
+export type ClientLimits = Pick<
+  Settings,
+  | "mergeSlashes"
+  | "clientHeaderTimeoutMs"
+  | "keepaliveTimeoutMs"
+  | "keepaliveRequests"
+  | "sendTimeoutMs"
+  | "clientHeaderBufferSize"
+  | "largeClientHeaderBuffers"
+  | "underscoresInHeaders"
+  | "ignoreInvalidHeaders"
+  | "maxHeaders"
+>;
+
+/** The client-connection settings of a block, as the model's `Config` and the HTTP/1 server carry them. */
+export function clientLimitsOf(s: Settings): ClientLimits {
+  return {
+    mergeSlashes: s.mergeSlashes,
+    clientHeaderTimeoutMs: s.clientHeaderTimeoutMs,
+    keepaliveTimeoutMs: s.keepaliveTimeoutMs,
+    keepaliveRequests: s.keepaliveRequests,
+    sendTimeoutMs: s.sendTimeoutMs,
+    clientHeaderBufferSize: s.clientHeaderBufferSize,
+    largeClientHeaderBuffers: s.largeClientHeaderBuffers,
+    underscoresInHeaders: s.underscoresInHeaders,
+    ignoreInvalidHeaders: s.ignoreInvalidHeaders,
+    maxHeaders: s.maxHeaders,
+  };
+}

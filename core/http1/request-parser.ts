@@ -63,7 +63,13 @@ const NO_BYTES = new Uint8Array(0);
  * `max_headers`; what the headers mean (duplicates, Host, framing) is headers-in.ts.
  */
 export class RequestHeadParser {
-  readonly #limits: HeadLimits;
+  /** The limits of the address's default server, which read each head until it names its server. */
+  readonly #initial: HeadLimits;
+  /** The limits now: the named server's once the request line's host or a Host header is read. */
+  #limits: HeadLimits;
+  /** A server's limits by the host a request names; null when every server reads heads alike. */
+  readonly #forHost: ((host: string) => HeadLimits) | null;
+  #hostSeen = false;
   readonly #buffers: HeaderBuffers;
   /** Stream offset of the first byte of the pending bytes. */
   #base = 0;
@@ -82,8 +88,16 @@ export class RequestHeadParser {
   #headersIn = new HeadersIn();
   #count = 0;
 
-  constructor(limits: HeadLimits) {
+  /**
+   * `forHost`: the limits of the server a host names. nginx reads each header line with the
+   * request's server of the moment (ngx_http_process_request_headers()), which an absolute
+   * request-target or the Host header changes: the name rules and `max_headers` follow it, the
+   * buffers stay the default server's.
+   */
+  constructor(limits: HeadLimits, forHost: ((host: string) => HeadLimits) | null = null) {
+    this.#initial = limits;
     this.#limits = limits;
+    this.#forHost = forHost;
     this.#buffers = new HeaderBuffers(limits.buffers);
     this.#buffers.fresh(0);
   }
@@ -108,6 +122,15 @@ export class RequestHeadParser {
     this.#headers = [];
     this.#headersIn = new HeadersIn();
     this.#count = 0;
+    this.#limits = this.#initial;
+    this.#hostSeen = false;
+  }
+
+  /** The request names its server: its rules read the header lines after this (once per request). */
+  #serverNamed(host: string): void {
+    if (this.#hostSeen) return;
+    this.#hostSeen = true;
+    if (this.#forHost) this.#limits = this.#forHost(host);
   }
 
   /** Feeds received bytes: a head once it is whole or refused, null while more is needed. */
@@ -222,6 +245,8 @@ export class RequestHeadParser {
       const parsed = parseRequestLine(latin1String(work, start, end));
       if ("status" in parsed) return this.#refuse(parsed.status, parsed.reason, parsed.head);
       this.#requestLine = parsed;
+      const absolute = /^https?:\/\/([^/?#]*)/i.exec(parsed.target);
+      if (absolute) this.#serverNamed(absolute[1] as string);
       return parsed.httpVersion === "0.9" ? "done" : null;
     }
     let end = lf;
@@ -240,7 +265,9 @@ export class RequestHeadParser {
     if (++this.#count > this.#limits.maxHeaders) return this.#refuse(494, "client sent too many header lines");
     this.#headers.push(line);
     const refusal = this.#headersIn.add(line[0], line[1]);
-    return refusal ? this.#refuse(refusal.status, refusal.reason) : null;
+    if (refusal) return this.#refuse(refusal.status, refusal.reason);
+    if (line[0].length === 4 && line[0].toLowerCase() === "host") this.#serverNamed(line[1]);
+    return null;
   }
 
   #finish(result: RefusedHead | "done", work: Uint8Array, at: number): ReadHead | RefusedHead {

@@ -13,6 +13,10 @@ export interface Answering {
   readonly httpVersion: string;
   /** Keep the connection for another request, if the response can be framed for it. */
   readonly keepAlive: boolean;
+  /** `keepalive_timeout`'s header value: `Keep-Alive: timeout=N` on a kept connection. */
+  readonly keepAliveHeaderSec?: number | null;
+  /** `chunked_transfer_encoding`: false sends a body of unknown length unframed, then closes. Default true. */
+  readonly chunked?: boolean;
 }
 
 const CRLF = latin1Bytes("\r\n");
@@ -45,14 +49,15 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
   }
   const noBody = req.isHead || res.status === 204 || res.status === 304 || res.status < 200;
   // add_trailer: the body goes chunked to an HTTP/1.1 client, its length dropped (ngx_http_chunked_header_filter()).
-  const trailers = res.trailers && !noBody && req.httpVersion === "1.1" ? res.trailers : null;
+  const mayChunk = req.httpVersion === "1.1" && req.chunked !== false;
+  const trailers = res.trailers && !noBody && mayChunk ? res.trailers : null;
   const length =
     trailers || res.status === 204 || res.status < 200 ? null : body instanceof Uint8Array ? body.byteLength : res.contentLength;
   const isStream = body !== null && !(body instanceof Uint8Array);
-  const chunked = trailers !== null || (isStream && length === null && !noBody && req.httpVersion === "1.1");
+  const chunked = trailers !== null || (isStream && length === null && !noBody && mayChunk);
   // Without a length or chunks, only the close can end the body; after a 101 the bytes are a tunnel's.
   const keepAlive = req.keepAlive && !res.closeConnection && res.status !== 101 && (length !== null || chunked || noBody || !isStream);
-  const head = headText(res, length, chunked, keepAlive, log);
+  const head = headText(res, length, chunked, keepAlive ? (req.keepAliveHeaderSec ?? null) : false, log);
 
   try {
     if (noBody || (body === null && !chunked)) {
@@ -90,7 +95,8 @@ export async function writeResponse(conn: Http1Connection, res: Answer, req: Ans
 }
 
 /** The status line and headers, nginx's header filter's order. */
-function headText(res: Answer, length: number | null, chunked: boolean, keepAlive: boolean, log: Logger): string {
+/** `keepAlive`: false for close, else the `Keep-Alive: timeout=N` value to send with keep-alive (null for none). */
+function headText(res: Answer, length: number | null, chunked: boolean, keepAlive: number | null | false, log: Logger): string {
   const headers = res.headers;
   let head = `HTTP/1.1 ${res.status} ${isSafeReason(res.reason) ? res.reason : ""}\r\n`;
   let i = 0;
@@ -102,7 +108,8 @@ function headText(res: Answer, length: number | null, chunked: boolean, keepAliv
   if (length !== null) head += `Content-Length: ${length}\r\n`;
   if (chunked) head += "Transfer-Encoding: chunked\r\n";
   // A 101 hands the connection over: nginx's header filter says so instead of keep-alive or close.
-  head += res.status === 101 ? "Connection: upgrade\r\n" : keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  head += res.status === 101 ? "Connection: upgrade\r\n" : keepAlive !== false ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  if (keepAlive !== false && keepAlive !== null && res.status !== 101) head += `Keep-Alive: timeout=${keepAlive}\r\n`;
   for (; i < headers.length; i++) head += line(headers[i] as [string, string], log);
   return `${head}\r\n`;
 }

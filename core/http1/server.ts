@@ -1,4 +1,5 @@
 import type { Logger } from "../capabilities.ts";
+import type { ClientLimits } from "../config/settings.ts";
 import type { ConnectionInfo, ProxyResponse, RequestHead, RequestWire, Tunnel } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
 import type { EdgeProxy } from "../proxy.ts";
@@ -21,22 +22,8 @@ import { type HeadLimits, type ReadHead, type RefusedHead, RequestHeadParser } f
 import { writeResponse } from "./response-writer.ts";
 import { runTunnel } from "./tunnel.ts";
 
-/** The client-connection limits of a config (http level). */
-export interface ClientLimits {
-  readonly clientHeaderTimeoutMs: number;
-  readonly keepaliveTimeoutMs: number;
-  readonly keepaliveRequests: number;
-  readonly sendTimeoutMs: number;
-  /** `client_header_buffer_size`, bytes. */
-  readonly clientHeaderBufferSize: number;
-  /** `large_client_header_buffers N SIZE`. */
-  readonly largeClientHeaderBuffers: { readonly count: number; readonly size: number };
-  readonly ignoreInvalidHeaders: boolean;
-  readonly underscoresInHeaders: boolean;
-}
-
-/** `max_headers` of current nginx, which Debian's 1.22.1 has too. */
-const MAX_HEADERS = 1000;
+/** The client-connection settings: the http level's, or a connection's default server's (EdgeProxy.clientLimits). */
+export type { ClientLimits };
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -58,6 +45,8 @@ class Session implements ReadableListener, CountedConnection {
   readonly number: number;
   /** Bytes given to the parser for the request being read (`$request_length`). */
   received = 0;
+  /** When the connection was accepted, for `keepalive_time`. */
+  readonly connectedMs = Date.now();
 
   constructor(conn: ClientConnection, info: ConnectionInfo, run: (session: Session) => Promise<void>, number: number) {
     this.conn = conn;
@@ -89,8 +78,8 @@ export class Http1Server {
   #closing = false;
   /** Connections served so far: the next one's `$connection`. */
   #connections = 0;
-  #headLimitsFor: ClientLimits | null = null;
-  #headLimits: HeadLimits | null = null;
+  /** The parser's limits made from each set of client settings, made once. */
+  readonly #headLimits = new WeakMap<ClientLimits, HeadLimits>();
   /** This thread's words of the status counters: connections, requests, responses. */
   readonly #counts: Float64Array;
 
@@ -134,7 +123,7 @@ export class Http1Server {
       return;
     }
     // The first head is due client_header_timeout after the accept, as in nginx.
-    conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
+    conn.setDeadline(Date.now() + this.#limitsFor(info).clientHeaderTimeoutMs);
     this.#park(session);
   }
 
@@ -164,7 +153,7 @@ export class Http1Server {
     const conn = session.conn;
     try {
       for (;;) {
-        const parser = session.parser ?? new RequestHeadParser(this.#headLimitsNow());
+        const parser = session.parser ?? this.#parser(session.info);
         session.parser = parser;
         const pipelined = session.pending.byteLength > 0;
         session.received = 0;
@@ -183,6 +172,7 @@ export class Http1Server {
           pipelined,
           headBytes: session.received - read.rest.byteLength,
           bodyBytes: () => body.wireBytes,
+          connectedMs: session.connectedMs,
         };
         if (!(await this.#answer(session, read, body, wire))) return this.#end(session);
         const next = await body.finish();
@@ -205,19 +195,31 @@ export class Http1Server {
     }
   };
 
-  #headLimitsNow(): HeadLimits {
-    const limits = this.#limits();
-    if (limits !== this.#headLimitsFor || this.#headLimits === null) {
-      this.#headLimitsFor = limits;
+  /** A connection's client settings: its address's default server's, else the config's (http level). */
+  #limitsFor(info: ConnectionInfo): ClientLimits {
+    return this.#proxy().clientLimits?.(info) ?? this.#limits();
+  }
+
+  /** A parser for a connection's heads, its rules switching to the server a request names. */
+  #parser(info: ConnectionInfo): RequestHeadParser {
+    const proxy = this.#proxy();
+    const byHost = proxy.clientLimitsByHost?.(info);
+    return new RequestHeadParser(this.#headLimitsOf(this.#limitsFor(info)), byHost ? (host) => this.#headLimitsOf(byHost(host)) : null);
+  }
+
+  #headLimitsOf(limits: ClientLimits): HeadLimits {
+    let head = this.#headLimits.get(limits);
+    if (!head) {
       const large = limits.largeClientHeaderBuffers;
-      this.#headLimits = {
+      head = {
         buffers: { client: limits.clientHeaderBufferSize, large: large.size, count: large.count },
-        maxHeaders: MAX_HEADERS,
+        maxHeaders: limits.maxHeaders,
         ignoreInvalidHeaders: limits.ignoreInvalidHeaders,
         underscoresInHeaders: limits.underscoresInHeaders,
       };
+      this.#headLimits.set(limits, head);
     }
-    return this.#headLimits;
+    return head;
   }
 
   /** One request: the core's answer, written. Resolves whether the connection goes on. */
@@ -232,18 +234,31 @@ export class Http1Server {
         conn.close();
         return false;
       }
-      const limits = this.#limits();
-      conn.setIdleTimeout(limits.sendTimeoutMs);
-      const keepAlive =
-        !this.#closing && limits.keepaliveTimeoutMs > 0 && session.served < limits.keepaliveRequests && read.facts.keepAlive;
-      const answering = { isHead: head.method === "HEAD", httpVersion: head.httpVersion, keepAlive };
+      // The answering location's settings (the core has decided keep-alive by them), else the connection's.
+      const limits = this.#limitsFor(session.info);
+      const client = result.client ?? {
+        keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
+        keepaliveHeaderSec: null,
+        sendTimeoutMs: limits.sendTimeoutMs,
+        chunked: true,
+      };
+      conn.setIdleTimeout(client.sendTimeoutMs);
+      const allowed = result.client ? true : limits.keepaliveTimeoutMs > 0 && session.served < limits.keepaliveRequests;
+      const keepAlive = !this.#closing && allowed && read.facts.keepAlive;
+      const answering = {
+        isHead: head.method === "HEAD",
+        httpVersion: head.httpVersion,
+        keepAlive,
+        keepAliveHeaderSec: client.keepaliveHeaderSec,
+        chunked: client.chunked,
+      };
       const kept = await writeResponse(conn, result, answering, result.log ?? this.#log);
       if (result.tunnel) {
-        await this.#tunnel(conn, result.tunnel, body);
+        await this.#tunnel(conn, result.tunnel, body, client.sendTimeoutMs);
         return false;
       }
       // Between requests, keepalive_timeout; the next head's first byte starts its own clock.
-      if (kept) conn.setIdleTimeout(limits.keepaliveTimeoutMs);
+      if (kept) conn.setIdleTimeout(client.keepaliveTimeoutMs);
       return kept;
     } finally {
       this.#inFlight--;
@@ -253,7 +268,7 @@ export class Http1Server {
   }
 
   /** After its 101: the connection is a tunnel until either side closes (tunnel.ts). */
-  async #tunnel(conn: ClientConnection, tunnel: Tunnel, body: RequestBody): Promise<void> {
+  async #tunnel(conn: ClientConnection, tunnel: Tunnel, body: RequestBody, sendTimeoutMs: number): Promise<void> {
     const upstream = tunnel.upstream;
     const clientFirst = await body.finish();
     if (upstream.kind !== "connection" || clientFirst === null) {
@@ -268,7 +283,7 @@ export class Http1Server {
         clientFirst,
         upstream: upstream.connection,
         upstreamFirst: upstream.first,
-        clientSendTimeoutMs: this.#limits().sendTimeoutMs,
+        clientSendTimeoutMs: sendTimeoutMs,
       };
       await runTunnel(ends, tunnel);
     } finally {
@@ -325,7 +340,7 @@ export class Http1Server {
         started = true;
         this.#started(session);
         conn.setIdleTimeout(0);
-        conn.setDeadline(Date.now() + this.#limits().clientHeaderTimeoutMs);
+        conn.setDeadline(Date.now() + this.#limitsFor(session.info).clientHeaderTimeoutMs);
       }
       session.received += chunk.byteLength;
       const read = parser.push(chunk);
@@ -362,7 +377,7 @@ export class Http1Server {
       return;
     }
     conn.setDeadline(0);
-    conn.setIdleTimeout(this.#limits().sendTimeoutMs);
+    conn.setIdleTimeout(this.#limitsFor(session.info).sendTimeoutMs);
     const httpVersion = refused.head.httpVersion === "0.9" ? "0.9" : "1.1";
     await writeResponse(conn, { ...response, closeConnection: true }, { isHead: false, httpVersion, keepAlive: false }, this.#log);
     this.#end(session);

@@ -1,6 +1,6 @@
-import type { Location } from "../config/model.ts";
+import type { Location, Settings } from "../config/model.ts";
 import type { LocationMatcher } from "../route/location-match.ts";
-import type { RequestContext } from "../shape/request-context.ts";
+import { findHeader, type RequestContext } from "../shape/request-context.ts";
 import { recordMatch } from "../variables/request-variables.ts";
 import { NEXT, type Outcome } from "./outcome.ts";
 import type { ProxyPlan } from "./plan.ts";
@@ -38,6 +38,7 @@ export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Loca
   if (location === null) {
     r.location = null;
     r.handler = r.server.handler;
+    updateKeepalive(plan, r, r.server.settings);
     r.log.block = plan.serverLog(r.server);
     return;
   }
@@ -45,6 +46,51 @@ export function enterLocation(plan: ProxyPlan, r: RequestContext, location: Loca
   const limit = location.limitExcept;
   const block = limit && !limit.methods.has(r.head.method) ? limit.block : location;
   r.location = block;
+  updateKeepalive(plan, r, block.settings);
   if (block.modifier !== "if" || block.handler) r.handler = block.handler;
   r.log.block = plan.locationLog(block);
+}
+
+/**
+ * A block the request enters may end keep-alive for it (`ngx_http_update_location_config()`):
+ * `keepalive_timeout 0`, `keepalive_requests` reached, `keepalive_time` past, or a browser
+ * `keepalive_disable` names. Once off, it stays off.
+ */
+export function updateKeepalive(plan: ProxyPlan, r: RequestContext, s: Settings): void {
+  if (r.closesConnection) return;
+  const wire = r.wire;
+  if (
+    s.keepaliveTimeoutMs === 0 ||
+    (wire !== null && wire.requests >= s.keepaliveRequests) ||
+    (wire?.connectedMs !== undefined && plan.caps.clock.now() - wire.connectedMs > s.keepaliveTimeMs) ||
+    (s.keepaliveDisable.msie6 && r.method === "POST" && isMsie6(userAgent(r))) ||
+    (s.keepaliveDisable.safari && isSafari(userAgent(r)))
+  ) {
+    r.closesConnection = true;
+  }
+}
+
+function userAgent(r: RequestContext): string {
+  return findHeader(r.head, "user-agent") ?? "";
+}
+
+/** `ngx_http_process_user_agent()`: "MSIE " with room for a version after it, and not Opera. */
+function isMsie(ua: string): boolean {
+  const at = ua.indexOf("MSIE ");
+  return at >= 0 && at + 7 < ua.length && !ua.includes("Opera");
+}
+
+/** ...MSIE 4 and 5, and 6 without SV1. */
+function isMsie6(ua: string): boolean {
+  if (!isMsie(ua)) return false;
+  const at = ua.indexOf("MSIE ");
+  if (ua[at + 6] !== ".") return false;
+  const major = ua[at + 5];
+  return major === "4" || major === "5" || (major === "6" && !ua.includes("SV1", at + 8));
+}
+
+/** ...Safari on a Mac: neither MSIE, Opera, Gecko nor Chrome. */
+function isSafari(ua: string): boolean {
+  if (isMsie(ua) || ua.includes("Opera") || ua.includes("Gecko/") || ua.includes("Chrome/")) return false;
+  return ua.includes("Safari/") && ua.includes("Mac OS X");
 }

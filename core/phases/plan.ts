@@ -2,14 +2,26 @@ import { type Balancer, createBalancer } from "../balance/balancer.ts";
 import { createPeerGroup, type PeerGroup } from "../balance/peer-group.ts";
 import { SessionTable, StickyPlan } from "../balance/sticky.ts";
 import type { Capabilities, Logger } from "../capabilities.ts";
-import type { Config, ErrorLogTarget, LimitZone, Location, ResolverSetting, RewriteScript, Server, Upstream } from "../config/model.ts";
+import type {
+  Config,
+  ErrorLogTarget,
+  LimitZone,
+  Location,
+  ResolverSetting,
+  RewriteScript,
+  Server,
+  Settings,
+  Upstream,
+} from "../config/model.ts";
 import type { ProxyUrl } from "../config/proxy-pass.ts";
 import { type ResponseBufferSizes, responseBufferSizes } from "../config/response-buffering.ts";
-import type { HeaderPairs } from "../exchange.ts";
+import { type ClientLimits, clientLimitsOf } from "../config/settings.ts";
+import type { ClientSettings, ConnectionInfo, HeaderPairs } from "../exchange.ts";
 import { type Compression, webCompression } from "../gzip/compression.ts";
 import { MemoryLimitZones } from "../limit/limit-zones.ts";
 import { ZoneTable } from "../limit/zone-table.ts";
 import type { ScriptEnv } from "../rewrite/script.ts";
+import { validateHost } from "../route/host.ts";
 import { LocationMatcher } from "../route/location-match.ts";
 import { ServerSelector } from "../route/server-select.ts";
 import { planRedirect } from "../shape/redirect.ts";
@@ -17,6 +29,7 @@ import type { RequestContext } from "../shape/request-context.ts";
 import { type HeaderPlan, planHeaders } from "../shape/request-headers.ts";
 import { planResponseHeaders, type ResponseHeaderPlan } from "../shape/response-headers.ts";
 import { MemoryCounters, type StatusCounters } from "../status/counters.ts";
+import { updateKeepalive } from "./find-config.ts";
 
 /** An upstream group with its balancer, shared by every location that proxies to it. */
 export interface UpstreamPlan {
@@ -36,6 +49,8 @@ export interface LocationPlan {
   readonly log: Logger;
   /** `proxy_buffers` and the temp file's cap and path. */
   readonly responseBuffers: ResponseBufferSizes;
+  /** Its client-connection settings, for the response it gives. */
+  readonly client: ClientSettings;
 }
 
 /**
@@ -58,6 +73,18 @@ export interface ProxyPlan {
   readonly script: ScriptEnv;
   /** A server's error log, for requests at server level. */
   serverLog(server: Server): Logger;
+  /**
+   * The client-connection settings for a connection: its address's default server's (nginx
+   * reads a head with them before it knows the request's server), else the http level's.
+   */
+  clientLimits(connection: ConnectionInfo): ClientLimits;
+  /**
+   * The client settings of the server a host names on this connection, for the header lines
+   * after it; null when every server reads heads alike (then the default server's do).
+   */
+  clientLimitsByHost(connection: ConnectionInfo): ((host: string) => ClientLimits) | null;
+  /** The client settings of the block a request is in now, for its response. */
+  clientSettings(r: RequestContext): ClientSettings;
   /** A location's error log. */
   locationLog(location: Location): Logger;
   /** A limit zone's states. */
@@ -102,6 +129,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
       upstream: loc.proxy?.kind === "static" ? (upstreams.get(loc.proxy.upstream) ?? null) : null,
       log: logFor(loc.settings.errorLog),
       responseBuffers: responseBufferSizes(loc.settings),
+      client: clientSettingsOf(loc.settings),
     });
     loc.children.forEach(visit);
     ifBlocks(loc.script).forEach(visit);
@@ -109,6 +137,12 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
   };
   for (const s of config.servers) s.locations.forEach(visit);
   const serverLogs = new Map(config.servers.map((s) => [s, logFor(s.settings.errorLog)]));
+  const limits = new Map(config.servers.map((s) => [s, clientLimitsOf(s.settings)]));
+  // Whether a server a request names could read the rest of its head otherwise than the default server.
+  const headRules = (l: ClientLimits) => `${l.underscoresInHeaders} ${l.ignoreInvalidHeaders} ${l.maxHeaders}`;
+  const headsAlike = new Set([...limits.values()].map(headRules)).size <= 1;
+  const serverClients = new Map(config.servers.map((s) => [s, clientSettingsOf(s.settings)]));
+  const servers = new ServerSelector(config);
   const explicit = new Map<string, UpstreamPlan>();
   const implicit = new Map<string, UpstreamPlan>();
   for (const [u, p] of upstreams) (u.isImplicit ? implicit : explicit).set(u.name.toLowerCase(), p);
@@ -118,7 +152,7 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     caps,
     counters,
     upstreams,
-    servers: new ServerSelector(config),
+    servers,
     locations: new Map(config.servers.map((s) => [s, new LocationMatcher(s.locations)])),
     plans,
     script: {
@@ -126,11 +160,26 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
       files: caps.files ?? null,
       enter: (r, block) => {
         r.location = block;
+        updateKeepalive(plan, r, block.settings);
         if (block.handler) r.handler = block.handler;
         r.log.block = plan.locationLog(block);
       },
     },
     serverLog: (server) => serverLogs.get(server) ?? caps.log,
+    clientSettings: (r) =>
+      (r.location ? plans.get(r.location)?.client : serverClients.get(r.server)) ?? clientSettingsOf(r.server.settings),
+    clientLimits: (c) => {
+      const server = servers.defaultServer(c.listenKey, c.localAddress, c.localPort);
+      return (server && limits.get(server)) || config;
+    },
+    clientLimitsByHost: (c) => {
+      if (headsAlike) return null;
+      return (value) => {
+        const host = validateHost(value);
+        const server = host === null ? null : servers.select(c.listenKey, c.localAddress, c.localPort, host);
+        return (server && limits.get(server)) || plan.clientLimits(c);
+      };
+    },
     locationLog: (location) => plans.get(location)?.log ?? caps.log,
     zoneTable: (zone) => zoneTables.get(zone) as ZoneTable,
     compression: caps.compression ?? webCompression,
@@ -211,5 +260,15 @@ function errorLogs(caps: Capabilities): (target: ErrorLogTarget | null) => Logge
       logs.set(key, log);
     }
     return log;
+  };
+}
+
+/** A block's settings for the client connection after its response (ProxyResponse.client). */
+function clientSettingsOf(s: Settings): ClientSettings {
+  return {
+    keepaliveTimeoutMs: s.keepaliveTimeoutMs,
+    keepaliveHeaderSec: s.keepaliveHeaderSec,
+    sendTimeoutMs: s.sendTimeoutMs,
+    chunked: s.chunkedTransferEncoding,
   };
 }

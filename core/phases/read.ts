@@ -22,7 +22,7 @@ export type ReadOutcome =
  * methods nginx refuses, and decided the framing.
  */
 export function readRequest(plan: ProxyPlan, head: RequestHead, connection: ConnectionInfo, wire: RequestWire | null): ReadOutcome {
-  const target = parseTarget(head.target, plan.config.mergeSlashes);
+  const target = parseTarget(head.target, plan.clientLimits(connection).mergeSlashes);
   if (!target) return { kind: "refused", status: 400, request: refusedRequest(plan, head, connection, null) };
   const hostValue = target.host ?? findHeader(head, "host");
   const host = hostValue === undefined ? null : validateHost(hostValue);

@@ -90,6 +90,14 @@ export class ServerSelector {
   }
 
   /**
+   * The default server of the address a connection came to: the one whose client settings read
+   * its heads, before a request names its server. Null when no server takes the address.
+   */
+  defaultServer(listenKey: string, localAddress: string, localPort: number): Server | null {
+    return this.#group(listenKey, localAddress, localPort)?.defaultServer ?? null;
+  }
+
+  /**
    * The listen address a connection arrived on, as the config names it: its local address and
    * port when a server listens there, else the wildcard of its port (nginx's `addr_conf`).
    */

@@ -1,4 +1,4 @@
-import type { Location, RedirectSetting, ValueRewrite } from "../config/model.ts";
+import type { Location, RedirectSetting, Server, ValueRewrite } from "../config/model.ts";
 import type { RequestContext } from "./request-context.ts";
 import { compileTemplate } from "./template.ts";
 import { rewriteValue } from "./value-rewrite.ts";
@@ -27,15 +27,25 @@ export function rewriteRedirect(plan: RedirectPlan, value: string, start: number
 }
 
 /**
- * A path made absolute as nginx's header filter does for `Location`: the client's scheme, the
- * request host (or the local address when there is none), and the listening port unless it
- * is the scheme's default.
+ * A path made absolute as nginx's header filter does for `Location`, by the settings of the
+ * block the request is in: with `absolute_redirect` the client's scheme, the request's host (the
+ * server's name with `server_name_in_redirect`, the local address when the request had none),
+ * and with `port_in_redirect` the listening port unless it is the scheme's default. Without
+ * `absolute_redirect`, the path as it is.
  */
 export function absoluteUrl(path: string, ctx: RequestContext, hadHost: boolean): string {
+  const settings = (ctx.location ?? ctx.server).settings;
+  if (!settings.absoluteRedirect) return path;
   const scheme = ctx.connection.isTls ? "https" : "http";
   const local = ctx.connection.localAddress;
-  const host = hadHost ? ctx.host : local.includes(":") ? `[${local}]` : local;
+  const host = settings.serverNameInRedirect ? serverName(ctx.server) : hadHost ? ctx.host : local.includes(":") ? `[${local}]` : local;
   const port = ctx.connection.localPort;
-  const isDefault = ctx.connection.listenKey.startsWith("unix:") || port === (scheme === "https" ? 443 : 80);
+  const isDefault = !settings.portInRedirect || ctx.connection.listenKey.startsWith("unix:") || port === (scheme === "https" ? 443 : 80);
   return `${scheme}://${host}${isDefault ? "" : `:${port}`}${path}`;
+}
+
+/** The server's name (`cscf->server_name`, `$server_name`): its first `server_name`, without a leading dot. */
+export function serverName(server: Server): string {
+  const first = server.names[0] ?? "";
+  return first.startsWith(".") ? first.slice(1) : first;
 }

@@ -1,6 +1,7 @@
 import { parseAddress } from "../access/address.ts";
 import { basicCredentials } from "../access/basic-credentials.ts";
 import type { HeaderPairs } from "../exchange.ts";
+import { serverName } from "../shape/redirect.ts";
 import { findHeader, findHeaders, type RequestContext, type UpstreamAttempt } from "../shape/request-context.ts";
 import type { VariableGetter } from "../shape/template.ts";
 import { ACTIVE, READING, WAITING, WRITING } from "../status/layout.ts";
@@ -29,7 +30,7 @@ const FIXED: Record<string, VariableGetter> = {
   },
   server_addr: (c) => c.connection.localAddress,
   server_port: (c) => (c.connection.listenKey.startsWith("unix:") ? "" : String(c.connection.localPort)),
-  server_name: keepsEmpty((c) => c.server.names[0] ?? ""),
+  server_name: keepsEmpty((c) => serverName(c.server)),
   server_protocol: (c) => `HTTP/${c.head.httpVersion}`,
   scheme: (c) => (c.connection.isTls ? "https" : "http"),
   https: (c) => (c.connection.isTls ? "on" : ""),
@@ -227,7 +228,24 @@ function headerVariable(suffix: string): VariableGetter {
   // Repeated Cookie and X-Forwarded-For are joined, other headers give the first value.
   if (lower === "cookie") return (c) => findHeaders(c.head, lower).join("; ");
   if (lower === "x-forwarded-for") return (c) => findHeaders(c.head, lower).join(", ");
-  return (c) => findHeader(c.head, lower) ?? "";
+  // nginx compares each name with `-` read as `_` (ngx_http_variable_unknown_header()): with
+  // underscores_in_headers, `X_Name` is `$http_x_name` too.
+  const wanted = lower.replaceAll("-", "_");
+  return (c) => {
+    for (const [name, value] of c.head.headers) if (name.length === wanted.length && sameHeaderName(name, wanted)) return value;
+    return "";
+  };
+}
+
+/** `name` is `wanted` (lower case, `_` for `-`) in any case and with `-` or `_`. */
+function sameHeaderName(name: string, wanted: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 0x20;
+    else if (c === 45) c = 95;
+    if (c !== wanted.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** `$upstream_http_NAME`: the first line of that header in the last upstream response. */

@@ -788,3 +788,54 @@ describe("regular expressions: nginx's PCRE errors, and what edgeproxy cannot ma
     expect(emergency(result.edgeOut)).toEqual({ reason: `${what} is not supported by edgeproxy`, line: lineOf(pattern) });
   });
 });
+
+// The client-connection directives at every level nginx has them, the redirect directives, listen
+// port ranges, and the tuning knobs edgeproxy accepts: checked as nginx checks them.
+describe("core module directives: accept/reject and messages agree with nginx -t", () => {
+  const loc = (body: string) => withHttp(server(`location / { ${body} }`));
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "client directives at server level",
+      withHttp(
+        server(
+          "underscores_in_headers on; ignore_invalid_headers off; merge_slashes off; client_header_timeout 5s; client_header_buffer_size 2k; large_client_header_buffers 2 4k; keepalive_requests 5; keepalive_timeout 10s 5; keepalive_time 1m; send_timeout 3s;",
+        ),
+      ),
+    ],
+    [
+      "client directives at location level",
+      loc("keepalive_requests 5; keepalive_timeout 0; keepalive_time 1m; send_timeout 3s; keepalive_disable msie6 safari;"),
+    ],
+    ["underscores_in_headers in a location", loc("underscores_in_headers on;")],
+    ["merge_slashes in a location", loc("merge_slashes off;")],
+    ["client_header_timeout in a location", loc("client_header_timeout 5s;")],
+    ["keepalive_timeout with a bad header value", loc("keepalive_timeout 10s abc;")],
+    ["keepalive_requests abc", loc("keepalive_requests abc;")],
+    ["keepalive_disable with a bad browser", loc("keepalive_disable opera;")],
+    ["keepalive_requests twice", withHttp(server("keepalive_requests 5; keepalive_requests 6;"))],
+    ["chunked_transfer_encoding", loc("chunked_transfer_encoding off;")],
+    ["chunked_transfer_encoding maybe", loc("chunked_transfer_encoding maybe;")],
+    ["the redirect directives", loc("absolute_redirect off; port_in_redirect off; server_name_in_redirect on;")],
+    ["absolute_redirect yes", loc("absolute_redirect yes;")],
+    ["server_tokens every value", withHttp(`server_tokens off; ${server("server_tokens build; location / { server_tokens on; }")}`)],
+    ["server_tokens maybe", loc("server_tokens maybe;")],
+    ["a listen port range", withHttp("server { listen 127.0.0.1:18990-18992; }")],
+    ["a listen port range backwards", withHttp("server { listen 127.0.0.1:18992-18990; }")],
+    ["a listen port range past 65535", withHttp("server { listen 127.0.0.1:65530-65536; }")],
+    [
+      "tuning knobs",
+      withHttp(
+        `lingering_close on; lingering_time 30s; lingering_timeout 5s; reset_timedout_connection on; log_not_found off; etag off; connection_pool_size 512; open_log_file_cache max=10 inactive=20s; ssl_session_tickets off; ssl_buffer_size 4k; gzip_hash 4k; ${server("location / { if_modified_since before; open_file_cache max=10 inactive=5s; }")}`,
+      ),
+    ],
+    ["lingering_close maybe", loc("lingering_close maybe;")],
+    ["lingering_time abc", loc("lingering_time abc;")],
+    ["etag yes", loc("etag yes;")],
+    ["gzip_hash 3k", loc("gzip_hash 3k;")],
+    ["open_file_cache with a bad parameter", loc("open_file_cache maxi=10;")],
+    ["ssl_session_cache with a bad value", withHttp("ssl_session_cache bogus;")],
+    ["connection_pool_size in a location", loc("connection_pool_size 512;")],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});

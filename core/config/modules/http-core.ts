@@ -1,7 +1,8 @@
-import { ANY, block, type DirectiveSpec, HS, HSL, ignored, list, single } from "../directive-spec.ts";
+import { ANY, block, type DirectiveSpec, HS, HSL, list, single } from "../directive-spec.ts";
 import { compileErrorPage } from "../error-page.ts";
 import { compileResolver } from "../resolver.ts";
-import { flagSetting, offsetSetting, sizeSetting, stringSetting, timeSetting } from "../settings.ts";
+import { arg0, fail, flagSetting, largeBuffers, offsetSetting, sizeSetting, stringSetting, timeSetting } from "../settings.ts";
+import { parseNumber, parseTimeMs, parseTimeSec } from "../values.ts";
 
 /**
  * ngx_http_core_module's directives. The blocks (`http`, `server`, `location`) and the
@@ -35,28 +36,47 @@ export const HTTP_CORE_DIRECTIVES = {
     own.clientBodyTempPath = d.args[0] as string;
   }),
 
-  // Client connection settings: read at http level (compile.ts), accepted below it.
-  ignore_invalid_headers: single(HS),
-  underscores_in_headers: single(HS),
-  merge_slashes: single(HS),
-  client_header_timeout: ignored(HS, 1, 1),
-  client_header_buffer_size: ignored(HS, 1, 1),
-  large_client_header_buffers: ignored(HS, 2, 2),
-  send_timeout: ignored(HSL, 1, 1),
+  // Client connections. The head-reading ones apply from the default server of an address
+  // (ngx_http_wait_request_handler() reads before it knows the server); the others from the
+  // location that answers.
+  ignore_invalid_headers: single(HS, 1, 1, flagSetting("ignoreInvalidHeaders")),
+  underscores_in_headers: single(HS, 1, 1, flagSetting("underscoresInHeaders")),
+  merge_slashes: single(HS, 1, 1, flagSetting("mergeSlashes")),
+  client_header_timeout: single(HS, 1, 1, timeSetting("clientHeaderTimeoutMs")),
+  client_header_buffer_size: single(HS, 1, 1, sizeSetting("clientHeaderBufferSize")),
+  large_client_header_buffers: single(HS, 2, 2, (own, d) => {
+    own.largeClientHeaderBuffers = largeBuffers(d);
+  }),
+  // Debian's 1.22.1 has it, from later nginx: more header lines than this is a 400.
+  max_headers: single(HS, 1, 1, (own, d) => {
+    own.maxHeaders = parseNumber(arg0(d)) ?? fail(d, `"${d.name}" directive invalid number`);
+  }),
+  send_timeout: single(HSL, 1, 1, timeSetting("sendTimeoutMs")),
   // The same names in `upstream` are the keepalive module's (compiled with the upstream).
-  keepalive_requests: ignored([...HSL, "upstream"], 1, 1),
-  keepalive_timeout: ignored([...HSL, "upstream"], 1, 2),
-  keepalive_time: ignored([...HSL, "upstream"], 1, 1),
-
-  // Tuning and static-file knobs a stock nginx.conf carries; they do not change proxying.
-  sendfile: ignored(HSL, 1, 1),
-  tcp_nopush: ignored(HSL, 1, 1),
-  tcp_nodelay: ignored(HSL, 1, 1),
-  server_tokens: ignored(HSL, 1, 1),
-  types_hash_max_size: ignored(HSL, 1, 1),
-  types_hash_bucket_size: ignored(HSL, 1, 1),
-  server_names_hash_max_size: ignored(["http"], 1, 1),
-  server_names_hash_bucket_size: ignored(["http"], 1, 1),
-  variables_hash_max_size: ignored(["http"], 1, 1),
-  variables_hash_bucket_size: ignored(["http"], 1, 1),
+  keepalive_timeout: single([...HSL, "upstream"], 1, 2, (own, d) => {
+    own.keepaliveTimeoutMs = parseTimeMs(arg0(d)) ?? fail(d, `"${d.name}" directive invalid value`);
+    const header = d.args[1];
+    own.keepaliveHeaderSec = header === undefined ? null : (parseTimeSec(header) ?? fail(d, `"${d.name}" directive invalid value`));
+  }),
+  keepalive_requests: single([...HSL, "upstream"], 1, 1, (own, d) => {
+    own.keepaliveRequests = parseNumber(arg0(d)) ?? fail(d, `"${d.name}" directive invalid number`);
+  }),
+  keepalive_time: single([...HSL, "upstream"], 1, 1, timeSetting("keepaliveTimeMs")),
+  keepalive_disable: single(HSL, 1, ANY, (own, d) => {
+    const off = { msie6: false, safari: false };
+    for (const v of d.args) {
+      if (v === "msie6" || v === "safari") off[v] = true;
+      else if (v !== "none") fail(d, `invalid value "${v}"`);
+    }
+    own.keepaliveDisable = off;
+  }),
+  chunked_transfer_encoding: single(HSL, 1, 1, flagSetting("chunkedTransferEncoding")),
+  absolute_redirect: single(HSL, 1, 1, flagSetting("absoluteRedirect")),
+  port_in_redirect: single(HSL, 1, 1, flagSetting("portInRedirect")),
+  server_name_in_redirect: single(HSL, 1, 1, flagSetting("serverNameInRedirect")),
+  server_tokens: single(HSL, 1, 1, (own, d) => {
+    const v = arg0(d);
+    if (v !== "on" && v !== "off" && v !== "build") fail(d, `invalid value "${v}"`);
+    own.serverTokens = v;
+  }),
 } satisfies Record<string, DirectiveSpec>;
