@@ -1,7 +1,7 @@
 import { compileTemplate } from "../shape/template.ts";
 import { VariableScope } from "../variables/scope.ts";
 import type { CompileEnv, Context, DirectiveSpec, LogFormat } from "./directive-spec.ts";
-import { DIRECTIVES, UNSUPPORTED } from "./directives.ts";
+import { DIRECTIVES } from "./directives.ts";
 import { ConfigError, type SourceLocation } from "./errors.ts";
 import { compileHealthCheck, compileMatch } from "./health-check.ts";
 import { LimitZoneRegistry } from "./limit-zones.ts";
@@ -31,6 +31,7 @@ import { checkProxySsl } from "./modules/proxy-ssl.ts";
 import { SCRIPT_DIRECTIVES } from "./modules/rewrite.ts";
 import { checkListenCertificates, checkServerTls } from "./modules/ssl.ts";
 import { CONTENT_HANDLERS } from "./modules/status.ts";
+import { UNSUPPORTED } from "./modules/unsupported.ts";
 import type { Directive } from "./parse.ts";
 import { compileProxyPass, proxiesOverTls } from "./proxy-pass.ts";
 import { compileRegex, namedGroups } from "./regex.ts";
@@ -161,7 +162,7 @@ class Compiler {
     if (!hasEvents) throw new ConfigError("invalid-arguments", `no "events" section in configuration`, { file: first, line: 1 });
     return {
       servers,
-      listens: bindList(servers),
+      listens: bindList(servers, this.#warn),
       upstreams: this.allUpstreams(),
       workerProcesses,
       workerShutdownTimeoutMs,
@@ -176,6 +177,8 @@ class Compiler {
   /** Checks each directive of a block against the table and yields the ones with work left. */
   *#walk(block: readonly Directive[], ctx: Context): Generator<Directive> {
     const seen = new Set<string>();
+    /** The `types` of this block: extension to type, for nginx's duplicate warning. */
+    const types = new Map<string, string>();
     for (const d of block) {
       if (ctx === "types") continue;
       const spec = check(d, ctx);
@@ -183,12 +186,31 @@ class Compiler {
         if (seen.has(d.name)) throw new ConfigError("duplicate", `"${d.name}" directive is duplicate`, d.at);
         seen.add(d.name);
       }
-      if (d.name === "types") continue;
+      if (d.name === "types") {
+        this.#types(d.block ?? [], types);
+        continue;
+      }
       if (spec.isIgnored) {
         spec.check?.(d);
         continue;
       }
       yield d;
+    }
+  }
+
+  /** A `types` block: edgeproxy sends no files, but nginx warns of an extension given twice (ngx_http_core_type()). */
+  #types(block: readonly Directive[], types: Map<string, string>): void {
+    for (const d of block) {
+      for (const ext of d.args) {
+        const key = ext.toLowerCase();
+        const previous = types.get(key);
+        if (previous !== undefined) {
+          this.#warn(
+            `${d.at.file}:${d.at.line}: duplicate extension "${key}", content type: "${d.name}", previous content type: "${previous}"`,
+          );
+        }
+        types.set(key, d.name);
+      }
     }
   }
 
@@ -589,9 +611,10 @@ function compileListen(d: Directive): Server["listens"][number][] {
  * addresses of its port and family, and routing then reads the connection's local address.
  * `ssl` and `http2` of one address are those of any of its listen lines (`ngx_http_add_addresses()`).
  */
-function bindList(servers: readonly Server[]): Listen[] {
+function bindList(servers: readonly Server[], warn: (m: string) => void): Listen[] {
   const all = new Map<string, Listen>();
   const defaults = new Set<string>();
+  warnConflictingNames(servers, warn);
   for (const s of servers) {
     for (const l of s.listens) {
       if (l.isDefault) {
@@ -608,6 +631,35 @@ function bindList(servers: readonly Server[]): Listen[] {
     const wildcard = l.host.includes(":") ? `[::]:${l.port}` : `*:${l.port}`;
     return !all.has(wildcard);
   });
+}
+
+/**
+ * nginx's `conflicting server name "x" on ADDRESS, ignored` (ngx_http_server_names()): a name two
+ * servers of one address both claim; the first keeps it. `.x.test` claims `x.test` and
+ * `*.x.test` both. Regex names are not compared.
+ */
+function warnConflictingNames(servers: readonly Server[], warn: (m: string) => void): void {
+  const claimed = new Map<string, Map<string, Server>>();
+  for (const s of servers) {
+    for (const l of s.listens) {
+      const names = claimed.get(l.key) ?? new Map<string, Server>();
+      claimed.set(l.key, names);
+      for (const name of s.names) {
+        if (name.startsWith("~")) continue;
+        const keys = name.startsWith(".") ? [name.slice(1), `*${name}`] : [name];
+        for (const key of keys) {
+          const owner = names.get(key);
+          if (owner === undefined) names.set(key, s);
+          else if (owner !== s) warn(`conflicting server name "${key}" on ${addressText(l.key)}, ignored`);
+        }
+      }
+    }
+  }
+}
+
+/** A listen key as nginx names the address in its messages: `*:80` is `0.0.0.0:80`. */
+function addressText(key: string): string {
+  return key.startsWith("*:") ? `0.0.0.0:${key.slice(2)}` : key;
 }
 
 /** Expands host names in upstream servers into one peer per address (2.1). */

@@ -839,3 +839,52 @@ describe("core module directives: accept/reject and messages agree with nginx -t
 
   test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
 });
+
+// nginx directives edgeproxy does not implement: nginx loads them; edgeproxy names them, with their line.
+describe("directives edgeproxy does not implement are named, not unknown", () => {
+  const cases: [string, string][] = [
+    ["root", "location / { root /srv; }"],
+    ["try_files", "location / { try_files $uri =404; }"],
+    ["fastcgi_pass", "location / { fastcgi_pass 127.0.0.1:9000; }"],
+    ["proxy_cache", "location / { proxy_cache off; }"],
+    ["sub_filter", "location / { sub_filter a b; }"],
+    ["gzip_static", "gzip_static on;"],
+    ["limit_rate", "location / { limit_rate 10k; }"],
+  ];
+  test.each(cases)("%s", (name, body) => {
+    const config = withHttp(server(`\n${body}`));
+    const result = checkBoth(config);
+    expect(result.nginx, result.nginxOut).toBe(true);
+    const line = String(
+      config("/d")
+        .split("\n")
+        .findIndex((l) => l.startsWith(body)) + 1,
+    );
+    expect(emergency(result.edgeOut)).toEqual({ reason: `"${name}" directive is not supported by edgeproxy`, line });
+  });
+});
+
+/** The `[warn]` lines of `nginx -t` or `edgeproxy -t`, each as its message and line. */
+function warnings(out: string): { reason: string; line: string | null }[] {
+  return [...out.matchAll(/\[warn\] (?:\S+:(\d+): )?(.*?)(?: in \S+:(\d+))?$/gm)].map((m) => ({
+    reason: m[2] as string,
+    line: m[1] ?? m[3] ?? null,
+  }));
+}
+
+// What nginx only warns about is a warning here too, in its words.
+describe("warnings agree with nginx -t", () => {
+  const cases: [string, (dir: string) => string][] = [
+    ["an extension given twice in types", withHttp("types { text/html html htm; text/plain HTML txt; }")],
+    ["a server name two servers claim", withHttp(`${server("server_name a.test .b.test;")} ${server("server_name a.test b.test;")}`)],
+    [
+      "a server name claimed on another address",
+      withHttp(`${server("server_name a.test;")} server { listen 127.0.0.1:18998; server_name a.test; }`),
+    ],
+  ];
+  test.each(cases)("%s", (_name, config) => {
+    const result = checkBoth(config);
+    expect(result.edgeproxy, result.edgeOut).toBe(result.nginx);
+    expect(warnings(result.edgeOut)).toEqual(warnings(result.nginxOut));
+  });
+});

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { DIRECTIVES } from "../../../core/config/directives.ts";
+import { UNSUPPORTED } from "../../../core/config/modules/unsupported.ts";
 import { type Config, ConfigError, type ConfigSource, compileConfig, parseConfig, parseConfigText } from "../../../core/index.ts";
 
 const compile = (text: string): Promise<Config> => compileConfig(parseConfigText(text));
@@ -192,5 +194,12 @@ describe("compileConfig", () => {
       [{ kind: "tcp", host: "10.1.0.1", port: 8080 }, 2, "app.internal:8080"],
       [{ kind: "tcp", host: "10.1.0.2", port: 8080 }, 2, "app.internal:8080"],
     ]);
+  });
+});
+
+describe("the directive tables", () => {
+  test("no directive edgeproxy implements is listed as not supported", () => {
+    const both = [...UNSUPPORTED].filter((name) => Object.hasOwn(DIRECTIVES, name));
+    expect(both).toEqual([]);
   });
 });
