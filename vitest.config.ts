@@ -40,6 +40,7 @@ export default defineConfig({
             "test/conformance/proxy-variables.test.ts",
             "test/conformance/variables.test.ts",
             "test/conformance/config-compat.test.ts",
+            "test/conformance/known-differences.test.ts",
             "test/security/**/*.test.ts",
           ],
           env: { EDGEPROXY_ADAPTER: "workers" },

@@ -11,7 +11,7 @@ export interface HeadRefusal {
 /** What the read phase decided about a request, once its head is whole. */
 export interface RequestFacts {
   readonly framing: BodyFraming;
-  /** `Expect: 100-continue` from an HTTP/1.1 client with a body: nginx answers it when it starts reading. */
+  /** `Expect: 100-continue` from an HTTP/1.1 client: nginx answers it when it starts reading the body, if any. */
   readonly expectsContinue: boolean;
   /**
    * nginx's keep-alive wish (`ngx_http_process_connection()`): HTTP/1.1 unless `Connection`
@@ -93,11 +93,11 @@ export class HeadersIn {
     // 1.22 refuses CONNECT (it has no tunnels) and TRACE after the framing checks.
     if (method === "CONNECT") return { status: 405, reason: "client sent CONNECT method" };
     if (method === "TRACE") return { status: 405, reason: "client sent TRACE method" };
-    const hasBody = framing.kind === "chunked" || (framing.kind === "length" && framing.length > 0);
     const expect = this.#seen.get("expect");
     return {
       framing,
-      expectsContinue: httpVersion === "1.1" && hasBody && expect !== undefined && expect.toLowerCase() === "100-continue",
+      // Whatever the body: nginx answers it once the body is read, an empty one too (ngx_http_test_expect()).
+      expectsContinue: httpVersion === "1.1" && expect !== undefined && expect.toLowerCase() === "100-continue",
       keepAlive: httpVersion === "1.1" ? !this.#connectionClose : httpVersion === "1.0" && this.#connectionKeepAlive,
       upgrade: this.#upgrade,
     };

@@ -165,7 +165,11 @@ async function requestBody(plan: ProxyPlan, r: RequestContext, location: Locatio
     (!isChunked || settings.proxyHttpVersion === "1.1");
   if (streams && body.isPrereadComplete && (await body.isPrereadComplete())) streams = false;
   if (streams) return { outBody: { kind: "streamed", stream: body }, framing: inFraming };
-  if (!hasBody) return { outBody: null, framing: { kind: "none" } };
+  if (!hasBody) {
+    // Reading an absent body still answers `Expect: 100-continue`, as nginx's proxy module does.
+    for await (const _ of body);
+    return { outBody: null, framing: { kind: "none" } };
+  }
   const read = await readBody(
     body,
     {

@@ -9,7 +9,7 @@ export interface ParsedTarget {
   readonly uri: string;
   /** `$args`: the raw query, without `?`. */
   readonly args: string;
-  /** `$request_uri`: the raw path and query (the absolute-form authority removed). */
+  /** `$request_uri`: the raw path, query and fragment (the absolute-form authority removed). */
   readonly requestUri: string;
   /** The raw path contained a `%` escape: nginx then re-escapes `$uri` when it rewrites it. */
   readonly isQuoted: boolean;
@@ -32,16 +32,18 @@ export function parseTarget(target: string, mergeSlashes: boolean): ParsedTarget
     rest = rest.slice(m[0].length) || "/";
     if (rest.startsWith("?")) rest = `/${rest}`;
   }
+  // A `#` ends the path and the query, but stays in `$request_uri`, which proxy_pass without a
+  // URI part sends on as it came (ngx_http_parse_complex_uri() stops at it; unparsed_uri keeps it).
   const hash = rest.indexOf("#");
-  const requestUri = hash < 0 ? rest : rest.slice(0, hash);
-  const q = requestUri.indexOf("?");
-  const rawPath = q < 0 ? requestUri : requestUri.slice(0, q);
-  const args = q < 0 ? "" : requestUri.slice(q + 1);
+  const beforeHash = hash < 0 ? rest : rest.slice(0, hash);
+  const q = beforeHash.indexOf("?");
+  const rawPath = q < 0 ? beforeHash : beforeHash.slice(0, q);
+  const args = q < 0 ? "" : beforeHash.slice(q + 1);
   const decoded = decodePath(rawPath);
   if (decoded === null) return null;
   const uri = normalisePath(decoded, mergeSlashes);
   if (uri === null) return null;
-  return { uri, args, requestUri, isQuoted: rawPath.includes("%"), hasPlus: rawPath.includes("+"), host };
+  return { uri, args, requestUri: rest, isQuoted: rawPath.includes("%"), hasPlus: rawPath.includes("+"), host };
 }
 
 function decodePath(path: string): string | null {

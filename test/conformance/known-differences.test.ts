@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { type Backend, startBackend } from "../support/backend.ts";
+import { header, rawRequest } from "../support/client.ts";
+import { converse } from "../support/converse.ts";
+import { BECAUSE, conformance } from "../support/gaps.ts";
+import { type RunningProxy, startBoth } from "../support/proxies.ts";
+
+const check = conformance({
+  workers: {
+    "sends a #fragment in the request target upstream as nginx does":
+      "fetch sends no #fragment: a URL's fragment is never part of the request it makes",
+    "answers Expect: 100-continue with Content-Length: 0 as nginx does": BECAUSE.edgeConnections,
+    "sends what came of a body shorter than its Content-Length, then closes": BECAUSE.edgeConnections,
+  },
+});
+
+// Differences nginx users met, each compared on the wire with nginx: what the client got and what the upstream saw.
+describe("the upstream's Server, fragments, Expect with no body, short bodies", () => {
+  let backend: Backend;
+  let proxies: RunningProxy[];
+  beforeAll(async () => {
+    backend = await startBackend("kd");
+    backend.reply = (r) => {
+      const target = r.requestLine.split(" ")[1] ?? "";
+      if (target.startsWith("/short")) {
+        return { raw: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly this much", close: true };
+      }
+      return {
+        headers: [
+          ["Server", "upstream/1.0"],
+          ["Content-Type", "text/plain"],
+        ],
+        body: `saw ${r.requestLine}\n`,
+      };
+    };
+    proxies = await startBoth(
+      (port) => `
+    server {
+        listen 127.0.0.1:${port};
+        location /uri/ { proxy_pass http://127.0.0.1:${backend.port}/x/; }
+        location /vars/ { return 200 "uri=[$uri] args=[$args] request_uri=[$request_uri] is_args=[$is_args]\\n"; }
+        location /short-stream/ { proxy_buffering off; proxy_pass http://127.0.0.1:${backend.port}; }
+        location /server/ { proxy_pass_header Server; proxy_pass http://127.0.0.1:${backend.port}; }
+        location / { proxy_pass http://127.0.0.1:${backend.port}; }
+    }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await backend.close();
+  });
+
+  /** The same bytes through each proxy: what the client read, without the Date, and what the upstream saw. */
+  async function both(request: string, waitFor?: string) {
+    const out: Record<string, { client: string; upstream: string[] }> = {};
+    for (const p of proxies) {
+      const before = backend.seen.length;
+      const steps = waitFor
+        ? [request.split("\r\n\r\n")[0] + "\r\n\r\n", { until: waitFor }, request.slice(request.indexOf("\r\n\r\n") + 4)]
+        : [request];
+      const client = await converse(p.port, steps);
+      await new Promise((r) => setTimeout(r, 20));
+      out[p.name] = {
+        client: client.replace(/^Date: .*\r\n/gm, "").replace(/^Server: (nginx\/[\d.]+|edgeproxy)\r\n/gm, "Server: PROXY\r\n"),
+        upstream: backend.seen.slice(before).map((s) => s.requestLine),
+      };
+    }
+    return out;
+  }
+
+  check("passes the upstream's Server with proxy_pass_header Server", async () => {
+    for (const [target, server] of [
+      ["/server/a", "upstream/1.0"],
+      ["/a", undefined],
+    ] as const) {
+      const got = await Promise.all(
+        proxies.map((p) => rawRequest(p.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)),
+      );
+      const servers = got.map((res) => header(res, "server"));
+      expect(servers[0], target).toBe(server ?? "nginx/1.22.1");
+      expect(servers[1], target).toBe(server ?? "edgeproxy");
+    }
+  });
+
+  check("sends a #fragment in the request target upstream as nginx does", async () => {
+    const seen = await both("GET /frag/a?b=1#part HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(seen.edgeproxy).toEqual(seen.nginx);
+    for (const target of ["/frag/#only", "/frag/a#x?y=1", "/uri/a?b=1#part", "/vars/a?b=1#c", "/vars/a#c?d"]) {
+      const seen = await both(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(seen.edgeproxy, target).toEqual(seen.nginx);
+    }
+  });
+
+  check("answers Expect: 100-continue with Content-Length: 0 as nginx does", async () => {
+    for (const head of ["POST /expect HTTP/1.1\r\nContent-Length: 0", "GET /expect HTTP/1.1", "GET /expect HTTP/1.0"]) {
+      const seen = await both(`${head}\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+      expect(seen.edgeproxy, head).toEqual(seen.nginx);
+    }
+  });
+
+  check("sends what came of a body shorter than its Content-Length, then closes", async () => {
+    for (const target of ["/short", "/short-stream/"]) {
+      const seen = await both(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(seen.nginx?.client, target).toContain("only this much");
+      expect(seen.edgeproxy, target).toEqual(seen.nginx);
+    }
+  });
+});
