@@ -106,3 +106,44 @@ describe("the upstream's Server, fragments, Expect with no body, short bodies", 
     }
   });
 });
+
+// `max_conns` under `random` (ngx_http_upstream_get_random_peer()): a peer at its limit is drawn
+// again, and past that the request is 502 "no live upstreams", never one connection too many.
+describe("random with max_conns", () => {
+  let backends: Backend[];
+  let proxies: RunningProxy[];
+  beforeAll(async () => {
+    backends = [await startBackend("r1"), await startBackend("r2")];
+    for (const b of backends) b.reply = () => ({ body: "slow\n", delayMs: 600 });
+    const [one, two] = backends as [Backend, Backend];
+    proxies = await startBoth(
+      (port) => `
+    upstream rand { random; server 127.0.0.1:${one.port} max_conns=1; server 127.0.0.1:${two.port} max_conns=2; }
+    upstream randtwo { random two; server 127.0.0.1:${one.port} max_conns=1; server 127.0.0.1:${two.port} max_conns=2; }
+    server {
+        listen 127.0.0.1:${port};
+        location /rand { proxy_pass http://rand; }
+        location /randtwo { proxy_pass http://randtwo; }
+    }`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  for (const path of ["/rand", "/randtwo"])
+    check(`never has more than max_conns requests on a peer with ${path.slice(1)}`, async () => {
+      const outcome: Record<string, string[]> = {};
+      for (const p of proxies) {
+        const before = backends.map((b) => b.seen.length);
+        const got = await Promise.all(
+          Array.from({ length: 6 }, () => rawRequest(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)),
+        );
+        const reached = backends.map((b, i) => b.seen.length - (before[i] as number));
+        outcome[p.name] = [`reached ${reached.join(" ")}`, ...got.map((r) => String(r.status)).sort()];
+      }
+      expect(outcome.nginx).toEqual(["reached 1 2", "200", "200", "200", "502", "502", "502"]);
+      expect(outcome.edgeproxy).toEqual(outcome.nginx);
+    });
+});
