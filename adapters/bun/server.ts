@@ -61,8 +61,10 @@ export class BunServer {
   /** After a reload: binds new addresses, stops accepting on removed ones (in-flight finish). */
   async update(listens: readonly Listen[], config: Config, shutdownTimeoutMs: number | null): Promise<void> {
     this.#limits = config;
-    // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
-    if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref?.();
+    // The old config's connections end as an old nginx worker's: idle ones now, the rest after
+    // their response, and what is left at worker_shutdown_timeout.
+    const closeRest = this.#http.retire();
+    if (shutdownTimeoutMs !== null) setTimeout(closeRest, shutdownTimeoutMs).unref?.();
     const { plain, other } = split(listens, config);
     const wanted = new Set(plain.map((l) => l.key));
     for (const l of plain) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));

@@ -103,8 +103,10 @@ export class NodeServer {
    */
   async update(listens: readonly Listen[], config: Config, shutdownTimeoutMs: number | null): Promise<void> {
     this.#limits = config;
-    // Tunnels of the old config live on, as an old nginx worker's, up to worker_shutdown_timeout.
-    if (shutdownTimeoutMs !== null) setTimeout(this.#http.tunnelsNow(), shutdownTimeoutMs).unref();
+    // The old config's connections end as an old nginx worker's: idle ones now, the rest after
+    // their response, and what is left at worker_shutdown_timeout.
+    const closeRest = this.#http.retire();
+    if (shutdownTimeoutMs !== null) setTimeout(closeRest, shutdownTimeoutMs).unref();
     this.#config = config;
     this.#plan = new TlsPlan(config);
     this.#http2.update(config);

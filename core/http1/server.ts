@@ -70,10 +70,14 @@ export class Http1Server {
   readonly #proxy: () => EdgeProxy;
   readonly #limits: () => ClientLimits;
   readonly #log: Logger;
-  /** Connections waiting for a request: a graceful stop closes them at once. */
-  readonly #waiting = new Set<ClientConnection>();
+  /** Connections waiting for a request, with their sessions: a graceful stop closes them at once. */
+  readonly #waiting = new Map<ClientConnection, Session>();
+  /** Connections answering a request now. */
+  readonly #answering = new Set<ClientConnection>();
   /** Connections that are tunnels now (after a 101). */
   readonly #tunnels = new Set<ClientConnection>();
+  /** Connections a reload retired: each closes after its response instead of waiting for another. */
+  readonly #retired = new WeakSet<ClientConnection>();
   #inFlight = 0;
   #closing = false;
   /** Connections served so far: the next one's `$connection`. */
@@ -102,7 +106,7 @@ export class Http1Server {
   /** A graceful stop: waiting connections close now, the others after their response. */
   stop(): void {
     this.#closing = true;
-    for (const conn of this.#waiting) conn.close();
+    for (const conn of this.#waiting.keys()) conn.close();
     this.#waiting.clear();
   }
 
@@ -137,8 +141,12 @@ export class Http1Server {
 
   /** Waits for the next request's first byte. */
   #park(session: Session): void {
+    if (this.#retired.has(session.conn)) {
+      this.#end(session);
+      return;
+    }
     countWaiting(this.#counts, session);
-    this.#waiting.add(session.conn);
+    this.#waiting.set(session.conn, session);
     session.conn.whenReadable(session);
   }
 
@@ -226,6 +234,7 @@ export class Http1Server {
   async #answer(session: Session, read: ReadHead, body: RequestBody, wire: RequestWire): Promise<boolean> {
     const conn = session.conn;
     this.#inFlight++;
+    this.#answering.add(conn);
     const head = read.head;
     let result: ProxyResponse | null = null;
     try {
@@ -244,7 +253,7 @@ export class Http1Server {
       };
       conn.setIdleTimeout(client.sendTimeoutMs);
       const allowed = result.client ? true : limits.keepaliveTimeoutMs > 0 && session.served < limits.keepaliveRequests;
-      const keepAlive = !this.#closing && allowed && read.facts.keepAlive;
+      const keepAlive = !this.#closing && !this.#retired.has(conn) && allowed && read.facts.keepAlive;
       const answering = {
         isHead: head.method === "HEAD",
         httpVersion: head.httpVersion,
@@ -262,6 +271,7 @@ export class Http1Server {
       return kept;
     } finally {
       this.#inFlight--;
+      this.#answering.delete(conn);
       if (result) this.#responded(session, result.kind === "response" ? result.status : result.logStatus);
       if (result?.kind === "response") result.done?.();
     }
@@ -292,13 +302,28 @@ export class Http1Server {
   }
 
   /**
-   * The tunnels open now, to close later: after a reload an old nginx worker closes what is
-   * left at `worker_shutdown_timeout`, and tunnels opened after the reload are the new config's.
+   * A reload retires the connections open now, as an old nginx worker's
+   * (ngx_close_idle_connections(), ngx_shutdown_timer_handler()): those idle after a request close
+   * at once, the others after the response they are answering; the returned function closes
+   * what is left of them (connections yet to send a request, requests, tunnels), for
+   * `worker_shutdown_timeout`.
    */
-  tunnelsNow(): () => void {
-    const open = [...this.#tunnels];
+  retire(): () => void {
+    const open = [...this.#waiting.keys(), ...this.#answering, ...this.#tunnels];
+    for (const conn of open) this.#retired.add(conn);
+    for (const [conn, session] of this.#waiting) {
+      if (session.served === 0) continue;
+      this.#waiting.delete(conn);
+      conn.close();
+      countClosed(this.#counts, session);
+    }
     return () => {
-      for (const conn of open) conn.close();
+      for (const conn of open) {
+        const session = this.#waiting.get(conn);
+        this.#waiting.delete(conn);
+        conn.close();
+        if (session) countClosed(this.#counts, session);
+      }
     };
   }
 

@@ -1,9 +1,22 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
 import { header, rawRequest } from "../support/client.ts";
 import { converse } from "../support/converse.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
-import { type RunningProxy, startBoth } from "../support/proxies.ts";
+import {
+  ADAPTER,
+  ADAPTER_COMMANDS,
+  freePort,
+  type RunningProxy,
+  startBoth,
+  startEdgeproxyMain,
+  tempDir,
+  wrapConfig,
+} from "../support/proxies.ts";
 
 const check = conformance({
   workers: {
@@ -11,6 +24,8 @@ const check = conformance({
       "fetch sends no #fragment: a URL's fragment is never part of the request it makes",
     "answers Expect: 100-continue with Content-Length: 0 as nginx does": BECAUSE.edgeConnections,
     "sends what came of a body shorter than its Content-Length, then closes": BECAUSE.edgeConnections,
+    "closes idle client connections at a reload, and the rest as nginx's old worker does":
+      "a Worker has no reload and no client connections of its own",
   },
 });
 
@@ -146,4 +161,92 @@ describe("random with max_conns", () => {
       expect(outcome.nginx).toEqual(["reached 1 2", "200", "200", "200", "502", "502", "502"]);
       expect(outcome.edgeproxy).toEqual(outcome.nginx);
     });
+});
+
+/** How a connection ended after a reload: at once, at worker_shutdown_timeout, or not within `limitMs`; with what it read. */
+async function endOf(socket: net.Socket, since: number, limitMs: number): Promise<string> {
+  let got = "";
+  socket.on("data", (d: Buffer) => {
+    got += d.toString("latin1");
+  });
+  const ended = await Promise.race([
+    new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now() - since))),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), limitMs)),
+  ]);
+  socket.destroy();
+  const when = ended === null ? "still open" : ended < 500 ? "closed at once" : "closed at worker_shutdown_timeout";
+  const status = /^HTTP\/1.1 (\d+)/.exec(got)?.[1] ?? "nothing";
+  return `${when}, read ${status}`;
+}
+
+/** nginx with a master process, which a reload needs, and `main` lines; ready once it accepts. */
+async function startNginxMaster(main: string, http: (port: number) => string): Promise<RunningProxy> {
+  const port = await freePort();
+  const dir = tempDir("nginx");
+  const file = join(dir, "nginx.conf");
+  writeFileSync(file, `${main}\n${wrapConfig(dir, http(port)).replace("master_process off;", "master_process on;")}`);
+  const child = spawn("nginx", ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", file], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => resolve(s.destroy() === s));
+      s.on("error", () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  };
+  return { name: "nginx", port, dir, pid: child.pid as number, exited, log: () => "", stop };
+}
+
+// A reload as nginx's old worker ends its connections: idle ones at once, one that never sent a
+// request at worker_shutdown_timeout, one answering a request after its response.
+describe("client connections at a reload", () => {
+  let backend: Backend;
+  let proxies: RunningProxy[];
+  beforeAll(async () => {
+    backend = await startBackend("rl");
+    backend.reply = () => ({ body: "slow\n", delayMs: 300 });
+    const http = (port: number) => `
+    server {
+        listen 127.0.0.1:${port};
+        location / { return 200 "ok\\n"; }
+        location /slow { proxy_pass http://127.0.0.1:${backend.port}; }
+    }`;
+    const main = "worker_processes 1; worker_shutdown_timeout 1s;";
+    proxies = await Promise.all([startNginxMaster(main, http), startEdgeproxyMain(main, http, ADAPTER_COMMANDS[ADAPTER])]);
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await backend.close();
+  });
+
+  check("closes idle client connections at a reload, and the rest as nginx's old worker does", async () => {
+    const outcome: Record<string, string[]> = {};
+    for (const p of proxies) {
+      const connect = () =>
+        new Promise<net.Socket>((resolve) => {
+          const s = net.connect(p.port, "127.0.0.1", () => resolve(s));
+        });
+      const idle = await connect();
+      idle.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      await new Promise((resolve) => idle.once("data", resolve));
+      const fresh = await connect();
+      const answering = await connect();
+      answering.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 100));
+      const since = performance.now();
+      process.kill(p.pid, "SIGHUP");
+      outcome[p.name] = await Promise.all([idle, fresh, answering].map((s) => endOf(s, since, 3000)));
+    }
+    expect(outcome.nginx).toEqual([
+      "closed at once, read nothing",
+      "closed at worker_shutdown_timeout, read nothing",
+      "closed at once, read 200",
+    ]);
+    expect(outcome.edgeproxy).toEqual(outcome.nginx);
+  });
 });
