@@ -93,7 +93,7 @@ export function explain(plan: ProxyPlan, input: ExplainInput, tree: readonly Dir
     };
     return { request, server: null, location: null, steps: [], directives: [], answer };
   }
-  const read = readRequest(plan, head, connection);
+  const read = readRequest(plan, head, connection, null);
   if (read.kind === "refused") {
     const why = read.request ? "the request line or Host is refused by the read phase" : `no server listens on ${connection.listenKey}`;
     return { request, server: null, location: null, steps: [], directives: [], answer: { kind: "status", status: read.status, why } };

@@ -66,7 +66,18 @@ export async function probe(caps: Capabilities, site: CheckSite, peer: Peer, ups
     log.error(result.detail + whileDoing(result.stage));
     return { passed: false, step: upstreamAction(result.stage) };
   }
-  ctx.exchange.upstreams.push({ addr: addressText(address), status: result.status, timeMs: caps.clock.now() - startedMs });
+  const headerMs = caps.clock.now();
+  // `$upstream_status` and friends in a `require` read the check's own attempt.
+  ctx.exchange.upstreams.push({
+    addr: addressText(address),
+    status: result.status,
+    group: 0,
+    startMs: startedMs,
+    connectedMs: null,
+    headerMs,
+    endMs: headerMs,
+    responseLength: 0,
+  });
   let body: Uint8Array;
   try {
     body = await readStart(result.body, MATCH_BODY_LIMIT);

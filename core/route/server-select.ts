@@ -15,7 +15,8 @@ interface AddressGroup {
   readonly leading: readonly { readonly suffix: string; readonly alsoBare: boolean; readonly server: Server }[];
   /** `www.example.*`, longest first; `prefix` is `www.example.`. */
   readonly trailing: readonly { readonly prefix: string; readonly server: Server }[];
-  readonly regexes: readonly { readonly regex: RegExp; readonly server: Server }[];
+  /** `~` names, with the pattern as written (the regex is its translation, config/pcre.ts). */
+  readonly regexes: readonly { readonly regex: RegExp; readonly pattern: string; readonly server: Server }[];
 }
 
 /**
@@ -83,7 +84,7 @@ export class ServerSelector {
       const trailing = group.trailing.find((w) => name.startsWith(w.prefix));
       if (trailing) return { server: trailing.server, rule: `longest trailing wildcard server_name "${trailing.prefix}*"` };
       const regex = group.regexes.find((r) => r.regex.test(name));
-      if (regex) return { server: regex.server, rule: `first regex server_name "~${regex.regex.source}" in order` };
+      if (regex) return { server: regex.server, rule: `first regex server_name "~${regex.pattern}" in order` };
     }
     const what = host ? `no server_name matches "${name}"` : 'no Host and no server_name ""';
     return { server: group.defaultServer, rule: `${what}: the default server of ${listenKey}` };
@@ -129,11 +130,11 @@ function buildGroup(servers: readonly Server[], defaultServer: Server): AddressG
   const exact = new Map<string, Server>();
   const leading: { suffix: string; alsoBare: boolean; server: Server }[] = [];
   const trailing: { prefix: string; server: Server }[] = [];
-  const regexes: { regex: RegExp; server: Server }[] = [];
+  const regexes: { regex: RegExp; pattern: string; server: Server }[] = [];
   for (const server of servers) {
     for (const name of server.names) {
       // The first server to claim a name keeps it (nginx warns "conflicting server name").
-      if (name.startsWith("~")) regexes.push({ regex: serverNameRegex(name.slice(1)), server });
+      if (name.startsWith("~")) regexes.push({ regex: serverNameRegex(name.slice(1)), pattern: name.slice(1), server });
       else if (name.startsWith("*.")) leading.push({ suffix: name.slice(1), alsoBare: false, server });
       else if (name.startsWith(".")) leading.push({ suffix: name, alsoBare: true, server });
       else if (name.endsWith(".*")) trailing.push({ prefix: name.slice(0, -1), server });
