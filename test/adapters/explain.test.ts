@@ -121,6 +121,21 @@ const PROXY_PASS_URI: Scenario = {
   ].map((t) => [t, ["Host: example.com"]] as const),
 };
 
+const VARIABLES: Scenario = {
+  name: "proxy_pass and proxy_method with variables (test/conformance/proxy-variables.test.ts)",
+  config: ([a, b], port) => `
+    upstream named { server 127.0.0.1:${a?.port}; }
+    server {
+        listen 127.0.0.1:${port};
+        location /to/ { proxy_pass http://$arg_up; }
+        location /addr/ { proxy_pass http://127.0.0.1:${b?.port}/v$uri; }
+        location /method/ { proxy_method $arg_m; proxy_pass http://named; }
+    }`,
+  requests: ["/to/x?up=named", "/to/y?up=nowhere.test", "/to/z?up=ftp://x", "/addr/p?q=1", "/method/a?m=PURGE"].map(
+    (t) => [t, ["Host: example.com"]] as const,
+  ),
+};
+
 const REWRITE: Scenario = {
   name: "rewrite (test/conformance/rewrite.test.ts)",
   config: ([b], port) => String.raw`
@@ -330,7 +345,7 @@ async function explain(proxy: RunningProxy, target: string, headers: readonly st
   return JSON.parse(stdout) as Explained;
 }
 
-for (const scenario of [ROUTING, PROXY_PASS_URI, REWRITE, HASH, HEADERS, MAP]) {
+for (const scenario of [ROUTING, PROXY_PASS_URI, VARIABLES, REWRITE, HASH, HEADERS, MAP]) {
   describe(`explain agrees with the proxy: ${scenario.name}`, () => {
     let backends: Backend[];
     let proxy: RunningProxy;
