@@ -4,7 +4,7 @@ import { get } from "../support/client.ts";
 import { converse, normalized, type Step } from "../support/converse.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
-import { freePort, type RunningProxy, startBoth } from "../support/proxies.ts";
+import { freePortRange, type RunningProxy, startBoth } from "../support/proxies.ts";
 
 const check = conformance({
   workers: {
@@ -269,7 +269,7 @@ describe("listen port ranges", () => {
   let proxies: RunningProxy[];
   const ranges = new Map<number, number>();
   beforeAll(async () => {
-    const bases = [await freeRange(3), await freeRange(3)];
+    const bases = [await freePortRange(3), await freePortRange(3)];
     proxies = await startBoth((port) => {
       const base = ranges.get(port) ?? (bases[ranges.size] as number);
       ranges.set(port, base);
@@ -295,24 +295,3 @@ describe("listen port ranges", () => {
     }
   });
 });
-
-/** The first of `count` consecutive ports that are free now. */
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    if (base + count > 65535) continue;
-    const net = await import("node:net");
-    const ok = await Promise.all(
-      Array.from(
-        { length: count - 1 },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const s = net.createServer();
-            s.once("error", () => resolve(false));
-            s.listen(base + 1 + i, "127.0.0.1", () => s.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}

@@ -46,6 +46,28 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** The first of `count` consecutive free ports (for `listen LOW-HIGH`), all of them handed out as freePort's are. */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    const rest = Array.from({ length: count - 1 }, (_, i) => base + 1 + i);
+    if (rest.some((p) => p > 65535 || handedOut.has(p))) continue;
+    const free = await Promise.all(
+      rest.map(
+        (port) =>
+          new Promise<boolean>((resolve) => {
+            const server = net.createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (!free.every(Boolean)) continue;
+    for (const p of rest) handedOut.add(p);
+    return base;
+  }
+}
+
 /**
  * A complete nginx.conf around `http` contents, with every path inside `dir` so that nginx
  * runs unprivileged in the foreground; edgeproxy accepts and ignores these process lines.
