@@ -78,9 +78,14 @@ export class BunSocketConnection implements ClientConnection {
     if (atMs !== 0) this.#due(atMs);
   }
 
+  /**
+   * Closes as close(2) does (nginx's and Node's): FIN, and a reset only where the kernel sends
+   * one (bytes left unread). Bun's `end()` closes both ways at once; `terminate()` would reset
+   * every connection, so a client reading its last answer or an idle one could see an error.
+   */
   close(): void {
     this.#finish(null);
-    this.#socket?.terminate();
+    this.#socket?.end();
   }
 
   end(): void {
@@ -177,7 +182,7 @@ export class BunSocketConnection implements ClientConnection {
           return;
         }
         this.#finish(new IdleTimeoutError());
-        this.#socket?.terminate();
+        this.#socket?.end();
       },
       Math.max(0, atMs - Date.now()),
     );

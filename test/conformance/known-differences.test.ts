@@ -166,8 +166,12 @@ describe("random with max_conns", () => {
 /** How a connection ended after a reload: at once, at worker_shutdown_timeout, or not within `limitMs`; with what it read. */
 async function endOf(socket: net.Socket, since: number, limitMs: number): Promise<string> {
   let got = "";
+  let reset = false;
   socket.on("data", (d: Buffer) => {
     got += d.toString("latin1");
+  });
+  socket.on("error", () => {
+    reset = true;
   });
   const ended = await Promise.race([
     new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now() - since))),
@@ -176,7 +180,7 @@ async function endOf(socket: net.Socket, since: number, limitMs: number): Promis
   socket.destroy();
   const when = ended === null ? "still open" : ended < 500 ? "closed at once" : "closed at worker_shutdown_timeout";
   const status = /^HTTP\/1.1 (\d+)/.exec(got)?.[1] ?? "nothing";
-  return `${when}, read ${status}`;
+  return `${reset ? `${when} by a reset` : when}, read ${status}`;
 }
 
 /** nginx with a master process, which a reload needs, and `main` lines; ready once it accepts. */
