@@ -47,6 +47,8 @@ class Session implements ReadableListener, CountedConnection {
   received = 0;
   /** When the connection was accepted, for `keepalive_time`. */
   readonly connectedMs = Date.now();
+  /** A reload retired it: it closes after its response instead of waiting for another. */
+  retired = false;
 
   constructor(conn: ClientConnection, info: ConnectionInfo, run: (session: Session) => Promise<void>, number: number) {
     this.conn = conn;
@@ -73,11 +75,9 @@ export class Http1Server {
   /** Connections waiting for a request, with their sessions: a graceful stop closes them at once. */
   readonly #waiting = new Map<ClientConnection, Session>();
   /** Connections answering a request now. */
-  readonly #answering = new Set<ClientConnection>();
+  readonly #answering = new Set<Session>();
   /** Connections that are tunnels now (after a 101). */
   readonly #tunnels = new Set<ClientConnection>();
-  /** Connections a reload retired: each closes after its response instead of waiting for another. */
-  readonly #retired = new WeakSet<ClientConnection>();
   #inFlight = 0;
   #closing = false;
   /** Connections served so far: the next one's `$connection`. */
@@ -141,7 +141,7 @@ export class Http1Server {
 
   /** Waits for the next request's first byte. */
   #park(session: Session): void {
-    if (this.#retired.has(session.conn)) {
+    if (session.retired) {
       this.#end(session);
       return;
     }
@@ -234,7 +234,7 @@ export class Http1Server {
   async #answer(session: Session, read: ReadHead, body: RequestBody, wire: RequestWire): Promise<boolean> {
     const conn = session.conn;
     this.#inFlight++;
-    this.#answering.add(conn);
+    this.#answering.add(session);
     const head = read.head;
     let result: ProxyResponse | null = null;
     try {
@@ -253,7 +253,7 @@ export class Http1Server {
       };
       conn.setIdleTimeout(client.sendTimeoutMs);
       const allowed = result.client ? true : limits.keepaliveTimeoutMs > 0 && session.served < limits.keepaliveRequests;
-      const keepAlive = !this.#closing && !this.#retired.has(conn) && allowed && read.facts.keepAlive;
+      const keepAlive = !this.#closing && !session.retired && allowed && read.facts.keepAlive;
       const answering = {
         isHead: head.method === "HEAD",
         httpVersion: head.httpVersion,
@@ -271,7 +271,7 @@ export class Http1Server {
       return kept;
     } finally {
       this.#inFlight--;
-      this.#answering.delete(conn);
+      this.#answering.delete(session);
       if (result) this.#responded(session, result.kind === "response" ? result.status : result.logStatus);
       if (result?.kind === "response") result.done?.();
     }
@@ -309,8 +309,8 @@ export class Http1Server {
    * `worker_shutdown_timeout`.
    */
   retire(): () => void {
-    const open = [...this.#waiting.keys(), ...this.#answering, ...this.#tunnels];
-    for (const conn of open) this.#retired.add(conn);
+    const open = [...this.#waiting.keys(), ...[...this.#answering].map((s) => s.conn), ...this.#tunnels];
+    for (const session of [...this.#waiting.values(), ...this.#answering]) session.retired = true;
     for (const [conn, session] of this.#waiting) {
       if (session.served === 0) continue;
       this.#waiting.delete(conn);
