@@ -99,7 +99,7 @@ export function explain(plan: ProxyPlan, input: ExplainInput, tree: readonly Dir
     return { request, server: null, location: null, steps: [], directives: [], answer: { kind: "status", status: read.status, why } };
   }
   const r = read.request;
-  const chosen = plan.servers.explain(connection.listenKey, connection.localAddress, connection.localPort, r.hadHost ? r.host : null);
+  const chosen = plan.servers.explain(connection, r.hadHost ? r.host : null);
   const server = { at: at(r.server.at), names: r.server.names, rule: chosen?.rule ?? "" };
   const steps: string[] = [];
   const outcome = runPhases(plan, r, steps);

@@ -169,14 +169,14 @@ export function planProxy(config: Config, caps: Capabilities): ProxyPlan {
     clientSettings: (r) =>
       (r.location ? plans.get(r.location)?.client : serverClients.get(r.server)) ?? clientSettingsOf(r.server.settings),
     clientLimits: (c) => {
-      const server = servers.defaultServer(c.listenKey, c.localAddress, c.localPort);
+      const server = servers.defaultServer(c);
       return (server && limits.get(server)) || config;
     },
     clientLimitsByHost: (c) => {
       if (headsAlike) return null;
       return (value) => {
         const host = validateHost(value);
-        const server = host === null ? null : servers.select(c.listenKey, c.localAddress, c.localPort, host);
+        const server = host === null ? null : servers.select(c, host);
         return (server && limits.get(server)) || plan.clientLimits(c);
       };
     },

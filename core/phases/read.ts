@@ -31,7 +31,7 @@ export function readRequest(plan: ProxyPlan, head: RequestHead, connection: Conn
   }
   // Without a Host, the server SNI named answers (nginx's conf_ctx after ngx_http_ssl_servername()).
   const named = host ?? (connection.tls?.serverName || null);
-  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, named);
+  const server = plan.servers.select(connection, named);
   if (!server) return { kind: "refused", status: 400, request: null };
   const request = newRequest(head, connection, server, target, host, plan, plan.serverLog(server), plan.caps.hostname);
   request.wire = wire;
@@ -53,7 +53,7 @@ export function refusedRequest(
 ): RequestContext | null {
   const hostValue = target?.host ?? findHeader(head, "host");
   const host = hostValue === undefined ? null : validateHost(hostValue);
-  const server = plan.servers.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+  const server = plan.servers.select(connection, host);
   if (!server) return null;
   const parsed = target ?? { uri: "", args: "", requestUri: head.target, isQuoted: false, hasPlus: false, host: null };
   return newRequest(head, connection, server, parsed, host, plan, plan.serverLog(server), plan.caps.hostname);

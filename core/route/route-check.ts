@@ -23,7 +23,7 @@ export function createRouteCheck(config: Config): RouteCheck {
     const value = parsed.host ?? hostValue;
     const host = value === null ? null : validateHost(value);
     if (value !== null && host === null) return true;
-    const server = selector.select(connection.listenKey, connection.localAddress, connection.localPort, host);
+    const server = selector.select(connection, host);
     if (!server) return true;
     // A server whose own rewrite directives may answer or move the request counts as taking it.
     if (server.script?.some((op) => op.kind !== "set")) return true;

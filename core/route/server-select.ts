@@ -19,12 +19,21 @@ interface AddressGroup {
   readonly regexes: readonly { readonly regex: RegExp; readonly pattern: string; readonly server: Server }[];
 }
 
+/** Where a connection arrived (a ConnectionInfo): what picks its address's servers. */
+export interface ArrivedAt {
+  readonly listenKey: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
 /**
  * Chooses the `server {}` for a connection and host (docs/nginx-semantics.md 7.3), from
  * tables built once at load.
  */
 export class ServerSelector {
   readonly #groups = new Map<string, AddressGroup>();
+  /** Each connection's group (null: no server listens there), so its later requests build no key. */
+  readonly #groupOf = new WeakMap<ArrivedAt, AddressGroup | null>();
   /** Every server at once, for platforms where `listen` means nothing (the edge: routes decide). */
   readonly #anyListen: AddressGroup | null;
 
@@ -51,8 +60,8 @@ export class ServerSelector {
    * The server for a request that arrived on `localAddress:localPort` (or a unix socket key)
    * with `host` (validated, lower-case; null when the request had none).
    */
-  select(listenKey: string, localAddress: string, localPort: number, host: string | null): Server | null {
-    const group = this.#group(listenKey, localAddress, localPort);
+  select(at: ArrivedAt, host: string | null): Server | null {
+    const group = this.#group(at);
     if (!group) return null;
     const name = host ?? "";
     const exact = group.exact.get(name);
@@ -71,8 +80,8 @@ export class ServerSelector {
    * The same choice as `select`, with the rule that made it, in nginx's words (for `edgeproxy
    * explain`; never on the request path).
    */
-  explain(listenKey: string, localAddress: string, localPort: number, host: string | null): { server: Server; rule: string } | null {
-    const group = this.#group(listenKey, localAddress, localPort);
+  explain(at: ArrivedAt, host: string | null): { server: Server; rule: string } | null {
+    const group = this.#group(at);
     if (!group) return null;
     const name = host ?? "";
     const exact = group.exact.get(name);
@@ -87,15 +96,15 @@ export class ServerSelector {
       if (regex) return { server: regex.server, rule: `first regex server_name "~${regex.pattern}" in order` };
     }
     const what = host ? `no server_name matches "${name}"` : 'no Host and no server_name ""';
-    return { server: group.defaultServer, rule: `${what}: the default server of ${listenKey}` };
+    return { server: group.defaultServer, rule: `${what}: the default server of ${at.listenKey}` };
   }
 
   /**
    * The default server of the address a connection came to: the one whose client settings read
    * its heads, before a request names its server. Null when no server takes the address.
    */
-  defaultServer(listenKey: string, localAddress: string, localPort: number): Server | null {
-    return this.#group(listenKey, localAddress, localPort)?.defaultServer ?? null;
+  defaultServer(at: ArrivedAt): Server | null {
+    return this.#group(at)?.defaultServer ?? null;
   }
 
   /**
@@ -112,10 +121,16 @@ export class ServerSelector {
     return this.#groups.has(wildcard) ? wildcard : null;
   }
 
-  #group(listenKey: string, localAddress: string, localPort: number): AddressGroup | undefined {
-    if (listenKey === ANY_LISTEN) return this.#anyListen ?? undefined;
-    const key = this.addressKey(listenKey, localAddress, localPort);
-    return key === null ? undefined : this.#groups.get(key);
+  /** A connection's address group, found on its first request and kept: a connection never moves. */
+  #group(at: ArrivedAt): AddressGroup | undefined {
+    if (at.listenKey === ANY_LISTEN) return this.#anyListen ?? undefined;
+    let group = this.#groupOf.get(at);
+    if (group === undefined) {
+      const key = this.addressKey(at.listenKey, at.localAddress, at.localPort);
+      group = (key === null ? undefined : this.#groups.get(key)) ?? null;
+      this.#groupOf.set(at, group);
+    }
+    return group ?? undefined;
   }
 }
 

@@ -71,7 +71,7 @@ export class TlsPlan {
     const host = key.startsWith("unix:") ? "" : key.startsWith("*") ? "0.0.0.0" : key.slice(0, colon).replace(/^\[|\]$/g, "");
     const port = key.startsWith("unix:") ? 0 : Number(key.slice(colon + 1));
     const name = serverName ? serverName.toLowerCase() : null;
-    return this.#selector.select(key, host, port, name) ?? address.defaultServer;
+    return this.#selector.select({ listenKey: key, localAddress: host, localPort: port }, name) ?? address.defaultServer;
   }
 
   /**
