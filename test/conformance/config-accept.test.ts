@@ -873,6 +873,39 @@ function warnings(out: string): { reason: string; line: string | null }[] {
 }
 
 // What nginx only warns about is a warning here too, in its words.
+// The examples of nginx's own documentation for the headers, rewrite and proxy modules and
+// error_page (nginx.org/en/docs/http/ngx_http_*_module.html), as an operator copies them.
+describe("nginx's documentation examples load as in nginx", () => {
+  const cases: [string, (dir: string) => string][] = [
+    [
+      "ngx_http_headers_module",
+      withHttp(
+        `map $sent_http_content_type $expires { default off; application/pdf 42d; ~image/ max; } ${server(
+          "expires $expires; location /a { expires 24h; add_header Cache-Control private; } location /b { expires modified +24h; } location /c { expires @24h; } location /d { expires 0; } location /e { expires -1; } location /f { expires epoch; add_trailer X-Time $request_time always; }",
+        )}`,
+      ),
+    ],
+    [
+      "ngx_http_rewrite_module",
+      withHttp(
+        server(
+          'rewrite ^(/download/.*)/media/(.*)\\..*$ $1/mp3/$2.mp3 last; rewrite ^(/download/.*)/audio/(.*)\\..*$ $1/mp3/$2.ra last; location /r { if ($http_user_agent ~ MSIE) { rewrite ^(.*)$ /msie/$1 break; } if ($http_cookie ~* "id=([^;]+)(?:;|$)") { set $id $1; } if ($request_method = POST) { return 405; } rewrite ^/users/(.*)$ /show?user=$1? last; } location /download/ { rewrite ^(/download/.*)/media/(.*)\\..*$ $1/mp3/$2.mp3 break; rewrite ^(/download/.*)/audio/(.*)\\..*$ $1/mp3/$2.ra break; return 403; }',
+        ),
+      ),
+    ],
+    [
+      "ngx_http_proxy_module and error_page",
+      withHttp(
+        `upstream backend { server 127.0.0.1:9; } ${server(
+          "error_page 404 /404.html; error_page 500 502 503 504 /50x.html; location / { proxy_pass http://localhost:8000; proxy_set_header Host $host; proxy_set_header X-Real-IP $remote_addr; proxy_redirect http://localhost:8000/two/ http://frontend/one/; proxy_redirect default; proxy_cookie_domain localhost example.org; proxy_cookie_path /two/ /; error_page 404 = @fallback; proxy_intercept_errors on; } location /e1 { error_page 404 =200 /empty.gif; } location /e2 { error_page 403 http://example.com/forbidden.html; error_page 404 =301 http://example.com/notfound.html; } location @fallback { proxy_pass http://backend; } location ~ ^/v/(?<name>[a-z]+)$ { resolver 127.0.0.1; proxy_pass http://$name.example.com; }",
+        )}`,
+      ),
+    ],
+  ];
+
+  test.each(cases)("%s", (_name, config) => agreesWithNginx(config));
+});
+
 describe("warnings agree with nginx -t", () => {
   const cases: [string, (dir: string) => string][] = [
     ["an extension given twice in types", withHttp("types { text/html html htm; text/plain HTML txt; }")],

@@ -72,14 +72,21 @@ describe("the packed package in a fresh project", () => {
     expect(existsSync(join(pkg, "test"))).toBe(false);
   });
 
-  test("npx edgeproxy -c FILE serves a request through to a backend", async () => {
+  test("npx edgeproxy -c FILE serves a request through to a backend, and its metrics show the peer", async () => {
     const port = await freePort();
-    writeFiles(project, { "node.conf": `events {}\nhttp {\n${upstreamConfig(backend.port).replace("{{port}}", String(port))}\n}\n` });
+    const server = upstreamConfig(backend.port)
+      .replace("{{port}}", String(port))
+      .replace("    location = /health", "    location = /metrics { edgeproxy_metrics; }\n    location = /health");
+    writeFiles(project, { "node.conf": `events {}\nhttp {\n${server}\n}\n` });
     expect(spawnSync("npx", ["edgeproxy", "-t", "-q", "-c", "node.conf"], { cwd: project, env: { ...process.env, PATH } }).status).toBe(0);
     await start(["npx", "edgeproxy", "-c", "node.conf"], port);
     const res = await get(port, "/api/items?x=1");
     expect([res.status, res.body.toString()]).toEqual([200, "app\n"]);
     expect(lastSeen().requestLine).toBe("GET /v1/items?x=1 HTTP/1.0");
+    const metrics = (await get(port, "/metrics")).body.toString();
+    const peer = `upstream="backend",peer="127.0.0.1:${backend.port}"`;
+    expect(metrics).toMatch(new RegExp(`^edgeproxy_upstream_peer_requests_total\\{${peer}\\} 1$`, "m"));
+    expect(metrics).toMatch(new RegExp(`^edgeproxy_upstream_peer_state\\{${peer},state="up"\\} 1$`, "m"));
   });
 
   test("edgeproxy-bun -c FILE serves a request through to a backend on Bun", async () => {
