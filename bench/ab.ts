@@ -7,7 +7,7 @@
  *   node bench/ab.ts DIR[,NODE_FLAG...] DIR[,NODE_FLAG...] ...   (DIR: a checkout, e.g. a git worktree)
  *   ONLY="small GET" node bench/ab.ts /tmp/before . .,--max-semi-space-size=4
  */
-import { startEdgeproxy } from "../test/support/proxies.ts";
+import { type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
 import { cpuSeconds, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
 import { LOAD_CPU, PROXY_CPU, proxyConfig, SCENARIOS, startUpstream } from "./setup.ts";
 import { wrk } from "./wrk.ts";
@@ -32,14 +32,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const [upstream, drain] = await startUpstream();
 if (!upstream || !drain) throw new Error("the bench upstream did not start");
 for (const u of [upstream, drain]) pinToCpu(u.pid, LOAD_CPU);
-const running = await Promise.all(
-  variants.map(async (v) => {
-    const proxy = await startEdgeproxy(proxyConfig(upstream.port), [process.execPath, ...v.flags, `${v.dir}/adapters/node`]);
-    pinToCpu(proxy.pid, PROXY_CPU);
-    return { ...v, proxy, samples: new Map<string, Samples>() };
-  }),
-);
+const running: { name: string; proxy: RunningProxy; samples: Map<string, Samples> }[] = [];
 try {
+  // Started one by one inside the try: a checkout that fails to start stops the ones before it.
+  for (const v of variants) {
+    const proxy = await startEdgeproxy(proxyConfig(upstream.port), [process.execPath, ...v.flags, `${v.dir}/adapters/node`]);
+    running.push({ name: v.name, proxy, samples: new Map() });
+    pinToCpu(proxy.pid, PROXY_CPU);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of scenarios) {
       for (const v of running) {
