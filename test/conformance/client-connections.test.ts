@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Backend, startBackend } from "../support/backend.ts";
+import { converse, normalized, type Step } from "../support/converse.ts";
 import { conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
 
@@ -10,41 +10,6 @@ import { type RunningProxy, startBoth } from "../support/proxies.ts";
  * What a client connection carries besides one request: pipelined requests, bodies left unread,
  * HTTP/1.0 keep-alive, `Expect: 100-continue` (docs/nginx-semantics.md 6.4, 8).
  */
-
-/** What a client does in turn: write, wait for some text or some time, or shut its sending side. */
-type Step = string | { until: string } | { waitMs: number } | "shutdown";
-
-/** Opens a connection, takes `steps` in turn, reads until close. */
-async function converse(port: number, steps: Step[], timeoutMs = 5000): Promise<string> {
-  const socket = net.connect(port, "127.0.0.1");
-  let got = "";
-  const waiters: (() => void)[] = [];
-  socket.on("data", (d: Buffer) => {
-    got += d.toString("latin1");
-    for (const w of waiters.splice(0)) w();
-  });
-  socket.on("error", () => {});
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  const timer = setTimeout(() => socket.destroy(), timeoutMs);
-  await new Promise((resolve) => socket.once("connect", resolve));
-  for (const step of steps) {
-    if (step === "shutdown") socket.end();
-    else if (typeof step === "string") socket.write(step);
-    else if ("waitMs" in step) await new Promise((r) => setTimeout(r, step.waitMs));
-    else while (!got.includes(step.until) && !socket.destroyed) await new Promise<void>((r) => waiters.push(r));
-  }
-  await closed;
-  clearTimeout(timer);
-  return got;
-}
-
-/** The responses without what differs by server: `Date`, `Server`, and the signature of error pages. */
-function normalized(text: string): string {
-  return text
-    .replace(/^(Date|Server): .*\r\n/gm, "")
-    .replace(/<hr><center>[^<]*<\/center>/g, "<hr>")
-    .replace(/(Content-Type: text\/html\r\n)Content-Length: \d+\r\n/g, "$1");
-}
 
 const check = conformance({});
 
