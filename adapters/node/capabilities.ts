@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import {
   type Capabilities,
+  type Dialer,
   type FailureState,
   Http1Transport,
   type LimitZones,
@@ -33,11 +34,30 @@ export function nodeCapabilities(
   failures: FailureState = new MemoryFailureState(),
   limitZones: LimitZones = new MemoryLimitZones(),
   counters: StatusCounters = new MemoryCounters(),
-): Capabilities & { transport: Http1Transport; accessLog: FileAccessLog; counters: StatusCounters } {
+): ServerCapabilities {
+  return serverCapabilities({ dialer: nodeDialer, collect: scavenger() }, log, failures, limitZones, counters);
+}
+
+/** Capabilities of a server process, with its own upstream sockets and means to collect garbage. */
+export type ServerCapabilities = Capabilities & { transport: Http1Transport; accessLog: FileAccessLog; counters: StatusCounters };
+
+/**
+ * Node's modules as a server platform gives them (Node, and Bun, which runs node:fs, node:zlib
+ * and node:dns as they are), around the platform's own dialer and garbage collection (`collect`
+ * runs every 16 MiB spooled or replayed, see spool.ts).
+ */
+export function serverCapabilities(
+  platform: { readonly dialer: Dialer; readonly collect: () => void },
+  log: Logger,
+  failures: FailureState,
+  limitZones: LimitZones,
+  counters: StatusCounters,
+): ServerCapabilities {
   return {
-    transport: new Http1Transport(nodeDialer),
+    transport: new Http1Transport(platform.dialer),
     failures,
-    spool: new FileSpool(scavenger()),
+    // Blocking file I/O, as nginx's.
+    spool: new FileSpool(platform.collect),
     clock: { now: () => Date.now() },
     log,
     openLog: errorLogger,
