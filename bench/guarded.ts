@@ -15,7 +15,7 @@
 import { gunzipSync } from "node:zlib";
 import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy, startNginx } from "../test/support/proxies.ts";
 import { cpuSeconds, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
-import { LOAD_CPU, PROXY_CPU, pinned, startUpstream, TEXT_64_KIB } from "./setup.ts";
+import { LOAD_CPU, loadOptionsFromArgs, PROXY_CPU, pinned, startUpstream, TEXT_64_KIB } from "./setup.ts";
 import { wrk } from "./wrk.ts";
 
 export interface GuardedBenchOptions {
@@ -194,17 +194,7 @@ export function printGuarded(rows: GuardedRow[], o: GuardedBenchOptions): void {
 }
 
 if (import.meta.main) {
-  const { parseArgs } = await import("node:util");
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: "string", default: "5" },
-      rounds: { type: "string", default: "3" },
-      connections: { type: "string", default: "50" },
-      smoke: { type: "boolean", default: false },
-    },
-  });
-  const o: GuardedBenchOptions = values.smoke
-    ? SMOKE
-    : { seconds: Number(values.seconds), rounds: Number(values.rounds), connections: Number(values.connections) };
+  const { smoke, load } = loadOptionsFromArgs();
+  const o: GuardedBenchOptions = smoke ? SMOKE : load;
   printGuarded(await benchGuarded(o), o);
 }

@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { type RunningProxy, startCommand, startNginx } from "../test/support/proxies.ts";
 import { pinToCpu } from "./process-stats.ts";
 
@@ -88,4 +89,25 @@ export async function checkAnswers(proxy: RunningProxy, name: string): Promise<v
       throw new Error(`${name} answered ${s.name} with ${response.status} and ${body.length} bytes:\n${proxy.log()}`);
     }
   }
+}
+
+/** How long and how hard a part of the bench runs. */
+export interface LoadOptions {
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly connections: number;
+}
+
+/** A part of the bench run on its own: `[--seconds N] [--rounds N] [--connections N] [--smoke]`. */
+export function loadOptionsFromArgs(): { readonly smoke: boolean; readonly load: LoadOptions } {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "5" },
+      rounds: { type: "string", default: "3" },
+      connections: { type: "string", default: "50" },
+      smoke: { type: "boolean", default: false },
+    },
+  });
+  const load = { seconds: Number(values.seconds), rounds: Number(values.rounds), connections: Number(values.connections) };
+  return { smoke: values.smoke, load };
 }

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { ADAPTER_COMMANDS, type RunningProxy, startCommand, startEdgeproxy, startNginx } from "../test/support/proxies.ts";
 import { makeCertificates, type TestCertificates } from "../test/support/tls.ts";
 import { cpuSeconds, pinToCpu } from "./process-stats.ts";
-import { LOAD_CPU, PROXY_CPU, pinned, SIXTY_FOUR_KIB, startUpstream } from "./setup.ts";
+import { LOAD_CPU, loadOptionsFromArgs, PROXY_CPU, pinned, SIXTY_FOUR_KIB, startUpstream } from "./setup.ts";
 import { wrk } from "./wrk.ts";
 
 export interface TlsBenchOptions {
@@ -199,17 +199,7 @@ export function printTls(rows: TlsRow[], o: TlsBenchOptions): void {
 }
 
 if (import.meta.main) {
-  const { parseArgs } = await import("node:util");
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: "string", default: "5" },
-      rounds: { type: "string", default: "3" },
-      connections: { type: "string", default: "50" },
-      smoke: { type: "boolean", default: false },
-    },
-  });
-  const o: TlsBenchOptions = values.smoke
-    ? TLS_SMOKE
-    : { seconds: Number(values.seconds), rounds: Number(values.rounds), connections: Number(values.connections) };
+  const { smoke, load } = loadOptionsFromArgs();
+  const o: TlsBenchOptions = smoke ? TLS_SMOKE : load;
   printTls(await benchTls(o), o);
 }

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ADAPTER_COMMANDS, type RunningProxy, startCommand, startEdgeproxy, startNginx } from "../test/support/proxies.ts";
 import { cpuSeconds, pinToCpu } from "./process-stats.ts";
-import { LOAD_CPU, PROXY_CPU, pinned } from "./setup.ts";
+import { LOAD_CPU, loadOptionsFromArgs, PROXY_CPU, pinned } from "./setup.ts";
 
 export interface WebSocketBenchOptions {
   readonly seconds: number;
@@ -140,17 +140,7 @@ export function printWebSockets(rows: WebSocketRow[], o: WebSocketBenchOptions):
 }
 
 if (import.meta.main) {
-  const { parseArgs } = await import("node:util");
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: "string", default: "5" },
-      rounds: { type: "string", default: "3" },
-      connections: { type: "string", default: "50" },
-      smoke: { type: "boolean", default: false },
-    },
-  });
-  const o: WebSocketBenchOptions = values.smoke
-    ? SMOKE
-    : { seconds: Number(values.seconds), rounds: Number(values.rounds), connections: Number(values.connections), sizes: [1024, 16 * 1024] };
+  const { smoke, load } = loadOptionsFromArgs();
+  const o: WebSocketBenchOptions = smoke ? SMOKE : { ...load, sizes: [1024, 16 * 1024] };
   printWebSockets(await benchWebSockets(o), o);
 }
