@@ -64,6 +64,7 @@ export { type Http2Headers, hasNoBody, http2ResponseHeaders } from "./http2/resp
 export { type LimitReqFeed, ZonesByName } from "./limit/limit-req-feed.ts";
 export { type LimitZones, MemoryLimitZones, SharedLimitZones, type ZoneIdentity } from "./limit/limit-zones.ts";
 export type { AccessLogSink } from "./log/access-log.ts";
+export { nextConnectionNumber } from "./log/connection-number.ts";
 export { describeSocketError, linuxErrorText } from "./log/system-error.ts";
 export { createProxy, type EdgeProxy } from "./proxy.ts";
 export { createRouteCheck, type RouteCheck } from "./route/route-check.ts";

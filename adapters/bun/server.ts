@@ -5,6 +5,7 @@ import {
   Http1Server,
   type Listen,
   type Logger,
+  nextConnectionNumber,
   type StatusCounters,
   TlsPlan,
 } from "../../core/index.ts";
@@ -145,14 +146,11 @@ export class BunServer {
       localAddress: l.kind === "unix" ? "" : unmapped(socket.localAddress),
       localPort: l.kind === "unix" ? 0 : socket.localPort,
       isTls: false,
-      id: ++accepted,
+      id: nextConnectionNumber(),
     };
     this.#http.serve(conn, info);
   }
 }
-
-/** Connections accepted by this process: each one's number in the error log (nginx's `*N`). */
-let accepted = 0;
 
 /** The addresses Bun.listen serves (plain HTTP/1) and the others. */
 function split(listens: readonly Listen[], config: Config): { plain: Listen[]; other: Listen[] } {

@@ -12,6 +12,7 @@ import {
   type Listen,
   type Logger,
   MemoryCounters,
+  nextConnectionNumber,
   type StatusCounters,
   TlsPlan,
 } from "../../core/index.ts";
@@ -208,9 +209,6 @@ export class NodeServer {
   }
 }
 
-/** Connections accepted by this thread: each one's number in the error log (nginx's `*N`). */
-let accepted = 0;
-
 /** What the core knows of a client connection. */
 function connectionOf(l: Listen, socket: Socket): ConnectionInfo {
   // A socket already closed has no addresses left ({} and undefined).
@@ -222,7 +220,7 @@ function connectionOf(l: Listen, socket: Socket): ConnectionInfo {
     localAddress: local?.address ? unmapped(local.address) : "",
     localPort: local?.port ?? 0,
     isTls: false,
-    id: ++accepted,
+    id: nextConnectionNumber(),
   };
 }
 

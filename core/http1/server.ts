@@ -2,6 +2,7 @@ import type { Logger } from "../capabilities.ts";
 import type { ClientLimits } from "../config/settings.ts";
 import type { ConnectionInfo, ProxyResponse, RequestHead, RequestWire, Tunnel } from "../exchange.ts";
 import { statusResponse } from "../forward/status-page.ts";
+import { nextConnectionNumber } from "../log/connection-number.ts";
 import type { EdgeProxy } from "../proxy.ts";
 import {
   type CountedConnection,
@@ -80,8 +81,6 @@ export class Http1Server {
   readonly #tunnels = new Set<ClientConnection>();
   #inFlight = 0;
   #closing = false;
-  /** Connections served so far: the next one's `$connection`. */
-  #connections = 0;
   /** The parser's limits made from each set of client settings, made once. */
   readonly #headLimits = new WeakMap<ClientLimits, HeadLimits>();
   /** This thread's words of the status counters: connections, requests, responses. */
@@ -118,7 +117,7 @@ export class Http1Server {
    * TLS handshake); without it, the connection is counted as accepted here.
    */
   serve(conn: ClientConnection, info: ConnectionInfo, accepted?: CountedConnection): void {
-    const session = new Session(conn, info, this.#run, ++this.#connections);
+    const session = new Session(conn, info, this.#run, info.id ?? nextConnectionNumber());
     if (accepted) countHandOver(accepted, session);
     else countAccepted(this.#counts, !this.#closing);
     if (this.#closing) {

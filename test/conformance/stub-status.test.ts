@@ -243,6 +243,7 @@ describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => 
         ssl_certificate ${certs.path("a.crt")};
         ssl_certificate_key ${certs.path("a.key")};
         location = /status { stub_status; }
+        location = /connection { return 200 "$connection"; }
         location / { proxy_pass http://127.0.0.1:${backend.port}; }
     }`,
     );
@@ -299,6 +300,21 @@ describe.skipIf(ADAPTER === "workers")("stub_status with TLS and HTTP/2", () => 
       seen[proxy.name] = [moved(before, after)];
     }
     expect(seen.edgeproxy).toEqual(seen.nginx);
+  });
+
+  test("$connection numbers every connection, HTTP/2 and TLS ones too, as nginx's c->number", async () => {
+    const steps: Record<string, number> = {};
+    for (const proxy of proxies) {
+      const numberNow = async () => Number((await rawRequest(proxy.port, getRequest("/connection", ["Host: t"]))).body.toString());
+      const before = await numberNow();
+      const session = await h2ConnectUnix(`${proxy.dir}/h2c.sock`, { tls: false });
+      expect((await h2Request(session, { headers: { ":path": "/connection" } })).status).toBe(200);
+      session.destroy();
+      steps[proxy.name] = (await numberNow()) - before;
+    }
+    // The HTTP/2 connection between the two took a number of its own.
+    expect(steps.nginx).toBe(2);
+    expect(steps.edgeproxy).toBe(steps.nginx);
   });
 
   test("an idle HTTP/2 connection is active and waiting until the client closes it, with or without a preface sent", async () => {
