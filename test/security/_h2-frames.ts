@@ -84,14 +84,14 @@ function hpackInteger(value: number, prefixBits: number, flags: number): Buffer 
 
 /**
  * A prior-knowledge h2c connection that sends `frames` after the preface and SETTINGS and
- * collects stream 1's answer; `later` frames follow once the server's SETTINGS are in (a body
- * sent after the head was read). Resolves when stream 1 ends, is reset, the connection ends, or
- * after `timeoutMs`.
+ * collects stream 1's answer; `later` frames follow once the server's SETTINGS are in and
+ * `laterWhen` has resolved (a body sent after the head was read, or after it went upstream).
+ * Resolves when stream 1 ends, is reset, the connection ends, or after `timeoutMs`.
  */
 export function h2Raw(
   port: number,
   frames: readonly Buffer[],
-  options: { later?: readonly Buffer[]; timeoutMs?: number } = {},
+  options: { later?: readonly Buffer[]; laterWhen?: Promise<unknown>; timeoutMs?: number } = {},
 ): Promise<StreamAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
@@ -123,7 +123,8 @@ export function h2Raw(
         buffer = buffer.subarray(9 + length);
         if (type === FRAME.settings && !(flags & ACK)) {
           socket.write(frame(FRAME.settings, ACK, 0));
-          if (options.later) socket.write(Buffer.concat(options.later));
+          const later = options.later;
+          if (later) void (options.laterWhen ?? Promise.resolve()).then(() => settled || socket.write(Buffer.concat(later)));
         } else if (type === FRAME.ping && !(flags & ACK)) socket.write(frame(FRAME.ping, ACK, 0, payload));
         else if (type === FRAME.goaway) finish(null, payload.readUInt32BE(4));
         else if (streamId !== 1) continue;
