@@ -91,7 +91,7 @@ function hpackInteger(value: number, prefixBits: number, flags: number): Buffer 
 export function h2Raw(
   port: number,
   frames: readonly Buffer[],
-  options: { later?: readonly Buffer[]; laterWhen?: Promise<unknown>; timeoutMs?: number } = {},
+  options: { later?: readonly Buffer[]; laterWhen?: Promise<unknown> | undefined; timeoutMs?: number } = {},
 ): Promise<StreamAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
