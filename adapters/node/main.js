@@ -6,8 +6,10 @@
 // RSS with a TypeScript entry file, 67-72 MB with this one).
 import module from "node:module";
 import { exitUnlessNodeFits } from "./node-version.js";
+import { restartWithBoundedYoungGeneration } from "./young-generation.js";
 
 exitUnlessNodeFits();
+restartWithBoundedYoungGeneration();
 module.enableCompileCache();
 const { run } = await import("./cli.ts");
 await run(process.argv.slice(2));
