@@ -42,21 +42,33 @@ async function spoolFilesAfterRequest(pid: number, dir?: string): Promise<string
   return left();
 }
 
-/** A backend that hashes request bodies as they stream in, for uploads of any size. */
-async function startSink(): Promise<{
-  port: number;
-  results: { size: number; sha256: string; connectedAt: number }[];
-  close: () => Promise<void>;
-}> {
-  const results: { size: number; sha256: string; connectedAt: number }[] = [];
+/** One body the sink took: its size and hash, and any bytes that came after it. */
+interface SinkResult {
+  size: number;
+  sha256: string;
+  connectedAt: number;
+  extra: number;
+}
+
+/**
+ * A backend that hashes request bodies as they stream in, for uploads of any size, and counts
+ * bytes sent after the body until the proxy closes the connection.
+ */
+async function startSink(): Promise<{ port: number; results: SinkResult[]; close: () => Promise<void> }> {
+  const results: SinkResult[] = [];
   const server = net.createServer((socket) => {
     const connectedAt = performance.now();
     let head = Buffer.alloc(0);
     let remaining = -1;
     let size = 0;
     const hash = createHash("sha256");
+    let done: SinkResult | undefined;
     socket.on("error", () => {});
     socket.on("data", (chunk: Buffer) => {
+      if (done) {
+        done.extra += chunk.length;
+        return;
+      }
       let data = chunk;
       if (remaining < 0) {
         head = Buffer.concat([head, data]);
@@ -70,7 +82,8 @@ async function startSink(): Promise<{
       size += take.length;
       remaining -= take.length;
       if (remaining === 0) {
-        results.push({ size, sha256: hash.digest("hex"), connectedAt });
+        done = { size, sha256: hash.digest("hex"), connectedAt, extra: data.length - take.length };
+        results.push(done);
         socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
       }
     });
@@ -190,6 +203,18 @@ export function adapterSuite(name: string, start: StartAdapter, skips: Skips = {
         expect(sent.status).toBe(200);
         expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256 });
         expect(await spoolFilesAfterRequest(proxy.pid, join(proxy.dir, "body"))).toEqual([]);
+      },
+    );
+
+    // Spool files of up to 1 MiB are reused: a short body after a longer one in the same file.
+    maybe("passes each spooled body whole and alone when spool files are reused")(
+      "passes each spooled body whole and alone when spool files are reused",
+      async () => {
+        for (const size of [900 * 1024, 100 * 1024, 300 * 1024]) {
+          const sent = await upload(proxy.port, "/upload", size);
+          expect(sent.status).toBe(200);
+          expect(sink.results.at(-1)).toMatchObject({ size, sha256: sent.sha256, extra: 0 });
+        }
       },
     );
 
