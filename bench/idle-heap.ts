@@ -106,8 +106,8 @@ async function edgeproxy(port: number): Promise<() => void> {
     server.listen(config.listens);
     return () => void server.close(0);
   }
-  const { serve } = await import("../adapters/node/serve.ts");
-  const running = await serve(config, log);
+  const [{ serve }, { nodePlatform }] = await Promise.all([import("../adapters/node/serve.ts"), import("../adapters/node/platform.ts")]);
+  const running = await serve(nodePlatform, config, log);
   return () => void running.stop();
 }
 

@@ -5,12 +5,13 @@ import {
   Http1Server,
   type Listen,
   type Logger,
+  MemoryCounters,
   nextConnectionNumber,
   type StatusCounters,
   TlsPlan,
 } from "../../core/index.ts";
 import { DescriptorGuard } from "../node/descriptors.ts";
-import { NodeServer } from "../node/server.ts";
+import { ALONE, NodeServer, type Sharing } from "../node/server.ts";
 import { BindError, listenAddress } from "../node/system-error.ts";
 import { type BunSocket, BunSocketConnection } from "./socket-connection.ts";
 
@@ -35,13 +36,21 @@ export class BunServer {
   /** The TLS and HTTP/2 addresses, on node:net; made when a config has one. */
   #node: NodeServer | null = null;
 
-  readonly #counters: StatusCounters | undefined;
+  readonly #sharing: Sharing;
+  readonly #counters: StatusCounters;
 
   /** `proxy` is read per request, so a reload can swap it; `counters` are its capabilities' (stub_status). */
-  constructor(proxy: () => EdgeProxy, log: Logger, config: Config, counters?: StatusCounters) {
+  constructor(
+    proxy: () => EdgeProxy,
+    log: Logger,
+    config: Config,
+    sharing: Sharing = ALONE,
+    counters: StatusCounters = new MemoryCounters(),
+  ) {
     this.#limits = config;
     this.#proxy = proxy;
     this.#log = log;
+    this.#sharing = sharing;
     this.#counters = counters;
     this.#http = new Http1Server(proxy, () => this.#limits, log, counters);
     this.#descriptors = new DescriptorGuard(log);
@@ -49,7 +58,7 @@ export class BunServer {
 
   /** Binds every address; on a bind error nothing is left listening. */
   async listen(listens: readonly Listen[]): Promise<void> {
-    const { plain, other } = split(listens, this.#limits);
+    const { plain, other } = split(listens, this.#limits, this.#sharing);
     try {
       for (const l of plain) this.#listeners.set(l.key, this.#listen(l));
       if (other.length > 0) await this.#nodeServer().listen(other);
@@ -66,7 +75,7 @@ export class BunServer {
     // their response, and what is left at worker_shutdown_timeout.
     const closeRest = this.#http.retire();
     if (shutdownTimeoutMs !== null) setTimeout(closeRest, shutdownTimeoutMs).unref?.();
-    const { plain, other } = split(listens, config);
+    const { plain, other } = split(listens, config, this.#sharing);
     const wanted = new Set(plain.map((l) => l.key));
     for (const l of plain) if (!this.#listeners.has(l.key)) this.#listeners.set(l.key, this.#listen(l));
     for (const [key, listener] of this.#listeners) {
@@ -89,7 +98,7 @@ export class BunServer {
   }
 
   #nodeServer(): NodeServer {
-    this.#node ??= new NodeServer(this.#proxy, this.#log, this.#limits, undefined, this.#counters);
+    this.#node ??= new NodeServer(this.#proxy, this.#log, this.#limits, this.#sharing, this.#counters);
     return this.#node;
   }
 
@@ -117,12 +126,14 @@ export class BunServer {
     };
     // Half-open: a client that shuts its sending side after the request still gets the answer.
     if (l.kind === "unix") return Bun.listen<BunSocketConnection>({ unix: l.path, allowHalfOpen: true, socket });
-    // Bun.listen takes ipv6Only as Bun.connect does, though its listen types leave it out.
-    const options: Bun.TCPSocketListenOptions<BunSocketConnection> & { ipv6Only: boolean } = {
+    // Bun.listen takes ipv6Only and reusePort as Bun.connect does, though its listen types leave
+    // them out. With worker_processes each thread binds with SO_REUSEPORT: the kernel spreads connections.
+    const options: Bun.TCPSocketListenOptions<BunSocketConnection> & { ipv6Only: boolean; reusePort: boolean } = {
       hostname: l.host ?? "0.0.0.0",
       port: l.port,
       ipv6Only: l.ipv6Only && (l.host?.includes(":") ?? false),
       allowHalfOpen: true,
+      reusePort: this.#sharing.reusePort,
       socket,
     };
     return Bun.listen<BunSocketConnection>(options);
@@ -152,11 +163,12 @@ export class BunServer {
   }
 }
 
-/** The addresses Bun.listen serves (plain HTTP/1) and the others. */
-function split(listens: readonly Listen[], config: Config): { plain: Listen[]; other: Listen[] } {
+/** The addresses Bun.listen serves (plain HTTP/1) and the others; a unix socket only where this thread binds them. */
+function split(listens: readonly Listen[], config: Config, sharing: Sharing): { plain: Listen[]; other: Listen[] } {
   const plan = new TlsPlan(config);
-  const plain = listens.filter((l) => plan.isPlainHttp1(l.key));
-  return { plain, other: listens.filter((l) => !plain.includes(l)) };
+  const ours = sharing.bindUnix ? listens : listens.filter((l) => l.kind !== "unix");
+  const plain = ours.filter((l) => plan.isPlainHttp1(l.key));
+  return { plain, other: ours.filter((l) => !plain.includes(l)) };
 }
 
 /** IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`; nginx shows `a.b.c.d`. */

@@ -32,7 +32,8 @@ export interface Sharing {
   readonly bindUnix: boolean;
 }
 
-const ALONE: Sharing = { reusePort: false, bindUnix: true };
+/** One thread alone on its addresses. */
+export const ALONE: Sharing = { reusePort: false, bindUnix: true };
 
 /** How often client connections are checked against their timeouts. */
 const SWEEP_MS = 250;

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { type Config, type Logger, SharedCounters, SharedFailureState, SharedLimitZones } from "../../core/index.ts";
+import { type Config, ConfigError, type Logger, SharedCounters, SharedFailureState, SharedLimitZones } from "../../core/index.ts";
 import type { ConfigFile, Running } from "./command-line.ts";
 import { reopenLogFiles } from "./log-files.ts";
 import { soloInstance } from "./shared-state.ts";
@@ -29,8 +30,30 @@ export interface WorkerStart {
   readonly index: number;
 }
 
-/** The worker's module: the TypeScript source beside this one, or the compiled file in dist/. */
-const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker-entry.ts" : "./worker-entry.js", import.meta.url);
+/** A runtime's worker-entry module beside `moduleUrl`: the TypeScript source, or the compiled file in dist/. */
+export function workerEntryBeside(moduleUrl: string): URL {
+  return new URL(moduleUrl.endsWith(".ts") ? "./worker-entry.ts" : "./worker-entry.js", moduleUrl);
+}
+
+/** The threads `worker_processes` asks for; refuses what several threads cannot do. */
+export function workerThreadCount(config: Config): number {
+  const count = config.workerProcesses === "auto" ? availableParallelism() : config.workerProcesses;
+  if (count > 1) refuseThreadSessions(config, count);
+  return count;
+}
+
+/** `sticky learn` keeps its sessions in one thread's memory: with several threads a client's next request may reach another. */
+function refuseThreadSessions(config: Config, count: number): void {
+  for (const upstream of config.upstreams) {
+    const sticky = upstream.sticky;
+    if (sticky?.kind !== "learn") continue;
+    throw new ConfigError(
+      "unsupported",
+      `"sticky learn" keeps its sessions in each thread, and "worker_processes ${count}" runs ${count}: a session one thread learned would be unknown to the others; use "sticky cookie" or "sticky route", or one worker process`,
+      sticky.at,
+    );
+  }
+}
 
 /**
  * `worker_processes N`: N threads, each serving the config on the same sockets (SO_REUSEPORT:
@@ -39,7 +62,7 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker-entry.ts" : ".
  * through another, as nginx's shared memory. This thread only starts, reloads, stops and
  * replaces them, as nginx's master process does; it allocates the zones of each config it loads.
  */
-export async function startWorkerThreads(source: ConfigFile, config: Config, count: number, log: Logger): Promise<Running> {
+export async function startWorkerThreads(entry: URL, source: ConfigFile, config: Config, count: number, log: Logger): Promise<Running> {
   const table = SharedFailureState.allocate();
   let zones: ZoneBuffers = SharedLimitZones.allocate(config.limitZones);
   const counters = SharedCounters.allocate(count);
@@ -49,7 +72,7 @@ export async function startWorkerThreads(source: ConfigFile, config: Config, cou
 
   const start = (index: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: { source, instanceId, table, zones, counters, index } satisfies WorkerStart });
+      const worker = new Worker(entry, { workerData: { source, instanceId, table, zones, counters, index } satisfies WorkerStart });
       const onStart = (message: FromWorker) => {
         if (message.type === "ready") resolve(worker);
         else if (message.type === "failed") {

@@ -140,8 +140,11 @@ describe("sticky learn where processes share no memory", () => {
     expect(r.output).toContain(`${r.line}: "sticky learn" keeps its sessions in memory, which Cloudflare Workers isolates do not share`);
   });
 
-  test("is refused on Node with worker_processes 2: threads share no sessions", () => {
-    const r = refusal(ADAPTER_COMMANDS.node, "worker_processes 2;");
+  test.each([
+    ["Node", ADAPTER_COMMANDS.node],
+    ["Bun", ADAPTER_COMMANDS.bun],
+  ])("is refused on %s with worker_processes 2: threads share no sessions", (_runtime, command) => {
+    const r = refusal(command, "worker_processes 2;");
     expect(r.status).toBe(1);
     expect(r.output).toContain(`${r.line}: "sticky learn" keeps its sessions in each thread, and "worker_processes 2" runs 2`);
   });

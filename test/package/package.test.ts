@@ -72,12 +72,13 @@ describe("the packed package in a fresh project", () => {
     expect(existsSync(join(pkg, "test"))).toBe(false);
   });
 
+  // Both with two worker threads: the compiled worker entries must be found beside their adapters.
   test("npx edgeproxy -c FILE serves a request through to a backend, and its metrics show the peer", async () => {
     const port = await freePort();
     const server = upstreamConfig(backend.port)
       .replace("{{port}}", String(port))
       .replace("    location = /health", "    location = /metrics { edgeproxy_metrics; }\n    location = /health");
-    writeFiles(project, { "node.conf": `events {}\nhttp {\n${server}\n}\n` });
+    writeFiles(project, { "node.conf": `events {}\nworker_processes 2;\nhttp {\n${server}\n}\n` });
     expect(spawnSync("npx", ["edgeproxy", "-t", "-q", "-c", "node.conf"], { cwd: project, env: { ...process.env, PATH } }).status).toBe(0);
     await start(["npx", "edgeproxy", "-c", "node.conf"], port);
     const res = await get(port, "/api/items?x=1");
@@ -91,8 +92,9 @@ describe("the packed package in a fresh project", () => {
 
   test("edgeproxy-bun -c FILE serves a request through to a backend on Bun", async () => {
     const port = await freePort();
-    writeFiles(project, { "bun.conf": `events {}\nhttp {\n${upstreamConfig(backend.port).replace("{{port}}", String(port))}\n}\n` });
-    const p = await start([BUN, "x", "edgeproxy-bun", "-c", "bun.conf"], port);
+    writeFiles(project, { "bun.conf": `events {}\nworker_processes 2;\nhttp {\n${upstreamConfig(backend.port).replace("{{port}}", String(port))}\n}\n` });
+    // Its threads listen before the main thread says so: ready when the line is out.
+    const p = await start([BUN, "x", "edgeproxy-bun", "-c", "bun.conf"], port, "edgeproxy listening on");
     const res = await get(port, "/api/bun");
     expect([res.status, res.body.toString()]).toEqual([200, "app\n"]);
     expect(lastSeen().requestLine).toBe("GET /v1/bun HTTP/1.0");

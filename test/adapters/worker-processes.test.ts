@@ -2,15 +2,21 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { describe, expect, test } from "vitest";
 import { startBackend } from "../support/backend.ts";
 import { get, rawRequest } from "../support/client.ts";
-import { startEdgeproxyMain, tempDir, wrapConfig } from "../support/proxies.ts";
+import { ADAPTER_COMMANDS, startEdgeproxyMain, tempDir, wrapConfig } from "../support/proxies.ts";
 import { serveLoopback } from "../support/tcp-server.ts";
 import { waitFor } from "../support/wait.ts";
 
-describe("worker_processes on Node", () => {
+// Node and Bun both run worker_processes as threads of one process on SO_REUSEPORT sockets.
+describe.each([
+  ["Node", ADAPTER_COMMANDS.node],
+  ["Bun", ADAPTER_COMMANDS.bun],
+])("worker_processes on %s", (_runtime, adapter) => {
+  const start = (main: string, http: (port: number) => string) => startEdgeproxyMain(main, http, adapter);
+
   test("SIGUSR1 reopens the access log in every thread, and the pid file is the main thread's", async () => {
     const logs = tempDir("logs");
     const log = `${logs}/access.log`;
-    const proxy = await startEdgeproxyMain(
+    const proxy = await start(
       "worker_processes 2;",
       (port) => `access_log ${log};\nserver { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }`,
     );
@@ -38,7 +44,7 @@ describe("worker_processes on Node", () => {
       deadAttempts++;
       socket.resetAndDestroy();
     });
-    const proxy = await startEdgeproxyMain(
+    const proxy = await start(
       "worker_processes 2;",
       (port) => `
         upstream u {
@@ -69,7 +75,7 @@ describe("worker_processes on Node", () => {
   test("the status pages report the whole process, whichever thread answers", async () => {
     const healthy = await startBackend("healthy", undefined, { keepAlive: true });
     const dead = await serveLoopback((socket) => socket.resetAndDestroy());
-    const proxy = await startEdgeproxyMain(
+    const proxy = await start(
       "worker_processes 2;",
       (port) => `
         upstream u {
@@ -112,7 +118,7 @@ describe("worker_processes on Node", () => {
 
   test("both threads spool request bodies at once without stepping on each other's files", async () => {
     const backend = await startBackend("sink");
-    const proxy = await startEdgeproxyMain(
+    const proxy = await start(
       "worker_processes 2;",
       (port) => `server { listen 127.0.0.1:${port}; location / { proxy_pass http://127.0.0.1:${backend.port}; } }`,
     );
@@ -137,7 +143,7 @@ describe("worker_processes on Node", () => {
 
   test("SIGHUP reloads every thread; a bad file keeps them all serving; SIGTERM ends the process", async () => {
     const http = (text: string) => (port: number) => `server { listen 127.0.0.1:${port}; location / { return 200 "${text}\\n"; } }`;
-    const proxy = await startEdgeproxyMain("worker_processes auto;", http("v1"));
+    const proxy = await start("worker_processes auto;", http("v1"));
     try {
       const answers = async (n: number) => {
         const bodies = new Set<string>();
@@ -173,7 +179,7 @@ describe("worker_processes on Node", () => {
             location /req { limit_req zone=req burst=4 nodelay; proxy_pass http://127.0.0.1:${backend.port}; }
             location /conn { limit_conn conn 1; proxy_pass http://127.0.0.1:${backend.port}; }
         }`;
-    const proxy = await startEdgeproxyMain("worker_processes 2;", http(""));
+    const proxy = await start("worker_processes 2;", http(""));
     try {
       const statuses = async (path: string, n: number) =>
         (await Promise.all(Array.from({ length: n }, () => get(proxy.port, path, ["Host: t", "X-Key: one"])))).map((r) => r.status);
