@@ -98,8 +98,8 @@ export class FileSpool implements BodySpool {
   /** Keeps a small file for the next body, or closes it. */
   #release(dir: string, file: { fd: number; extent: number }): void {
     FileSpool.open--;
-    let idle = this.#idle.get(dir);
-    if (!idle) this.#idle.set(dir, (idle = []));
+    const idle = this.#idle.get(dir) ?? [];
+    this.#idle.set(dir, idle);
     if (file.extent <= REUSE_MAX_BYTES && idle.length < REUSE_FILES) idle.push(file.fd);
     else closeSync(file.fd);
   }

@@ -23,7 +23,7 @@ export function latin1String(bytes: Uint8Array, start = 0, end = bytes.byteLengt
 
 /** Node's and Bun's `Buffer` class where the runtime has it as a global: a native latin1 encoder. */
 const NativeBuffer = (
-  globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array & { latin1Write(text: string, offset: number): number } } }
+  globalThis as unknown as { Buffer?: { allocUnsafe(size: number): Uint8Array & { latin1Write(text: string, offset: number): number } } }
 ).Buffer;
 
 /** A string of chars below 256 as bytes, with `extra` spare bytes after them. */
