@@ -73,6 +73,8 @@ const peer = (script: string, runtime: string) => (upstreamPort: number) =>
 
 const CONTENDERS: Contender[] = [
   { name: "nginx, 1 worker", pinned: true, spools: true, start: (up) => startNginx(proxyConfig(up)) },
+  // Two workers on two cores, which wrk and the upstream also use: the peer of edgeproxy's threads.
+  { name: "nginx, 2 workers (unpinned)", pinned: false, spools: true, start: (up) => startNginx(proxyConfig(up), 2) },
   { name: "fastify + @fastify/http-proxy", pinned: true, spools: false, start: peer("bench/peers/fastify.ts", process.execPath) },
   { name: "hono proxy helper (node)", pinned: true, spools: false, start: peer("bench/peers/hono.ts", process.execPath) },
   { name: "Bun.serve + fetch", pinned: true, spools: false, start: peer("bench/peers/bun-fetch.ts", BUN) },
@@ -86,6 +88,12 @@ const CONTENDERS: Contender[] = [
     start: (up) => startEdgeproxyMain("worker_processes 2;", proxyConfig(up)),
   },
   { name: "edgeproxy bun", pinned: true, spools: true, start: (up) => startEdgeproxy(proxyConfig(up), ADAPTER_COMMANDS.bun) },
+  {
+    name: "edgeproxy bun, worker_processes 2 (unpinned)",
+    pinned: false,
+    spools: true,
+    start: (up) => startEdgeproxyMain("worker_processes 2;", proxyConfig(up), ADAPTER_COMMANDS.bun),
+  },
 ];
 
 interface Sample {
@@ -170,6 +178,9 @@ async function loadRounds(contenders: Contender[], proxies: RunningProxy[]): Pro
   );
 }
 
+/** The largest spool file edgeproxy keeps for reuse (adapters/node/spool.ts). */
+const SPOOL_REUSE_MAX_BYTES = 1024 * 1024;
+
 async function uploads(contenders: Contender[], proxies: RunningProxy[]): Promise<UploadRow[]> {
   const size = uploadMiB * 1024 * 1024;
   const rows: UploadRow[] = [];
@@ -179,7 +190,9 @@ async function uploads(contenders: Contender[], proxies: RunningProxy[]): Promis
       // A proxy removes its file when it notices the end; give it a moment to notice.
       await new Promise((r) => setTimeout(r, 300));
       const spoolDir = join(proxy.dir, "body");
-      return c.spools ? tempFilesIn(spoolDir) + deletedFilesHeld(proxy.pid, spoolDir) : null;
+      // edgeproxy keeps up to 32 spool files of up to 1 MiB open for later bodies; a file of
+      // the upload is larger.
+      return c.spools ? tempFilesIn(spoolDir) + deletedFilesHeld(proxy.pid, spoolDir, SPOOL_REUSE_MAX_BYTES) : null;
     };
     resetPeakRss(proxy.pid);
     const whole = await upload(proxy.port, "/post", size);

@@ -29,7 +29,7 @@ test("the benchmark runs end to end: every proxy measured, edgeproxy without err
   const results = JSON.parse(readFileSync(json, "utf8")) as Results;
   rmSync(json);
   const contenders = [...new Set(results.load.map((r) => r.contender))];
-  expect(contenders).toHaveLength(8);
+  expect(contenders).toHaveLength(10);
   expect(new Set(results.load.map((r) => r.scenario))).toEqual(new Set(["small GET", "64 KiB GET", "POST 256 KiB"]));
   for (const row of results.load) {
     expect(row.rps, `${row.contender}, ${row.scenario}`).toBeGreaterThan(0);

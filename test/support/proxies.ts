@@ -103,12 +103,16 @@ export function tempDir(prefix: string): string {
 }
 
 /** Starts nginx on `httpBody` with `{{port}}` replaced by a free port. A missing nginx fails. */
-export async function startNginx(httpBody: (port: number) => string): Promise<RunningProxy> {
+export async function startNginx(httpBody: (port: number) => string, workers = 0): Promise<RunningProxy> {
   const port = await freePort();
   const dir = tempDir("nginx");
   const file = join(dir, "nginx.conf");
   // `{{dir}}` in a config names this proxy's own directory (log files, sockets).
-  writeFileSync(file, wrapConfig(dir, httpBody(port).replaceAll("{{dir}}", dir)));
+  const config = wrapConfig(dir, httpBody(port).replaceAll("{{dir}}", dir));
+  // With `workers`, a master process and that many worker processes; else one process. Workers
+  // of a root master would run as nobody, who may not write this directory: they stay root.
+  const master = `worker_processes ${workers};${process.getuid?.() === 0 ? " user root;" : ""}`;
+  writeFileSync(file, workers > 0 ? config.replace("master_process off;", master) : config);
   const child = spawn("nginx", ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", file], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => {
