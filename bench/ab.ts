@@ -6,15 +6,21 @@
  *
  *   node bench/ab.ts DIR[,NODE_FLAG...] DIR[,NODE_FLAG...] ...   (DIR: a checkout, e.g. a git worktree)
  *   ONLY="small GET" node bench/ab.ts /tmp/before . .,--max-semi-space-size=4
+ *   RUNTIME=bun node bench/ab.ts /tmp/before .                   (the Bun adapter of each checkout)
+ *   ONLY=upload UPLOAD_MIB=1024 node bench/ab.ts /tmp/before .   (buffered uploads: MiB/s, RSS growth)
  */
-import { type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
-import { cpuSeconds, peakRssMiB, pinToCpu, resetPeakRss } from "./process-stats.ts";
+import { ADAPTER_COMMANDS, type RunningProxy, startEdgeproxy } from "../test/support/proxies.ts";
+import { cpuSeconds, peakRssMiB, pinToCpu, resetPeakRss, rssMiB } from "./process-stats.ts";
 import { LOAD_CPU, PROXY_CPU, proxyConfig, SCENARIOS, startUpstream } from "./setup.ts";
+import { upload } from "./upload.ts";
 import { wrk } from "./wrk.ts";
 
 const ROUNDS = 3;
 const SECONDS = 5;
 const scenarios = SCENARIOS.filter((s) => !process.env.ONLY || s.name === process.env.ONLY);
+/** MiB of each buffered upload, measured after the load scenarios when ONLY is unset or "upload". */
+const uploadMiB = Number(process.env.UPLOAD_MIB ?? 1024);
+const uploads = !process.env.ONLY || process.env.ONLY === "upload";
 const variants = process.argv.slice(2).map((arg) => {
   const [dir = ".", ...flags] = arg.split(",");
   return { name: arg, dir, flags };
@@ -32,14 +38,20 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const [upstream, drain] = await startUpstream();
 if (!upstream || !drain) throw new Error("the bench upstream did not start");
 for (const u of [upstream, drain]) pinToCpu(u.pid, LOAD_CPU);
-const running: { name: string; proxy: RunningProxy; samples: Map<string, Samples> }[] = [];
+const running: { name: string; proxy: RunningProxy; samples: Map<string, Samples>; idleMiB: number }[] = [];
 try {
   // Started one by one inside the try: a checkout that fails to start stops the ones before it.
   for (const v of variants) {
-    const proxy = await startEdgeproxy(proxyConfig(upstream.port), [process.execPath, ...v.flags, `${v.dir}/adapters/node`]);
-    running.push({ name: v.name, proxy, samples: new Map() });
+    const command =
+      process.env.RUNTIME === "bun"
+        ? [ADAPTER_COMMANDS.bun[0] as string, ...v.flags, `${v.dir}/adapters/bun`]
+        : [process.execPath, ...v.flags, `${v.dir}/adapters/node`];
+    const proxy = await startEdgeproxy(proxyConfig(upstream.port), command);
+    running.push({ name: v.name, proxy, samples: new Map(), idleMiB: 0 });
     pinToCpu(proxy.pid, PROXY_CPU);
   }
+  await new Promise((r) => setTimeout(r, 2000));
+  for (const v of running) v.idleMiB = rssMiB(v.proxy.pid);
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of scenarios) {
       for (const v of running) {
@@ -55,6 +67,15 @@ try {
         v.samples.set(s.name, samples);
       }
     }
+    if (!uploads) continue;
+    for (const v of running) {
+      resetPeakRss(v.proxy.pid);
+      const r = await upload(v.proxy.port, "/post", uploadMiB * 1024 * 1024);
+      const samples = v.samples.get("upload") ?? { rps: [], cpuUs: [], rssMiB: [] };
+      samples.rps.push(uploadMiB / r.seconds);
+      samples.rssMiB.push(peakRssMiB(v.proxy.pid) - v.idleMiB);
+      v.samples.set("upload", samples);
+    }
   }
   console.log(`| scenario | variant | req/s | CPU µs/req | peak RSS MiB |\n|---|---|---:|---:|---:|`);
   for (const s of scenarios) {
@@ -64,6 +85,13 @@ try {
       console.log(
         `| ${s.name} | ${v.name} | ${Math.round(median(m.rps))} | ${median(m.cpuUs).toFixed(1)} | ${Math.max(...m.rssMiB).toFixed(0)} |`,
       );
+    }
+  }
+  if (uploads) {
+    console.log(`\n| ${uploadMiB} MiB upload | MiB/s, each round | RSS growth over idle MiB, each round |\n|---|---|---|`);
+    for (const v of running) {
+      const m = v.samples.get("upload");
+      if (m) console.log(`| ${v.name} | ${m.rps.map((x) => x.toFixed(0)).join(", ")} | ${m.rssMiB.map((x) => x.toFixed(0)).join(", ")} |`);
     }
   }
 } finally {

@@ -41,6 +41,14 @@ export function peakRssMiB(pid: number): number {
   }, 0);
 }
 
+/** Resident set (VmRSS) in MiB now, the process and its children. */
+export function rssMiB(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    const status = readFileSync(`/proc/${p}/status`, "utf8");
+    return sum + Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  }, 0);
+}
+
 /** Starts a new peak-RSS window (proc(5): writing 5 to clear_refs resets VmHWM). */
 export function resetPeakRss(pid: number): void {
   for (const p of processTree(pid)) writeFileSync(`/proc/${p}/clear_refs`, "5");

@@ -21,7 +21,7 @@ import { nodeFileTests } from "./file-tests.ts";
 import { errorLogger } from "./logger.ts";
 import { nodeResolver } from "./resolver.ts";
 import { scavenger } from "./scavenge.ts";
-import { FileSpool } from "./spool.ts";
+import { type Collector, FileSpool } from "./spool.ts";
 import { nodeUserFiles } from "./user-files.ts";
 
 /**
@@ -43,11 +43,11 @@ export type ServerCapabilities = Capabilities & { transport: Http1Transport; acc
 
 /**
  * Node's modules as a server platform gives them (Node, and Bun, which runs node:fs, node:zlib
- * and node:dns as they are), around the platform's own dialer and garbage collection (`collect`
- * runs every 16 MiB spooled or replayed, see spool.ts).
+ * and node:dns as they are), around the platform's own dialer and garbage collection (`collect`,
+ * run as bodies pass through the spool).
  */
 export function serverCapabilities(
-  platform: { readonly dialer: Dialer; readonly collect: () => void },
+  platform: { readonly dialer: Dialer; readonly collect: Collector },
   log: Logger,
   failures: FailureState,
   limitZones: LimitZones,

@@ -10,8 +10,14 @@ let counter = 0;
 /** Bytes read back per chunk of a replay. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
-/** Bytes spooled or replayed between two calls of the spool's `collect`. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+/**
+ * A runtime's way to free the Buffers a large body leaves behind (see scavenge.ts): `run` every
+ * `everyBytes` spooled or replayed.
+ */
+export interface Collector {
+  readonly run: () => void;
+  readonly everyBytes: number;
+}
 
 /** Directories already made for `client_body_temp_path`: made once, not per request. */
 const madeDirs = new Set<string>();
@@ -56,21 +62,21 @@ const REUSE_MAX_BYTES = 1024 * 1024;
 export class FileSpool implements BodySpool {
   /** Spool files currently holding a body, for leak checks in tests. */
   static open = 0;
-  readonly #collect: (() => void) | null;
+  readonly #collector: Collector | null;
   readonly #idle = new Map<string, number[]>();
   #sinceCollect = 0;
 
-  /** `collect` runs every 16 MiB spooled or replayed (see `scavenge`); none by default. */
-  constructor(collect: (() => void) | null = null) {
-    this.#collect = collect;
+  /** With a `collector`, collects garbage as bodies pass through; none by default. */
+  constructor(collector: Collector | null = null) {
+    this.#collector = collector;
   }
 
-  /** Counts bytes through the spool, and collects every COLLECT_EVERY_BYTES. */
+  /** Counts bytes through the spool, and collects every `everyBytes` of them. */
   readonly count = (bytes: number): void => {
     this.#sinceCollect += bytes;
-    if (this.#sinceCollect < COLLECT_EVERY_BYTES || !this.#collect) return;
+    if (!this.#collector || this.#sinceCollect < this.#collector.everyBytes) return;
     this.#sinceCollect = 0;
-    this.#collect();
+    this.#collector.run();
   };
 
   async create(dir: string | null): Promise<SpoolFile> {

@@ -92,7 +92,9 @@ describe("the packed package in a fresh project", () => {
 
   test("edgeproxy-bun -c FILE serves a request through to a backend on Bun", async () => {
     const port = await freePort();
-    writeFiles(project, { "bun.conf": `events {}\nworker_processes 2;\nhttp {\n${upstreamConfig(backend.port).replace("{{port}}", String(port))}\n}\n` });
+    writeFiles(project, {
+      "bun.conf": `events {}\nworker_processes 2;\nhttp {\n${upstreamConfig(backend.port).replace("{{port}}", String(port))}\n}\n`,
+    });
     // Its threads listen before the main thread says so: ready when the line is out.
     const p = await start([BUN, "x", "edgeproxy-bun", "-c", "bun.conf"], port, "edgeproxy listening on");
     const res = await get(port, "/api/bun");
