@@ -1,6 +1,6 @@
 import { pipeline, Readable } from "node:stream";
-import { constants, createGzip } from "node:zlib";
 import type { BodyStream, Compression } from "../../core/index.ts";
+import { nodeZlib } from "./builtins.ts";
 
 /**
  * gzip with node:zlib, as nginx's with zlib: its level, window and memory, the body streamed
@@ -10,12 +10,13 @@ import type { BodyStream, Compression } from "../../core/index.ts";
  */
 export const zlibCompression: Compression = {
   gzip: (body, options) => {
-    const gzip = createGzip({
+    const zlib = nodeZlib();
+    const gzip = zlib.createGzip({
       level: options.level,
       windowBits: options.windowBits,
       memLevel: options.memLevel,
       // nginx's strategy and flushes: the default, and Z_FINISH only at the end.
-      strategy: constants.Z_DEFAULT_STRATEGY,
+      strategy: zlib.constants.Z_DEFAULT_STRATEGY,
     });
     pipeline(Readable.from(body as BodyStream, { objectMode: false }), gzip, () => {});
     return gzip;

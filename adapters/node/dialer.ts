@@ -1,5 +1,5 @@
 import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import {
   type Dialer,
   type DialFailure,
@@ -9,6 +9,7 @@ import {
   proxySslKey,
   type TlsOptions,
 } from "../../core/index.ts";
+import { nodeTls } from "./builtins.ts";
 import { SocketConnection } from "./socket-connection.ts";
 import { upstreamTlsOf, upstreamVerifyFailure } from "./upstream-tls.ts";
 
@@ -64,7 +65,7 @@ function connectTls(peer: { host: string; port: number }, options: TlsOptions): 
   const key = options.sessionKey ?? `${peer.host}:${peer.port}:${options.servername ?? ""}:${proxySslKey(options.settings)}`;
   const reuse = options.settings.proxySslSessionReuse;
   const session = reuse ? sessions.get(key) : undefined;
-  const socket = tls.connect({
+  const socket = nodeTls().connect({
     host: peer.host,
     port: peer.port,
     secureContext: upstream.secureContext,

@@ -1,4 +1,4 @@
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import type { Socket } from "node:net";
 import {
   type AcceptedConnection,
@@ -17,10 +17,15 @@ import {
   type StatusCounters,
   statusResponse,
 } from "../../core/index.ts";
+import { nodeHttp2 } from "./builtins.ts";
 
 type Answer = Extract<ProxyResponse, { kind: "response" }>;
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+/** RFC 9113 error codes (section 7); written out so that node:http2 loads only when a connection is HTTP/2. */
+const NGHTTP2_NO_ERROR = 0x0;
+const NGHTTP2_PROTOCOL_ERROR = 0x1;
+const NGHTTP2_CANCEL = 0x8;
+const NGHTTP2_ENHANCE_YOUR_CALM = 0xb;
 
 /**
  * HTTP/2 to clients on the runtime's HTTP/2 layer (node:http2 sessions, on Node and in Bun):
@@ -83,7 +88,7 @@ export class Http2Sessions {
     const counts = new Http2Counts(this.#counts, accepted);
     const config = this.#config;
     const s = server.settings;
-    const session = http2.performServerHandshake(socket, {
+    const session = nodeHttp2().performServerHandshake(socket, {
       settings: {
         maxConcurrentStreams: s.http2MaxConcurrentStreams,
         initialWindowSize: s.http2BodyPrereadSize,

@@ -1,7 +1,8 @@
-import { constants, createHash, X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
-import tls from "node:tls";
+import type tls from "node:tls";
 import type { Config, Server, Settings, TlsProtocol } from "../../core/index.ts";
+import { nodeCrypto, nodeTls } from "./builtins.ts";
 import {
   type CertificatePair,
   opensslText,
@@ -38,12 +39,17 @@ const VERSIONS: readonly TlsProtocol[] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.
 
 /** Bun's node:tls is BoringSSL, which has no security levels. */
 const IS_BORINGSSL = (process.versions as Record<string, string | undefined>).boringssl !== undefined;
-const NO_VERSION: Readonly<Record<string, number>> = {
-  TLSv1: constants.SSL_OP_NO_TLSv1,
-  "TLSv1.1": constants.SSL_OP_NO_TLSv1_1,
-  "TLSv1.2": constants.SSL_OP_NO_TLSv1_2,
-  "TLSv1.3": constants.SSL_OP_NO_TLSv1_3,
-};
+/** The option that turns one version off, in the platform's own numbering (OpenSSL's or BoringSSL's). */
+function noVersion(version: TlsProtocol): number {
+  const c = nodeCrypto().constants;
+  const options: Partial<Record<TlsProtocol, number>> = {
+    TLSv1: c.SSL_OP_NO_TLSv1,
+    "TLSv1.1": c.SSL_OP_NO_TLSv1_1,
+    "TLSv1.2": c.SSL_OP_NO_TLSv1_2,
+    "TLSv1.3": c.SSL_OP_NO_TLSv1_3,
+  };
+  return options[version] ?? 0;
+}
 
 /**
  * `ssl_protocols` as the platform takes it: the lowest and highest listed version, and the ones
@@ -57,11 +63,11 @@ export function protocolOptions(
   // SHA-1), so nginx's default list ends up TLSv1.2 only; BoringSSL has no levels: hold it there too.
   const floor = IS_BORINGSSL && !ciphers.includes("@SECLEVEL=0") ? 2 : 0;
   const on = VERSIONS.filter((v, i) => listed.includes(v) && i >= floor);
-  if (on.length === 0) return { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", secureOptions: constants.SSL_OP_NO_TLSv1_3 };
+  if (on.length === 0) return { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", secureOptions: noVersion("TLSv1.3") };
   const low = VERSIONS.indexOf(on[0] as TlsProtocol);
   const high = VERSIONS.indexOf(on[on.length - 1] as TlsProtocol);
   let secureOptions = 0;
-  for (const v of VERSIONS.slice(low, high + 1)) if (!on.includes(v)) secureOptions |= NO_VERSION[v] as number;
+  for (const v of VERSIONS.slice(low, high + 1)) if (!on.includes(v)) secureOptions |= noVersion(v);
   return { minVersion: VERSIONS[low] as tls.SecureVersion, maxVersion: VERSIONS[high] as tls.SecureVersion, secureOptions };
 }
 
@@ -167,12 +173,12 @@ function loadServerTls(config: Config, s: Settings): ServerTls {
     ecdhCurve: s.sslEcdhCurve,
     sessionTimeout: s.sslSessionTimeoutSec,
     // A session is only resumed by the server that made it, with or without client certificates.
-    sessionIdContext: createHash("sha1").update(settingsKey(s)).digest("hex").slice(0, 32),
+    sessionIdContext: nodeCrypto().createHash("sha1").update(settingsKey(s)).digest("hex").slice(0, 32),
     ...(cas.length > 0 ? { ca: cas } : {}),
     ...(s.sslCrl ? { crl: readCrlFile(path(s.sslCrl.path)) } : {}),
     ...(s.sslDhparam ? { dhparam: readDhparam(path(s.sslDhparam.path)) } : {}),
   };
-  if (!s.sslSessionTickets) options.secureOptions = (options.secureOptions ?? 0) | constants.SSL_OP_NO_TICKET;
+  if (!s.sslSessionTickets) options.secureOptions = (options.secureOptions ?? 0) | nodeCrypto().constants.SSL_OP_NO_TICKET;
   const ticketKey = s.sslSessionTicketKeys[0];
   if (ticketKey) options.ticketKeys = firstTicketKey(readTicketKey(path(ticketKey.path), ticketKey.at), ticketKey);
   const context = isStatic ? makeContext(options, pairs, s) : null;
@@ -182,7 +188,7 @@ function loadServerTls(config: Config, s: Settings): ServerTls {
     contextFor: context ? () => context : (serverName) => makeContext(options, dynamicPairs(config, s, passwords, serverName), s),
     requestsCertificate: verifies,
     verifyDepth: s.sslVerifyDepth,
-    trusted: cas.map((pem) => new X509Certificate(pem)),
+    trusted: cas.map((pem) => new (nodeCrypto().X509Certificate)(pem)),
     rejectsHandshake: s.sslRejectHandshake,
   };
 }
@@ -195,7 +201,7 @@ function makeContext(options: tls.SecureContextOptions, pairs: readonly Certific
 /** `tls.createSecureContext()`, its failures worded as nginx's for the cipher list and the curve it was given. */
 export function secureContext(options: tls.SecureContextOptions, ciphers: string, curve: string): tls.SecureContext {
   try {
-    return tls.createSecureContext(options);
+    return nodeTls().createSecureContext(options);
   } catch (error) {
     const text = opensslText(error);
     if (/cipher/i.test(text)) throw new TlsFileError(`SSL_CTX_set_cipher_list("${ciphers}") failed (SSL: ${text})`, { cause: error });

@@ -1,6 +1,7 @@
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import { type ClientCertificate, type ClientVerify, clientVerifyOf, type TlsFacts } from "../../core/index.ts";
+import { nodeCrypto } from "./builtins.ts";
 
 /**
  * The `$ssl_*` facts of a node:tls socket (Node's, or Bun's node:tls), read from the socket
@@ -71,7 +72,7 @@ export class SocketTlsFacts implements TlsFacts {
   get clientCertificate(): ClientCertificate | null {
     if (this.#certificate === undefined) {
       const peer = this.#socket.getPeerCertificate() as { raw?: Buffer } | null;
-      this.#certificate = peer?.raw ? certificateFacts(new X509Certificate(peer.raw)) : null;
+      this.#certificate = peer?.raw ? certificateFacts(new (nodeCrypto().X509Certificate)(peer.raw)) : null;
     }
     return this.#certificate;
   }

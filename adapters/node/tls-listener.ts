@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import type { AcceptedConnection, AddressTls, Config, ConnectionInfo, Logger, Server, TlsPlan } from "../../core/index.ts";
+import { nodeTls } from "./builtins.ts";
 import { type ServerTls, serverTlsOf } from "./server-tls.ts";
 import { SessionCache } from "./session-cache.ts";
 import { SocketTlsFacts } from "./socket-tls-facts.ts";
@@ -55,7 +56,7 @@ export class TlsAddress {
     this.#handoff = handoff;
     this.#log = log;
     const self = this;
-    this.#server = tls.createServer({
+    this.#server = nodeTls().createServer({
       ...this.#defaultOptions(),
       rejectUnauthorized: false,
       handshakeTimeout: config.clientHeaderTimeoutMs,

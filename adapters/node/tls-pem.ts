@@ -1,6 +1,7 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { nodeCrypto } from "./builtins.ts";
 import { describeSystemError } from "./system-error.ts";
 
 /**
@@ -62,7 +63,7 @@ export function readCertificate(path: string): { readonly pem: string; readonly 
     );
   }
   try {
-    return { pem: blocks.join("\n"), leaf: new X509Certificate(blocks[0] as string) };
+    return { pem: blocks.join("\n"), leaf: new (nodeCrypto().X509Certificate)(blocks[0] as string) };
   } catch (error) {
     throw new TlsFileError(`${what}: PEM_read_bio_X509_AUX() failed (SSL: ${opensslText(error)})`, { cause: error });
   }
@@ -83,7 +84,7 @@ export function readPrivateKey(path: string, passwords: readonly string[]): KeyO
   let failure: unknown = null;
   for (const passphrase of passwords.length > 0 ? passwords : [""]) {
     try {
-      return createPrivateKey({ key: text, format: "pem", passphrase });
+      return nodeCrypto().createPrivateKey({ key: text, format: "pem", passphrase });
     } catch (error) {
       failure = error;
     }

@@ -1,5 +1,6 @@
-import { X509Certificate } from "node:crypto";
-import tls, { type PeerCertificate } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type tls from "node:tls";
+import type { PeerCertificate } from "node:tls";
 import {
   type Config,
   describeVerifyError,
@@ -9,6 +10,7 @@ import {
   proxySslKey,
   type TlsOptions,
 } from "../../core/index.ts";
+import { nodeCrypto, nodeTls } from "./builtins.ts";
 import { cipherList, confPath, protocolOptions, secureContext } from "./server-tls.ts";
 import { intermediates } from "./socket-tls-facts.ts";
 import { readCaFile, readCrlFile, readPair, readPasswordFile } from "./tls-pem.ts";
@@ -71,7 +73,7 @@ function load(s: ProxySslSettings, confPrefix: string): UpstreamTls {
   return {
     options,
     secureContext: secureContext(options, s.proxySslCiphers, "auto"),
-    trusted: cas.map((pem) => new X509Certificate(pem)),
+    trusted: cas.map((pem) => new (nodeCrypto().X509Certificate)(pem)),
     depth: s.proxySslVerifyDepth,
   };
 }
@@ -94,6 +96,6 @@ export function upstreamVerifyFailure(
   if (intermediates(leaf, upstream.trusted) > upstream.depth) {
     return `upstream SSL certificate verify error: (${describeVerifyError("CERT_CHAIN_TOO_LONG")})`;
   }
-  if (tls.checkServerIdentity(options.name, peer) !== undefined) return `upstream SSL certificate does not match "${options.name}"`;
+  if (nodeTls().checkServerIdentity(options.name, peer) !== undefined) return `upstream SSL certificate does not match "${options.name}"`;
   return null;
 }
