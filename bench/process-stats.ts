@@ -61,17 +61,17 @@ export function pinToCpu(pid: number, cpu: number): void {
 }
 
 /**
- * Files under `dir` the process still holds open after deleting them (a spool file it forgot
- * to close), of more than `minBytes`. Only `dir`: V8 and Node hold deleted files of their own
- * (memfd and the like).
+ * Files under `dir` the process still holds open after deleting them with bytes in them (a
+ * spool file it forgot to close; edgeproxy's idle spool files are empty). Only `dir`: V8 and
+ * Node hold deleted files of their own (memfd and the like).
  */
-export function deletedFilesHeld(pid: number, dir: string, minBytes = 0): number {
+export function deletedFilesHeld(pid: number, dir: string): number {
   let held = 0;
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
       const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
       if (!link.startsWith(`${dir}/`) || !link.endsWith(" (deleted)")) continue;
-      if (statSync(`/proc/${pid}/fd/${fd}`).size > minBytes) held++;
+      if (statSync(`/proc/${pid}/fd/${fd}`).size > 0) held++;
     } catch {
       // Closed while we looked.
     }

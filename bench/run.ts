@@ -178,9 +178,6 @@ async function loadRounds(contenders: Contender[], proxies: RunningProxy[]): Pro
   );
 }
 
-/** The largest spool file edgeproxy keeps for reuse (adapters/node/spool.ts). */
-const SPOOL_REUSE_MAX_BYTES = 1024 * 1024;
-
 async function uploads(contenders: Contender[], proxies: RunningProxy[]): Promise<UploadRow[]> {
   const size = uploadMiB * 1024 * 1024;
   const rows: UploadRow[] = [];
@@ -190,9 +187,8 @@ async function uploads(contenders: Contender[], proxies: RunningProxy[]): Promis
       // A proxy removes its file when it notices the end; give it a moment to notice.
       await new Promise((r) => setTimeout(r, 300));
       const spoolDir = join(proxy.dir, "body");
-      // edgeproxy keeps up to 32 spool files of up to 1 MiB open for later bodies; a file of
-      // the upload is larger.
-      return c.spools ? tempFilesIn(spoolDir) + deletedFilesHeld(proxy.pid, spoolDir, SPOOL_REUSE_MAX_BYTES) : null;
+      // Files still holding bytes: edgeproxy keeps emptied spool files open for later bodies.
+      return c.spools ? tempFilesIn(spoolDir) + deletedFilesHeld(proxy.pid, spoolDir) : null;
     };
     resetPeakRss(proxy.pid);
     const whole = await upload(proxy.port, "/post", size);

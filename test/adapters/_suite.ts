@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,18 +14,22 @@ export type StartAdapter = (httpBody: (port: number) => string) => Promise<Runni
 /** Runtime gaps, by test name, with the reason; the suite skips exactly these. */
 export type Skips = Readonly<Record<string, string>>;
 
-/** Files the proxy process holds open that are spooled request bodies. */
+/**
+ * Spool files the proxy process holds open with a body in them. Empty ones are the spool's
+ * idle files, kept for later bodies (adapters/node/spool.ts).
+ */
 export function openSpoolFiles(pid: number): string[] {
   try {
     return readdirSync(`/proc/${pid}/fd`)
       .map((fd) => {
         try {
-          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+          const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          return link.includes("edgeproxy-body") && statSync(`/proc/${pid}/fd/${fd}`).size > 0 ? link : "";
         } catch {
           return "";
         }
       })
-      .filter((link) => link.includes("edgeproxy-body"));
+      .filter((link) => link !== "");
   } catch {
     return [];
   }
