@@ -9,7 +9,9 @@ import { exitUnlessNodeFits } from "./node-version.js";
 import { restartWithBoundedYoungGeneration } from "./young-generation.js";
 
 exitUnlessNodeFits();
-restartWithBoundedYoungGeneration();
 module.enableCompileCache();
+// Only a server is worth restarting for: -t, -v, -s and explain run as they are.
+const { servesRequests } = await import("./options.ts");
+if (servesRequests(process.argv.slice(2))) restartWithBoundedYoungGeneration();
 const { run } = await import("./cli.ts");
 await run(process.argv.slice(2));

@@ -38,6 +38,13 @@ const WANTS_VALUE = {
  * option with a value takes the rest of its argument or the next one (`-cFILE`, `-c FILE`).
  * Returns the options, or nginx's message for the first thing wrong.
  */
+/** Whether a command line starts a server (not `-t`, `-T`, `-v`, `-V`, `-h`, `-s` or `explain`, nor a bad one). */
+export function servesRequests(argv: readonly string[]): boolean {
+  if (argv[0] === "explain") return false;
+  const o = parseOptions(argv);
+  return !("error" in o) && !o.help && o.version === "none" && o.test === "none" && o.signal === null;
+}
+
 export function parseOptions(argv: readonly string[]): Options | { readonly error: string } {
   const o: Mutable<Options> = {
     help: false,
