@@ -1,4 +1,4 @@
-import { fstatSync, mkdtempSync, readdirSync, readlinkSync } from "node:fs";
+import { fstatSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -75,5 +75,14 @@ describe.skipIf(process.platform !== "linux")("the Node spool's file reuse", () 
     await Promise.all(files.map((f) => f.discard()));
     expect(FileSpool.open).toBe(0);
     expect(heldIn(dir)).toHaveLength(32);
+  });
+
+  test("a file that cannot be made counts nothing and leaves nothing open", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-"));
+    writeFileSync(join(dir, "not-a-dir"), "");
+    const spool = new FileSpool();
+    await expect(spool.create(join(dir, "not-a-dir", "body"))).rejects.toThrow();
+    expect(FileSpool.open).toBe(0);
+    expect(heldIn(dir)).toEqual([]);
   });
 });
