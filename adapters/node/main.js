@@ -6,12 +6,11 @@
 // RSS with a TypeScript entry file, 67-72 MB with this one).
 import module from "node:module";
 import { exitUnlessNodeFits } from "./node-version.js";
-import { restartWithBoundedYoungGeneration } from "./young-generation.js";
 
 exitUnlessNodeFits();
 module.enableCompileCache();
 // Only a server is worth restarting for: -t, -v, -s and explain run as they are.
 const { servesRequests } = await import("./options.ts");
-if (servesRequests(process.argv.slice(2))) restartWithBoundedYoungGeneration();
+if (servesRequests(process.argv.slice(2))) (await import("./young-generation.ts")).restartWithBoundedYoungGeneration();
 const { run } = await import("./cli.ts");
 await run(process.argv.slice(2));

@@ -48,6 +48,17 @@ describe.skipIf(process.platform !== "linux")("node adapter's young generation",
     expect(await proxy.exited).toBe(0);
   });
 
+  test("serves as it was started where it may not start processes (--permission)", async () => {
+    const command = [process.execPath, "--permission", "--allow-fs-read=*", "--allow-fs-write=*", "adapters/node"];
+    const proxy = await startEdgeproxy(echo, command);
+    try {
+      expect(commandLineOf(proxy.pid).filter((a) => a.includes("semi"))).toEqual([]);
+      expect((await get(proxy.port, "/")).body.toString()).toBe("ok");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test.each([
     ["on the command line", [process.execPath, "--max_semi_space_size=8", "adapters/node"], {}],
     ["in NODE_OPTIONS", [process.execPath, "adapters/node"], { NODE_OPTIONS: "--max-semi-space-size=8" }],
