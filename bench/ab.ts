@@ -38,7 +38,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const [upstream, drain] = await startUpstream();
 if (!upstream || !drain) throw new Error("the bench upstream did not start");
 for (const u of [upstream, drain]) pinToCpu(u.pid, LOAD_CPU);
-const running: { name: string; proxy: RunningProxy; samples: Map<string, Samples>; idleMiB: number }[] = [];
+const running: { name: string; proxy: RunningProxy; samples: Map<string, Samples> }[] = [];
 try {
   // Started one by one inside the try: a checkout that fails to start stops the ones before it.
   for (const v of variants) {
@@ -47,11 +47,9 @@ try {
         ? [ADAPTER_COMMANDS.bun[0] as string, ...v.flags, `${v.dir}/adapters/bun`]
         : [process.execPath, ...v.flags, `${v.dir}/adapters/node`];
     const proxy = await startEdgeproxy(proxyConfig(upstream.port), command);
-    running.push({ name: v.name, proxy, samples: new Map(), idleMiB: 0 });
+    running.push({ name: v.name, proxy, samples: new Map() });
     pinToCpu(proxy.pid, PROXY_CPU);
   }
-  await new Promise((r) => setTimeout(r, 2000));
-  for (const v of running) v.idleMiB = rssMiB(v.proxy.pid);
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of scenarios) {
       for (const v of running) {
@@ -69,11 +67,13 @@ try {
     }
     if (!uploads) continue;
     for (const v of running) {
+      // Growth over the RSS just before, whatever the load scenarios left behind.
+      const before = rssMiB(v.proxy.pid);
       resetPeakRss(v.proxy.pid);
       const r = await upload(v.proxy.port, "/post", uploadMiB * 1024 * 1024);
       const samples = v.samples.get("upload") ?? { rps: [], cpuUs: [], rssMiB: [] };
       samples.rps.push(uploadMiB / r.seconds);
-      samples.rssMiB.push(peakRssMiB(v.proxy.pid) - v.idleMiB);
+      samples.rssMiB.push(peakRssMiB(v.proxy.pid) - before);
       v.samples.set("upload", samples);
     }
   }
@@ -88,7 +88,7 @@ try {
     }
   }
   if (uploads) {
-    console.log(`\n| ${uploadMiB} MiB upload | MiB/s, each round | RSS growth over idle MiB, each round |\n|---|---|---|`);
+    console.log(`\n| ${uploadMiB} MiB upload | MiB/s, each round | RSS growth over the RSS before it, MiB, each round |\n|---|---|---|`);
     for (const v of running) {
       const m = v.samples.get("upload");
       if (m) console.log(`| ${v.name} | ${m.rps.map((x) => x.toFixed(0)).join(", ")} | ${m.rssMiB.map((x) => x.toFixed(0)).join(", ")} |`);
