@@ -1,20 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { DIRECTIVES } from "../../../core/config/directives.ts";
 import { UNSUPPORTED } from "../../../core/config/modules/unsupported.ts";
-import { type Config, ConfigError, type ConfigSource, compileConfig, parseConfig, parseConfigText } from "../../../core/index.ts";
-
-const compile = (text: string): Promise<Config> => compileConfig(parseConfigText(text));
-const http = (body: string) => `events {}\nhttp {\n${body}\n}\n`;
-
-async function compileError(text: string): Promise<ConfigError> {
-  try {
-    await compile(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("compiled");
-}
+import { type ConfigSource, compileConfig, parseConfig, parseConfigText } from "../../../core/index.ts";
+import { compile, compileError, http } from "./_compile.ts";
 
 describe("compileConfig", () => {
   test("applies nginx 1.22's defaults", async () => {

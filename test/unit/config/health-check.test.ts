@@ -1,8 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { type Config, ConfigError, compileConfig, type HealthCheck, parseConfigText } from "../../../core/index.ts";
+import type { HealthCheck } from "../../../core/index.ts";
+import { compile, http, compileError as refusal } from "./_compile.ts";
 
-const compile = (text: string): Promise<Config> => compileConfig(parseConfigText(text));
-const http = (body: string) => `events {}\nhttp {\n${body}\n}\n`;
 const located = (line: string, extra = "") =>
   http(`upstream u { server 127.0.0.1:1; server 127.0.0.1:2; }
 ${extra}
@@ -11,16 +10,6 @@ server { location / { proxy_pass http://u; ${line} } }`);
 async function checksOf(line: string, extra = ""): Promise<readonly HealthCheck[]> {
   const config = await compile(located(line, extra));
   return config.servers[0]?.locations[0]?.healthChecks ?? [];
-}
-
-async function refusal(text: string): Promise<ConfigError> {
-  try {
-    await compile(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("compiled");
 }
 
 describe("health_check (nginx Plus's ngx_http_upstream_hc_module)", () => {

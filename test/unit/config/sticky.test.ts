@@ -1,22 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { type Config, ConfigError, compileConfig, parseConfigText } from "../../../core/index.ts";
+import { compile, compileError as refusal } from "./_compile.ts";
 
-const compile = (text: string): Promise<Config> => compileConfig(parseConfigText(text));
 const upstream = (line: string, servers = "server 127.0.0.1:1; server 127.0.0.1:2;") =>
   `events {}\nhttp {\nupstream u { ${servers}\n${line} }\nserver { location / { proxy_pass http://u; } }\n}\n`;
 
 async function stickyOf(line: string, servers?: string) {
   return (await compile(upstream(line, servers))).upstreams[0]?.sticky;
-}
-
-async function refusal(text: string): Promise<ConfigError> {
-  try {
-    await compile(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("compiled");
 }
 
 // nginx Plus's ngx_http_upstream_sticky_module: no oracle here (nginx 1.22 is open source), so the
