@@ -77,11 +77,10 @@ export function createProxy(config: Config, caps: Capabilities): EdgeProxy {
     try {
       response = asErrorPage(r, await runPhases(r, body));
     } catch (error) {
-      releaseBody(r.requestBody?.buffered ?? null);
-      runCleanups(r);
+      releaseRequest(r);
       throw error;
     }
-    return withCleanups(r, logRequest(caps, r, withBodyReleased(r, outputFilters(r, response))));
+    return withRequestReleased(r, logRequest(caps, r, outputFilters(r, response)));
   }
 
   /**
@@ -200,11 +199,15 @@ async function drain(body: BodyStream | Uint8Array | null): Promise<void> {
   for await (const _ of body);
 }
 
-/** Undoes what the request holds (`limit_conn` counts) once its response is done, as nginx's pool cleanups do. */
-function withCleanups(r: RequestContext, response: ProxyResponse): ProxyResponse {
-  if (r.cleanups === undefined) return response;
+/**
+ * What the request holds (its buffered body, `limit_conn` counts) is let go once its response
+ * is done, or at once for a close: after the access log, as nginx's pool cleanups run after
+ * the log phase.
+ */
+function withRequestReleased(r: RequestContext, response: ProxyResponse): ProxyResponse {
+  if (r.requestBody === null && r.cleanups === undefined) return response;
   if (response.kind === "close") {
-    runCleanups(r);
+    releaseRequest(r);
     return response;
   }
   const done = response.done;
@@ -212,12 +215,13 @@ function withCleanups(r: RequestContext, response: ProxyResponse): ProxyResponse
     ...response,
     done: () => {
       done?.();
-      runCleanups(r);
+      releaseRequest(r);
     },
   };
 }
 
-function runCleanups(r: RequestContext): void {
+function releaseRequest(r: RequestContext): void {
+  releaseBody(r.requestBody?.buffered ?? null);
   for (const cleanup of r.cleanups?.splice(0) ?? []) cleanup();
 }
 
@@ -225,22 +229,4 @@ function runCleanups(r: RequestContext): void {
 function sentLength(response: Extract<ProxyResponse, { kind: "response" }>): number | null {
   if (response.status === 204 || response.status === 304) return null;
   return response.body instanceof Uint8Array ? response.body.byteLength : response.contentLength;
-}
-
-/** The client body the request kept is released once its response is done (or at once for a close). */
-function withBodyReleased(r: RequestContext, response: ProxyResponse): ProxyResponse {
-  const kept = r.requestBody;
-  if (kept === null) return response;
-  if (response.kind !== "response") {
-    releaseBody(kept.buffered);
-    return response;
-  }
-  const done = response.done;
-  return {
-    ...response,
-    done: () => {
-      done?.();
-      releaseBody(kept.buffered);
-    },
-  };
 }
