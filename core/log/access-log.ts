@@ -63,12 +63,11 @@ export function withAccessLog(
       sink.write(log.path, formatLogLine(log, ctx));
     }
   };
+  // `$status` was set by the output filters (proxy.ts), which every logged response goes through.
   if (response.kind === "close") {
-    ex.status = response.logStatus;
     write();
     return response;
   }
-  ex.status = response.status;
   const body = response.body;
   if (body === null || body instanceof Uint8Array) {
     ex.bodyBytes = body?.byteLength ?? 0;
