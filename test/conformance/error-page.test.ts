@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { type Backend, type Reply, type SeenRequest, startBackend } from "../support/backend.ts";
+import { type Backend, type Reply, replyFromHeader as replyWanted, type SeenRequest, startBackend } from "../support/backend.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
@@ -16,13 +16,13 @@ const check = conformance({
 });
 
 /** Replies chosen by the request's `X-Reply` header: `STATUS[|Name=value...]`; 200 by default. */
-function replyFromHeader(req: SeenRequest): Reply {
-  const wanted = req.headers.find(([n]) => n.toLowerCase() === "x-reply")?.[1];
-  // The request line without its version, which fetch (Workers) writes as HTTP/1.1.
-  if (!wanted) return { body: `page ${req.requestLine.replace(/ HTTP\/1\.[01]$/, "")}\n` };
-  const [status, ...headers] = wanted.split("|");
-  return { status: Number(status), headers: headers.map((h) => h.split("=") as [string, string]), body: `status ${status}\n` };
-}
+const replyFromHeader = (req: SeenRequest): Reply =>
+  replyWanted(req, {
+    separator: "=",
+    // The request line without its version, which fetch (Workers) writes as HTTP/1.1.
+    fallback: (r) => ({ body: `page ${r.requestLine.replace(/ HTTP\/1\.[01]$/, "")}\n` }),
+    body: (status) => `status ${status}\n`,
+  });
 
 /** The error-log lines at `level`, without nginx's context suffix. */
 function logged(proxy: RunningProxy, level: string): string[] {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { type Backend, type Reply, type SeenRequest, startBackend } from "../support/backend.ts";
+import { type Backend, type Reply, replyFromHeader as replyWanted, type SeenRequest, startBackend } from "../support/backend.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { getRequest, observeAll } from "../support/observe.ts";
@@ -31,15 +31,7 @@ const check = conformance({
 });
 
 /** The upstream's replies chosen by the request's `X-Reply`: `STATUS|Name=value|...`. */
-function replyFromHeader(req: SeenRequest): Reply {
-  const wanted = req.headers.find(([n]) => n.toLowerCase() === "x-reply")?.[1];
-  if (!wanted) return { body: "v\n" };
-  const [status, ...headers] = wanted.split("|");
-  return {
-    status: Number(status),
-    headers: headers.map((h) => [h.slice(0, h.indexOf("=")), h.slice(h.indexOf("=") + 1)] as [string, string]),
-  };
-}
+const replyFromHeader = (req: SeenRequest): Reply => replyWanted(req, { separator: "=", fallback: () => ({ body: "v\n" }) });
 
 // Variables where nginx allows them in the proxy module (nginx-tests proxy.t, proxy_variables.t,
 // proxy_method.t, proxy_set_body.t, proxy_redirect.t, proxy_cookie_*.t): what the client and

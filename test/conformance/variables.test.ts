@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { type Backend, type Reply, type SeenRequest, startBackend } from "../support/backend.ts";
+import { type Backend, type Reply, replyFromHeader as replyWanted, type SeenRequest, startBackend } from "../support/backend.ts";
 import { rawRequest } from "../support/client.ts";
 import { BECAUSE, conformance } from "../support/gaps.ts";
 import { type RunningProxy, startBoth } from "../support/proxies.ts";
@@ -14,16 +14,8 @@ const check = conformance({
 });
 
 /** Replies chosen by the request's `X-Reply`: `STATUS|Name:value|...` (a `:` keeps `=` in values). */
-function replyFromHeader(req: SeenRequest): Reply {
-  const wanted = req.headers.find(([n]) => n.toLowerCase() === "x-reply")?.[1];
-  if (!wanted) return { body: "v\n" };
-  const [status, ...headers] = wanted.split("|");
-  return {
-    status: Number(status),
-    headers: headers.map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)] as [string, string]),
-    body: "reply\n",
-  };
-}
+const replyFromHeader = (req: SeenRequest): Reply =>
+  replyWanted(req, { separator: ":", fallback: () => ({ body: "v\n" }), body: () => "reply\n" });
 
 /**
  * What differs between two processes by nature (ids, times, counters, ports) as its shape, and

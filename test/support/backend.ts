@@ -28,6 +28,22 @@ export type Reply =
   | { hang: true }
   | { reset: true };
 
+/**
+ * The reply a request asks for in its `X-Reply` header, `STATUS|Name<separator>value|...` (each
+ * header split at its first `separator`), with the body `body` gives for the status; `fallback`
+ * for a request without one.
+ */
+export function replyFromHeader(
+  req: SeenRequest,
+  options: { readonly separator: string; readonly fallback: (req: SeenRequest) => Reply; readonly body?: (status: string) => string },
+): Reply {
+  const wanted = req.headers.find(([n]) => n.toLowerCase() === "x-reply")?.[1];
+  if (!wanted) return options.fallback(req);
+  const [status = "", ...headers] = wanted.split("|");
+  const split = (h: string): [string, string] => [h.slice(0, h.indexOf(options.separator)), h.slice(h.indexOf(options.separator) + 1)];
+  return { status: Number(status), headers: headers.map(split), ...(options.body ? { body: options.body(status) } : {}) };
+}
+
 /** A loopback HTTP/1.x backend that records every request byte for byte. */
 export interface Backend {
   readonly port: number;
