@@ -222,6 +222,18 @@ export async function startBoth(httpBody: (port: number) => string): Promise<Run
   return Promise.all([startNginx(httpBody), startEdgeproxy(httpBody, ADAPTER_COMMANDS[ADAPTER])]);
 }
 
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    s.on("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
+}
+
 async function waitForPort(port: number, child: ChildProcess, log: () => string, readyText?: string): Promise<void> {
   const deadline = Date.now() + 45_000;
   for (;;) {
@@ -232,14 +244,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string,
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host: "127.0.0.1" });
-      s.on("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
+    const ok = await acceptsConnections(port);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`not listening on ${port} after 45 s:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));

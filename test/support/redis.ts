@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
-import { freePort } from "./proxies.ts";
+import { acceptsConnections, freePort } from "./proxies.ts";
 
 /** A real redis-server on a loopback port, which a test may kill and start again on the same port. */
 export interface RunningRedis {
@@ -42,14 +41,7 @@ async function launch(port: number): Promise<ChildProcess> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host: "127.0.0.1" });
-      s.on("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
+    const ok = await acceptsConnections(port);
     if (ok) return child;
     if (Date.now() > deadline) throw new Error(`redis-server not listening on ${port}`);
     await new Promise((r) => setTimeout(r, 20));
